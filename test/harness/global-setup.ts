@@ -1,0 +1,33 @@
+// One control plane and one kubelet simulator for the whole integration run; tests reach it through
+// `inject("cluster")` and isolate themselves in namespaces of their own.
+import type { TestProject } from "vitest/node";
+import { type ClusterInfo, ControlPlane } from "./control-plane.ts";
+import { KubeletSimulator, type SimNodeSpec } from "./kubelet.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    cluster: ClusterInfo;
+  }
+}
+
+export const DEFAULT_NODES: SimNodeSpec[] = [
+  { name: "sim-node-1", labels: { "topology.kubernetes.io/zone": "zone-a" } },
+  { name: "sim-node-2", labels: { "topology.kubernetes.io/zone": "zone-b" } },
+  { name: "sim-node-3", labels: { "topology.kubernetes.io/zone": "zone-c" } },
+];
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cp = await ControlPlane.start({ log: (l) => console.error(`[cluster] ${l}`) });
+  const kubelet = new KubeletSimulator(cp.kubeConfig(), { nodes: DEFAULT_NODES });
+  try {
+    await kubelet.start();
+  } catch (err) {
+    await cp.stop();
+    throw err;
+  }
+  project.provide("cluster", cp.info);
+  return async () => {
+    kubelet.stop();
+    await cp.stop();
+  };
+}

@@ -1,0 +1,371 @@
+// Plays the kubelet for a control plane that has none: registers Nodes with fake InternalIP/ExternalIP addresses
+// and a Ready condition, brings scheduled pods to Running/Ready with a fake pod IP after a delay, honours readiness
+// gates, and keeps deleted pods terminating for their grace period before removing them.
+//
+// Every address here is fake (RFC 5737 documentation ranges for nodes, 10.244/16 pod IPs, 198.18/15 pod public IPs): nothing may connect to them.
+//
+// Per-pod knobs, as pod annotations:
+//   sim.gaap.operator.dev/start-delay-ms      delay before the pod is Running and Ready (default: options.startDelayMs)
+//   sim.gaap.operator.dev/never-ready         "true": Running but never Ready
+//   sim.gaap.operator.dev/exit-after-ms       on deletion, exit after this long instead of the full grace period
+//   sim.gaap.operator.dev/public-ip-annotation  set this annotation on the pod to a fake public IP when it starts
+import {
+  CoreV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Node,
+  type V1Pod,
+  type V1PodCondition,
+  type V1Taint,
+} from "@kubernetes/client-node";
+import { Informer } from "../../src/kube/informer.ts";
+
+export const SIM = "sim.gaap.operator.dev";
+
+export interface KubeletOptions {
+  /** Delay between a pod being scheduled and it being Running and Ready. */
+  startDelayMs?: number;
+  /** Upper bound on a terminating pod's grace period, so a default 30 s grace does not slow every test. */
+  maxGraceMs?: number;
+  /** Nodes to register at start. */
+  nodes?: SimNodeSpec[];
+}
+
+export interface SimNodeSpec {
+  name: string;
+  labels?: Record<string, string>;
+  taints?: V1Taint[];
+  unschedulable?: boolean;
+  ready?: boolean;
+  /** Which addresses the node reports; both by default. */
+  addresses?: { internalIP?: string | null; externalIP?: string | null };
+}
+
+const strategic = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
+
+export class KubeletSimulator {
+  private readonly core: CoreV1Api;
+  private readonly pods: Informer<V1Pod>;
+  private readonly opts: Required<Omit<KubeletOptions, "nodes">> & { nodes: SimNodeSpec[] };
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly inFlight = new Set<string>();
+  private readonly deleting = new Set<string>();
+  private readonly podIPs = new Map<string, string>();
+  private readonly usedIPs = new Set<string>();
+  private readonly nodeIndex = new Map<string, number>();
+  private stopped = false;
+
+  constructor(kc: KubeConfig, opts: KubeletOptions = {}) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.opts = { startDelayMs: 200, maxGraceMs: 5_000, nodes: [], ...opts };
+    this.pods = new Informer<V1Pod>(kc, {
+      name: "sim-pods",
+      path: "/api/v1/pods",
+      list: () => this.core.listPodForAllNamespaces(),
+      modelType: "V1Pod",
+      onError: (_n, err) => {
+        if (!this.stopped) console.error(`kubelet simulator: pod watch: ${String(err)}`);
+      },
+    });
+    this.pods.on({
+      add: (p) => this.observe(p),
+      update: (p) => this.observe(p),
+      delete: (p) => this.forget(p),
+    });
+  }
+
+  async start(): Promise<void> {
+    for (const n of this.opts.nodes) await this.addNode(n);
+    this.pods.start();
+    await this.pods.synced;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.pods.stop();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Registers a Node with addresses and a Ready condition, or updates one registered before. */
+  async addNode(spec: SimNodeSpec): Promise<V1Node> {
+    const idx = this.indexOf(spec.name);
+    const body: V1Node = {
+      metadata: { name: spec.name, labels: { "kubernetes.io/hostname": spec.name, ...spec.labels } },
+      spec: { unschedulable: spec.unschedulable ?? false, taints: spec.taints ?? [] },
+    };
+    try {
+      await this.core.createNode({ body });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+      await this.core.patchNode({ name: spec.name, body }, strategic);
+    }
+    const addresses = [];
+    const internal = spec.addresses?.internalIP === undefined ? `192.0.2.${idx}` : spec.addresses.internalIP;
+    const external =
+      spec.addresses?.externalIP === undefined ? `203.0.113.${idx}` : spec.addresses.externalIP;
+    if (internal) addresses.push({ type: "InternalIP", address: internal });
+    if (external) addresses.push({ type: "ExternalIP", address: external });
+    addresses.push({ type: "Hostname", address: spec.name });
+    const now = new Date();
+    const capacity = { cpu: "64", memory: "256Gi", pods: "500" };
+    await this.core.patchNodeStatus(
+      {
+        name: spec.name,
+        body: {
+          status: {
+            addresses,
+            capacity,
+            allocatable: capacity,
+            conditions: [
+              {
+                type: "Ready",
+                status: spec.ready === false ? "False" : "True",
+                reason: spec.ready === false ? "KubeletNotReady" : "KubeletReady",
+                message: "kubelet simulator",
+                lastHeartbeatTime: now,
+                lastTransitionTime: now,
+              },
+            ],
+            nodeInfo: nodeInfo(),
+          },
+        },
+      },
+      strategic,
+    );
+    // The TaintNodesByCondition admission plugin taints every new Node not-ready; with no node lifecycle
+    // controller running, the simulator lifts it as that controller would once the node is Ready.
+    return this.core.patchNode(
+      { name: spec.name, body: { spec: { taints: spec.taints ?? [] } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+  }
+
+  private indexOf(nodeName: string): number {
+    let idx = this.nodeIndex.get(nodeName);
+    if (idx === undefined) {
+      idx = this.nodeIndex.size + 1;
+      this.nodeIndex.set(nodeName, idx);
+    }
+    return idx;
+  }
+
+  private observe(pod: V1Pod): void {
+    if (this.stopped) return;
+    const key = podKey(pod);
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) return;
+    if (pod.metadata?.deletionTimestamp) {
+      this.scheduleDeletion(pod);
+      return;
+    }
+    if (!pod.status?.podIP) {
+      if (this.timers.has(key)) return;
+      const delay = Number(annotation(pod, "start-delay-ms") ?? this.opts.startDelayMs);
+      this.schedule(key, delay, () => this.startPod(key));
+      return;
+    }
+    // Running: keep the Ready condition in step with readiness gates set by controllers.
+    const want = readyStatus(pod);
+    const have = condition(pod, "Ready")?.status;
+    if (want !== have) this.run(key, () => this.setReady(pod, want));
+  }
+
+  private forget(pod: V1Pod): void {
+    const key = podKey(pod);
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    this.deleting.delete(key);
+    const ip = this.podIPs.get(key);
+    if (ip) this.usedIPs.delete(ip);
+    this.podIPs.delete(key);
+  }
+
+  private schedule(key: string, delayMs: number, fn: () => Promise<void>): void {
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.run(key, fn);
+      }, delayMs),
+    );
+  }
+
+  /** One write per pod at a time; a failed write is retried on the pod's next event or after a second. */
+  private run(key: string, fn: () => Promise<void>): void {
+    if (this.inFlight.has(key) || this.stopped) return;
+    this.inFlight.add(key);
+    fn()
+      .catch((err) => {
+        const code = (err as { code?: number }).code;
+        if (code === 404 || this.stopped) return;
+        setTimeout(() => {
+          const pod = this.lookup(key);
+          if (pod) this.observe(pod);
+        }, 1000).unref();
+      })
+      .finally(() => this.inFlight.delete(key));
+  }
+
+  private lookup(key: string): V1Pod | undefined {
+    const [namespace, name] = key.split("/");
+    return this.pods.get(name as string, namespace);
+  }
+
+  private async startPod(key: string): Promise<void> {
+    const pod = this.lookup(key);
+    if (!pod || pod.metadata?.deletionTimestamp || pod.status?.podIP) return;
+    const nodeName = pod.spec?.nodeName as string;
+    const ip = this.allocateIP(key, nodeName);
+    const now = new Date().toISOString();
+    const ready = readyStatus(pod, true);
+    const conditions: V1PodCondition[] = [
+      { type: "PodScheduled", status: "True" },
+      { type: "Initialized", status: "True" },
+      { type: "ContainersReady", status: containersReady(pod) ? "True" : "False" },
+      { type: "Ready", status: ready },
+    ].map((c) => ({ ...c, lastTransitionTime: now as unknown as Date }));
+    const publicIPAnnotation = annotation(pod, "public-ip-annotation");
+    if (publicIPAnnotation) {
+      const [, , third, fourth] = ip.split(".");
+      await this.core.patchNamespacedPod(
+        {
+          name: pod.metadata?.name as string,
+          namespace: pod.metadata?.namespace as string,
+          // 198.18.0.0/15 is reserved for network testing (RFC 2544): fake, never connected to.
+          body: { metadata: { annotations: { [publicIPAnnotation]: `198.18.${third}.${fourth}` } } },
+        },
+        strategic,
+      );
+    }
+    await this.core.patchNamespacedPodStatus(
+      {
+        name: pod.metadata?.name as string,
+        namespace: pod.metadata?.namespace as string,
+        body: {
+          status: {
+            phase: "Running",
+            podIP: ip,
+            podIPs: [{ ip }],
+            hostIP: this.hostIP(nodeName),
+            startTime: now,
+            conditions,
+            containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+              name: c.name,
+              image: c.image ?? "",
+              imageID: "",
+              ready: containersReady(pod),
+              restartCount: 0,
+              started: true,
+              state: { running: { startedAt: now } },
+            })),
+          },
+        },
+      },
+      strategic,
+    );
+  }
+
+  private async setReady(pod: V1Pod, status: string): Promise<void> {
+    await this.core.patchNamespacedPodStatus(
+      {
+        name: pod.metadata?.name as string,
+        namespace: pod.metadata?.namespace as string,
+        body: {
+          status: {
+            conditions: [{ type: "Ready", status, lastTransitionTime: new Date().toISOString() }],
+          },
+        },
+      },
+      strategic,
+    );
+  }
+
+  private scheduleDeletion(pod: V1Pod): void {
+    const key = podKey(pod);
+    if (this.deleting.has(key)) return;
+    this.deleting.add(key);
+    clearTimeout(this.timers.get(key));
+    const graceMs = (pod.metadata?.deletionGracePeriodSeconds ?? 30) * 1000;
+    const exitAfter = annotation(pod, "exit-after-ms");
+    const wait = Math.min(
+      exitAfter === undefined ? graceMs : Number(exitAfter),
+      graceMs,
+      this.opts.maxGraceMs,
+    );
+    const deletedAt = Date.parse(String(pod.metadata?.deletionTimestamp));
+    const elapsed = Number.isNaN(deletedAt) ? 0 : Math.max(0, Date.now() - deletedAt);
+    this.schedule(key, Math.max(0, wait - elapsed), async () => {
+      try {
+        await this.core.deleteNamespacedPod({
+          name: pod.metadata?.name as string,
+          namespace: pod.metadata?.namespace as string,
+          gracePeriodSeconds: 0,
+        });
+      } catch (err) {
+        this.deleting.delete(key); // let the retry schedule it again
+        throw err;
+      }
+    });
+  }
+
+  private allocateIP(key: string, nodeName: string): string {
+    const existing = this.podIPs.get(key);
+    if (existing) return existing;
+    const idx = this.indexOf(nodeName);
+    // A /22 per node: 10.244.(4*idx .. 4*idx+3).(2..251)
+    for (let i = 0; i < 1000; i++) {
+      const ip = `10.244.${(idx * 4 + Math.floor(i / 250)) % 256}.${2 + (i % 250)}`;
+      if (!this.usedIPs.has(ip)) {
+        this.usedIPs.add(ip);
+        this.podIPs.set(key, ip);
+        return ip;
+      }
+    }
+    throw new Error(`no pod IPs left on ${nodeName}`);
+  }
+
+  private hostIP(nodeName: string): string {
+    return `192.0.2.${this.indexOf(nodeName)}`;
+  }
+}
+
+function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+}
+
+function annotation(pod: V1Pod, name: string): string | undefined {
+  return pod.metadata?.annotations?.[`${SIM}/${name}`];
+}
+
+function condition(pod: V1Pod, type: string): V1PodCondition | undefined {
+  return pod.status?.conditions?.find((c) => c.type === type);
+}
+
+function containersReady(pod: V1Pod): boolean {
+  return annotation(pod, "never-ready") !== "true";
+}
+
+/** Ready as the kubelet computes it: containers ready and every readiness gate's condition True. */
+function readyStatus(pod: V1Pod, starting = false): "True" | "False" {
+  if (!containersReady(pod)) return "False";
+  if (!starting && condition(pod, "ContainersReady")?.status !== "True") return "False";
+  const gates = pod.spec?.readinessGates ?? [];
+  return gates.every((g) => condition(pod, g.conditionType)?.status === "True") ? "True" : "False";
+}
+
+function nodeInfo() {
+  return {
+    architecture: "amd64",
+    bootID: "",
+    containerRuntimeVersion: "sim://1.0",
+    kernelVersion: "",
+    kubeProxyVersion: "",
+    kubeletVersion: "v1.35.4-sim",
+    machineID: "",
+    operatingSystem: "linux",
+    osImage: "kubelet simulator",
+    systemUUID: "",
+  };
+}
