@@ -1,0 +1,55 @@
+// The emulator's call log: the newest `capacity` calls in a ring buffer, each with a sequence number so that a
+// reader can ask for only what is new since its last read. Memory stays bounded however long the run.
+
+export interface CallRecord {
+  seq: number;
+  /** When the request arrived and when its answer was sent (ISO 8601), and the difference in ms. */
+  time: string;
+  endTime: string;
+  latencyMs: number;
+  action: string;
+  listenerId?: string;
+  /** "Success" or the error code returned; "HTTP <status>" or "Hang" for injected transport faults. */
+  code: string;
+  requestId: string;
+  /** Who called: the SDK's X-TC-RequestClient, or "-". */
+  client: string;
+  /** For binds: the set requested, as "ip:port" strings, so tests can check every set ever sent. */
+  bindSet?: string[];
+}
+
+export class CallLog {
+  readonly capacity: number;
+  private readonly ring: Array<CallRecord | undefined>;
+  private next = 1;
+
+  constructor(capacity: number) {
+    if (!(capacity >= 1)) throw new RangeError("call log capacity must be at least 1");
+    this.capacity = capacity;
+    this.ring = new Array(capacity);
+  }
+
+  add(record: Omit<CallRecord, "seq">): CallRecord {
+    const full = { seq: this.next++, ...record };
+    this.ring[(full.seq - 1) % this.capacity] = full;
+    return full;
+  }
+
+  /** Records with seq > since, oldest first, optionally filtered. */
+  list(filter: { since?: number; action?: string; listenerId?: string } = {}): CallRecord[] {
+    const first = Math.max(1, this.next - this.capacity, (filter.since ?? 0) + 1);
+    const out: CallRecord[] = [];
+    for (let seq = first; seq < this.next; seq++) {
+      const r = this.ring[(seq - 1) % this.capacity];
+      if (!r) continue;
+      if (filter.action && r.action !== filter.action) continue;
+      if (filter.listenerId && r.listenerId !== filter.listenerId) continue;
+      out.push(r);
+    }
+    return out;
+  }
+
+  get lastSeq(): number {
+    return this.next - 1;
+  }
+}

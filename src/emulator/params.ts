@@ -1,0 +1,143 @@
+// Request parameter checking for the emulator's actions: required fields, types, and unknown fields, with the
+// error codes the API 3.0 gateway uses.
+
+export class GaapError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export type FieldSpec =
+  | { type: "string" | "int" | "string[]" | "int[]"; required?: boolean }
+  | { type: "object[]"; required?: boolean; fields: Schema };
+export type Schema = Record<string, FieldSpec>;
+
+const s = (required = false): FieldSpec => ({ type: "string", required });
+const i = (required = false): FieldSpec => ({ type: "int", required });
+const ss = (required = false): FieldSpec => ({ type: "string[]", required });
+const objs = (fields: Schema, required = false): FieldSpec => ({ type: "object[]", required, fields });
+
+const TAGS = objs({ TagKey: s(true), TagValue: s(true) });
+const FILTERS = objs({ Name: s(true), Values: ss(true) });
+const LISTENER_QUERY: Schema = {
+  ProxyId: s(),
+  GroupId: s(),
+  ListenerId: s(),
+  ListenerName: s(),
+  Port: i(),
+  SearchValue: s(),
+  Offset: i(),
+  Limit: i(),
+};
+const CREATE_LISTENERS: Schema = {
+  ListenerName: s(true),
+  Ports: { type: "int[]", required: true },
+  Scheduler: s(true),
+  RealServerType: s(true),
+  ProxyId: s(),
+  GroupId: s(),
+  DelayLoop: i(),
+  ConnectTimeout: i(),
+  RealServerPorts: { type: "int[]" },
+  FailoverSwitch: i(),
+  HealthyThreshold: i(),
+  UnhealthyThreshold: i(),
+};
+
+/** Every action the emulator serves, with its request schema (names and types from the SDK's typings). */
+export const SCHEMAS: Record<string, Schema> = {
+  BindListenerRealServers: {
+    ListenerId: s(true),
+    RealServerBindSet: objs({
+      RealServerId: s(true),
+      RealServerPort: i(true),
+      RealServerIP: s(true),
+      RealServerWeight: i(),
+      RealServerFailoverRole: s(),
+    }),
+  },
+  DescribeTCPListeners: LISTENER_QUERY,
+  DescribeUDPListeners: LISTENER_QUERY,
+  DescribeListenerRealServers: { ListenerId: s(true) },
+  AddRealServers: { ProjectId: i(true), RealServerIP: ss(true), RealServerName: s(true), TagSet: TAGS },
+  DescribeRealServers: {
+    ProjectId: i(true),
+    SearchValue: s(),
+    Offset: i(),
+    Limit: i(),
+    TagSet: TAGS,
+    Filters: FILTERS,
+  },
+  RemoveRealServers: { RealServerIds: ss(true) },
+  DescribeRealServersStatus: { RealServerIds: ss(true) },
+  ModifyRealServerName: { RealServerName: s(true), RealServerId: s(true) },
+  DescribeProxies: {
+    ProxyIds: ss(),
+    InstanceIds: ss(),
+    Offset: i(),
+    Limit: i(),
+    Filters: FILTERS,
+    TagSet: TAGS,
+    Independent: i(),
+    Order: s(),
+    OrderField: s(),
+  },
+  DescribeProxiesStatus: { ProxyIds: ss(), InstanceIds: ss() },
+  DescribeProxyDetail: { ProxyId: s(true) },
+  CreateTCPListeners: { ...CREATE_LISTENERS, HealthCheck: i(true), ClientIPMethod: i() },
+  CreateUDPListeners: {
+    ...CREATE_LISTENERS,
+    HealthCheck: i(),
+    CheckType: s(),
+    CheckPort: i(),
+    ContextType: s(),
+    SendContext: s(),
+    RecvContext: s(),
+  },
+  DeleteListeners: { ListenerIds: ss(true), Force: i(true), ProxyId: s(), GroupId: s() },
+};
+
+/** Checks `params` against `schema`; throws the first problem as the gateway would report it. */
+export function checkParams(params: unknown, schema: Schema, prefix = ""): void {
+  if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    throw new GaapError("InvalidParameter", `${prefix || "The request body"} must be a JSON object.`);
+  }
+  const obj = params as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (!(key in schema))
+      throw new GaapError("UnknownParameter", `The parameter \`${prefix}${key}\` is not recognized.`);
+  }
+  for (const [key, spec] of Object.entries(schema)) {
+    const name = `${prefix}${key}`;
+    const v = obj[key];
+    if (v === undefined || v === null) {
+      if (spec.required)
+        throw new GaapError("MissingParameter", `The request is missing a required parameter \`${name}\`.`);
+      continue;
+    }
+    const wrong = () =>
+      new GaapError("InvalidParameter", `The parameter \`${name}\` should be of type ${spec.type}.`);
+    switch (spec.type) {
+      case "string":
+        if (typeof v !== "string") throw wrong();
+        break;
+      case "int":
+        if (!Number.isInteger(v)) throw wrong();
+        break;
+      case "string[]":
+        if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw wrong();
+        break;
+      case "int[]":
+        if (!Array.isArray(v) || v.some((x) => !Number.isInteger(x))) throw wrong();
+        break;
+      case "object[]":
+        if (!Array.isArray(v)) throw wrong();
+        v.forEach((item, idx) => {
+          checkParams(item, spec.fields, `${name}.${idx}.`);
+        });
+        break;
+    }
+  }
+}

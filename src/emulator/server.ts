@@ -1,0 +1,368 @@
+// The GAAP emulator's HTTP front: API 3.0 requests (POST / with X-TC-* headers and a TC3-HMAC-SHA256 signature)
+// answered in Tencent's envelope, per-action token buckets, fault injection, a call log, and admin endpoints
+// under /_emulator/ that no GAAP action can reach.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { TokenBucket } from "../util/token-bucket.ts";
+import { CallLog, type CallRecord } from "./call-log.ts";
+import { type FaultDecision, Faults, parseFaultRules } from "./faults.ts";
+import { checkParams, GaapError, SCHEMAS } from "./params.ts";
+import { parseAuthorization, verifyTc3 } from "./signature.ts";
+import { defaultState, type EmulatorState, mergeBehavior, normalizeState } from "./state.ts";
+import { World } from "./world.ts";
+
+export const API_VERSION = "2018-05-29";
+const MAX_BODY = 1 << 20;
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  state?: EmulatorState;
+  /** Milliseconds since the epoch; tests pass a fake clock (a skewed one, or a frozen one). */
+  now?: () => number;
+  faultSeed?: number;
+}
+
+export class GaapEmulator {
+  readonly server: Server;
+  readonly calls: CallLog;
+  readonly faults: Faults;
+  private readonly now: () => number;
+  private initial: EmulatorState;
+  private world: World;
+  private buckets = new Map<string, TokenBucket>();
+
+  constructor(opts: EmulatorOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.initial = opts.state ?? defaultState();
+    this.world = new World(structuredClone(this.initial), this.now);
+    this.calls = new CallLog(this.initial.behavior.callLogSize);
+    this.faults = new Faults(opts.faultSeed);
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err) => {
+        if (!res.headersSent) sendJson(res, 500, { error: String(err) });
+        else res.destroy();
+      });
+    });
+  }
+
+  /** Listens and resolves with the base URL, e.g. http://127.0.0.1:41234. */
+  async listen(port = 0, host = "127.0.0.1"): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const addr = this.server.address() as AddressInfo;
+    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+    return `http://${host}:${addr.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Replaces the account with `state` (or the state it started with); clears faults and rate-limit buckets. */
+  reset(state?: EmulatorState): void {
+    if (state) this.initial = state;
+    this.world = new World(structuredClone(this.initial), this.now);
+    this.buckets.clear();
+    this.faults.set([]);
+  }
+
+  snapshot(): EmulatorState {
+    return this.world.snapshot();
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://emulator");
+    if (url.pathname.startsWith("/_emulator/")) return this.admin(req, res, url);
+    return this.api(req, res, url);
+  }
+
+  // ---- GAAP API ----
+
+  private async api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const started = this.now();
+    const requestId = randomUUID();
+    const action = header(req, "x-tc-action") ?? "";
+    const record = (code: string, extra: Partial<CallRecord> = {}) =>
+      this.calls.add({
+        time: new Date(started).toISOString(),
+        endTime: new Date(this.now()).toISOString(),
+        latencyMs: this.now() - started,
+        action,
+        code,
+        requestId,
+        client: header(req, "x-tc-requestclient") ?? "-",
+        ...extra,
+      });
+    const fail = (err: GaapError, extra: Partial<CallRecord> = {}) => {
+      sendJson(res, 200, {
+        Response: { Error: { Code: err.code, Message: err.message }, RequestId: requestId },
+      });
+      record(err.code, extra);
+    };
+
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch {
+      return fail(new GaapError("RequestSizeLimitExceeded", `The request body exceeds ${MAX_BODY} bytes.`));
+    }
+    let params: Record<string, unknown> = {};
+    try {
+      if (req.method !== "POST" || url.pathname !== "/") {
+        throw new GaapError("UnsupportedOperation", "The emulator accepts POST / with a JSON body.");
+      }
+      this.checkHeaders(req, action);
+      this.authenticate(req, url, body);
+      if (!this.bucket(action).tryTake()) {
+        throw new GaapError(
+          "RequestLimitExceeded",
+          `Your current request times exceeds the limit for ${action}.`,
+        );
+      }
+      try {
+        params = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+      } catch {
+        throw new GaapError("InvalidParameter", "The request body is not valid JSON.");
+      }
+      checkParams(params, SCHEMAS[action] ?? {});
+    } catch (err) {
+      if (err instanceof GaapError) return fail(err, { listenerId: listenerIdOf(params) });
+      throw err;
+    }
+
+    const listenerId = listenerIdOf(params);
+    const bindSet =
+      action === "BindListenerRealServers"
+        ? ((params.RealServerBindSet ?? []) as Array<Record<string, unknown>>).map(
+            (e) => `${e.RealServerIP}:${e.RealServerPort}`,
+          )
+        : undefined;
+    const extra = { ...(listenerId ? { listenerId } : {}), ...(bindSet ? { bindSet } : {}) };
+    const fault = this.faults.decide(action, listenerId);
+    if (fault.delayMs > 0) await sleep(fault.delayMs);
+
+    let result: Record<string, unknown> | GaapError | undefined;
+    if (!fault.outcome || fault.when === "after") {
+      try {
+        result = this.world.handle(action, params);
+      } catch (err) {
+        if (!(err instanceof GaapError)) throw err;
+        result = err;
+      }
+    }
+    if (fault.outcome) return this.injected(req, res, fault, requestId, record, extra);
+    if (result instanceof GaapError) return fail(result, extra);
+    sendJson(res, 200, { Response: { ...result, RequestId: requestId } });
+    record("Success", extra);
+  }
+
+  private injected(
+    req: IncomingMessage,
+    res: ServerResponse,
+    fault: FaultDecision,
+    requestId: string,
+    record: (code: string, extra?: Partial<CallRecord>) => CallRecord,
+    extra: Partial<CallRecord>,
+  ): void {
+    const outcome = fault.outcome;
+    if (!outcome) return;
+    const after = fault.when === "after" ? " (after taking effect)" : "";
+    if (outcome.kind === "hang") {
+      // Hold the request until the client gives up and closes it.
+      req.socket.once("close", () => record(`Hang${after}`, extra));
+      return;
+    }
+    if (outcome.kind === "http") {
+      res.writeHead(outcome.status, { "content-type": "text/plain" }).end("injected fault\n");
+      record(`HTTP ${outcome.status}${after}`, extra);
+      return;
+    }
+    sendJson(res, 200, {
+      Response: { Error: { Code: outcome.code, Message: outcome.message }, RequestId: requestId },
+    });
+    record(`${outcome.code}${after}`, extra);
+  }
+
+  private checkHeaders(req: IncomingMessage, action: string): void {
+    if (!action) throw new GaapError("MissingParameter", "The request is missing the X-TC-Action header.");
+    if (!SCHEMAS[action]) throw new GaapError("InvalidAction", `The action ${action} is not supported.`);
+    const version = header(req, "x-tc-version");
+    if (!version) throw new GaapError("MissingParameter", "The request is missing the X-TC-Version header.");
+    if (version !== API_VERSION) {
+      throw new GaapError(
+        "NoSuchVersion",
+        `The API version ${version} does not exist; GAAP is ${API_VERSION}.`,
+      );
+    }
+    const ts = header(req, "x-tc-timestamp");
+    if (!ts) throw new GaapError("MissingParameter", "The request is missing the X-TC-Timestamp header.");
+    if (!/^\d+$/.test(ts)) throw new GaapError("InvalidParameter", "X-TC-Timestamp must be integer seconds.");
+  }
+
+  private authenticate(req: IncomingMessage, url: URL, body: Buffer): void {
+    if (!this.world.behavior.verifySignature) return;
+    const auth = parseAuthorization(header(req, "authorization") ?? "");
+    if (!auth) {
+      throw new GaapError(
+        "AuthFailure.InvalidAuthorization",
+        "The Authorization header is not TC3-HMAC-SHA256.",
+      );
+    }
+    const ts = Number(header(req, "x-tc-timestamp"));
+    if (Math.abs(this.now() / 1000 - ts) > this.world.behavior.signatureMaxSkewSec) {
+      throw new GaapError(
+        "AuthFailure.SignatureExpire",
+        "The request has expired: X-TC-Timestamp is more than 5 minutes from the server time.",
+      );
+    }
+    const cred = this.world.credential(auth.secretId);
+    if (!cred) throw new GaapError("AuthFailure.SecretIdNotFound", "The SecretId does not exist.");
+    const headers: Record<string, string | undefined> = {};
+    for (const name of auth.signedHeaders) headers[name] = header(req, name);
+    const verdict = verifyTc3(
+      { method: req.method ?? "POST", path: url.pathname, query: url.search.slice(1), headers, body },
+      auth,
+      ts,
+      cred.secretKey,
+    );
+    if (!verdict.ok) throw new GaapError(verdict.code, verdict.message);
+    if (cred.token !== undefined && header(req, "x-tc-token") !== cred.token) {
+      throw new GaapError(
+        "AuthFailure.TokenFailure",
+        "The temporary credential token is invalid or expired.",
+      );
+    }
+  }
+
+  private bucket(action: string): TokenBucket {
+    let b = this.buckets.get(action);
+    if (!b) {
+      const limits = this.world.behavior.rateLimits;
+      const rate = limits[action] ?? limits.default ?? 20;
+      b = new TokenBucket(rate, rate, this.now);
+      this.buckets.set(action, b);
+    }
+    return b;
+  }
+
+  // ---- admin ----
+
+  private async admin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const route = `${req.method} ${url.pathname.slice("/_emulator/".length)}`;
+    let input: unknown;
+    try {
+      const raw = await readBody(req);
+      input = raw.length > 0 ? JSON.parse(raw.toString("utf8")) : undefined;
+      switch (route) {
+        case "GET healthz":
+          return sendJson(res, 200, { ok: true });
+        case "GET state":
+          return sendJson(res, 200, this.snapshot());
+        case "POST reset":
+          this.reset(input === undefined ? undefined : normalizeState(input));
+          return sendJson(res, 200, { ok: true });
+        case "GET faults":
+          return sendJson(res, 200, { faults: this.faults.list() });
+        case "POST faults": {
+          const rules = parseFaultRules(input ?? { faults: [] });
+          const seed = (input as { seed?: unknown })?.seed;
+          this.faults.set(rules, typeof seed === "number" ? seed : undefined);
+          return sendJson(res, 200, { faults: this.faults.list() });
+        }
+        case "DELETE faults":
+          this.faults.set([]);
+          return sendJson(res, 200, { faults: [] });
+        case "GET calls": {
+          const since = Number(url.searchParams.get("since") ?? 0);
+          const calls = this.calls.list({
+            since,
+            action: url.searchParams.get("action") ?? undefined,
+            listenerId: url.searchParams.get("listenerId") ?? undefined,
+          });
+          return sendJson(res, 200, { calls, lastSeq: this.calls.lastSeq });
+        }
+        case "POST health": {
+          const h = (input ?? {}) as {
+            realServerId?: string;
+            ip?: string;
+            listenerId?: string;
+            status?: number;
+          };
+          if (h.status !== 0 && h.status !== 1) throw new Error("status must be 0 (normal) or 1 (abnormal)");
+          const id = h.realServerId ?? (h.ip ? this.world.findRealServerByIp(h.ip)?.realServerId : undefined);
+          if (!id) throw new Error("name an origin by realServerId or ip");
+          this.world.setHealth(h.status, id, h.listenerId);
+          return sendJson(res, 200, { ok: true });
+        }
+        case "POST task": {
+          const t = (input ?? {}) as { listenerId?: string; durationMs?: number };
+          if (!t.listenerId || !(Number(t.durationMs) > 0))
+            throw new Error("need listenerId and durationMs > 0");
+          this.world.startTask(t.listenerId, Number(t.durationMs));
+          return sendJson(res, 200, { ok: true });
+        }
+        case "POST behavior": {
+          Object.assign(this.world.behavior, mergeBehavior(this.world.behavior, input));
+          this.buckets.clear();
+          return sendJson(res, 200, this.world.behavior);
+        }
+        default:
+          return sendJson(res, 404, { error: `no admin endpoint ${route}` });
+      }
+    } catch (err) {
+      return sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+function listenerIdOf(params: Record<string, unknown>): string | undefined {
+  return typeof params.ListenerId === "string" ? params.ListenerId : undefined;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error("too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+    .end(text);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts an emulator; `port: 0` picks a free port. */
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<GaapEmulator> {
+  const emu = new GaapEmulator(opts);
+  await emu.listen(opts.port ?? 0, opts.host ?? "127.0.0.1");
+  return emu;
+}
