@@ -11,6 +11,13 @@ export default defineConfig({
       },
       {
         test: {
+          name: "emulator",
+          include: ["test/emulator/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/harness/global-setup.ts"],

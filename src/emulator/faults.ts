@@ -58,8 +58,11 @@ export function parseFaultRules(input: unknown): FaultRule[] {
   const list = (input as { faults?: unknown })?.faults ?? input;
   if (!Array.isArray(list)) throw new Error('expected {"faults": [...]}');
   const problems: string[] = [];
-  list.forEach((r: Record<string, unknown>, i) => {
-    if (typeof r !== "object" || r === null) return problems.push(`faults[${i}] must be an object`);
+  for (const [i, r] of (list as Array<Record<string, unknown>>).entries()) {
+    if (typeof r !== "object" || r === null) {
+      problems.push(`faults[${i}] must be an object`);
+      continue;
+    }
     for (const k of Object.keys(r))
       if (!ALLOWED.has(k)) problems.push(`faults[${i}].${k} is not a fault field`);
     if (typeof r.action !== "string") problems.push(`faults[${i}].action is required ("*" for all)`);
@@ -77,8 +80,7 @@ export function parseFaultRules(input: unknown): FaultRule[] {
     if (r.when !== undefined && r.when !== "before" && r.when !== "after") {
       problems.push(`faults[${i}].when must be before or after`);
     }
-    return undefined;
-  });
+  }
   if (problems.length > 0) throw new Error(problems.join("; "));
   return list as FaultRule[];
 }

@@ -10,7 +10,7 @@ export interface Credential {
   token?: string;
 }
 
-export interface Proxy {
+export interface ProxySpec {
   proxyId: string;
   projectId: number;
   status: string;
@@ -85,7 +85,7 @@ export interface Behavior {
 export interface EmulatorState {
   credentials: Credential[];
   projects: number[];
-  proxies: Proxy[];
+  proxies: ProxySpec[];
   listeners: Listener[];
   realServers: RealServer[];
   bindings: Binding[];
@@ -174,9 +174,9 @@ export function normalizeState(input: unknown): EmulatorState {
     if (!c?.secretId || !c?.secretKey) problems.push(`credentials[${i}] needs secretId and secretKey`);
     return { ...c };
   });
-  const proxies = arr<Partial<Proxy>>("proxies").map((p, i) => {
+  const proxies = arr<Partial<ProxySpec>>("proxies").map((p, i) => {
     if (!p.proxyId) problems.push(`proxies[${i}] needs proxyId`);
-    return { projectId: 0, status: "RUNNING", version: "3.0", ...p } as Proxy;
+    return { projectId: 0, status: "RUNNING", version: "3.0", ...p } as ProxySpec;
   });
   const proxyIds = new Set(proxies.map((p) => p.proxyId));
   const listeners = arr<Partial<Listener>>("listeners").map((l, i) => {
@@ -217,11 +217,21 @@ export function normalizeState(input: unknown): EmulatorState {
 }
 
 /** `base` with the keys of `patch` applied; unknown keys and wrongly typed values are refused together. */
+const BEHAVIOR_CHOICES: Partial<Record<keyof Behavior, readonly string[]>> = {
+  bindVisibility: ["onComplete", "immediate"],
+  emptyBindSet: ["unbind", "reject"],
+  unknownListenerError: ["ResourceNotFound", "InvalidParameter"],
+  duplicateScope: ["account", "project"],
+};
+
 export function mergeBehavior(base: Behavior, patch: unknown): Behavior {
   const p = (patch ?? {}) as Record<string, unknown>;
   const problems: string[] = [];
   for (const [k, v] of Object.entries(p)) {
+    const choices = BEHAVIOR_CHOICES[k as keyof Behavior];
     if (!(k in DEFAULT_BEHAVIOR)) problems.push(`unknown behavior "${k}"`);
+    else if (choices && !choices.includes(v as string))
+      problems.push(`behavior.${k} must be one of ${choices.join(", ")}`);
     else if (k === "rateLimits") {
       if (
         typeof v !== "object" ||

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { GaapError } from "./params.ts";
-import type { Behavior, Binding, EmulatorState, Listener, Protocol, Proxy, RealServer } from "./state.ts";
+import type { Behavior, Binding, EmulatorState, Listener, Protocol, ProxySpec, RealServer } from "./state.ts";
 
 interface ListenerState extends Listener {
   bound: Binding[];
@@ -30,7 +30,7 @@ export class World {
   private readonly now: () => number;
   private readonly credentials: EmulatorState["credentials"];
   private readonly projects: Set<number>;
-  private readonly proxies = new Map<string, Proxy>();
+  private readonly proxies = new Map<string, ProxySpec>();
   private readonly listeners = new Map<string, ListenerState>();
   private readonly realServers = new Map<string, RealServer>();
   /** Health per origin on a listener ("listenerId/realServerId") or everywhere ("realServerId"): 0 ok, 1 down. */
@@ -129,7 +129,7 @@ export class World {
     if (proxy.status !== "RUNNING") {
       throw new GaapError(
         "FailedOperation.ProxyStatusNotInRuning",
-        `Proxy ${proxy.proxyId} is ${proxy.status}.`,
+        `ProxySpec ${proxy.proxyId} is ${proxy.status}.`,
       );
     }
     if (this.status(l) !== 0) {
@@ -424,7 +424,7 @@ export class World {
       throw new GaapError("InvalidParameter", "ProxyIds cannot be combined with Filters.");
     if (ids && ids.length > 100) throw new GaapError("InvalidParameterValue", "At most 100 ProxyIds.");
     const { offset, limit } = this.page(p, 20, 100);
-    const field = (proxy: Proxy, name: string): string | undefined =>
+    const field = (proxy: ProxySpec, name: string): string | undefined =>
       ({
         ProjectId: String(proxy.projectId),
         AccessRegion: proxy.accessRegion,
@@ -460,7 +460,7 @@ export class World {
     if (proxy.status !== "RUNNING") {
       throw new GaapError(
         "FailedOperation.ProxyStatusNotInRuning",
-        `Proxy ${proxy.proxyId} is ${proxy.status}.`,
+        `ProxySpec ${proxy.proxyId} is ${proxy.status}.`,
       );
     }
     const ports = p.Ports as number[];
@@ -535,6 +535,7 @@ export class World {
     const invalid: string[] = [];
     for (const id of p.ListenerIds as string[]) {
       const l = this.listeners.get(id);
+      if (l) this.settle(l);
       if (!l || (p.ProxyId && l.proxyId !== p.ProxyId)) failed.push(id);
       else if (this.status(l) !== 0) invalid.push(id);
       else if (l.bound.length > 0 && p.Force !== 1) failed.push(id);
@@ -566,7 +567,7 @@ export class World {
     throw new GaapError("ResourceNotFound", `The listener ${id} does not exist.`);
   }
 
-  private proxy(id: string): Proxy {
+  private proxy(id: string): ProxySpec {
     const proxy = this.proxies.get(id);
     if (!proxy) throw new GaapError("ResourceNotFound", `The proxy ${id} does not exist.`);
     return proxy;
@@ -597,6 +598,7 @@ export class World {
   }
 
   private visibleSet(l: ListenerState): Binding[] {
+    this.settle(l);
     return this.behavior.bindVisibility === "immediate" && l.pending ? l.pending.set : l.bound;
   }
 
@@ -647,7 +649,7 @@ export class World {
     return { ...common, BindStatus: anyDown ? 1 : 0, CheckType: "PORT", CheckPort: -1, ContextType: "TEXT" };
   }
 
-  private proxyInfo(proxy: Proxy): Result {
+  private proxyInfo(proxy: ProxySpec): Result {
     return {
       ProxyId: proxy.proxyId,
       InstanceId: proxy.proxyId,
