@@ -1,0 +1,24 @@
+// GAAP as the operator sees it, independent of the SDK's wire shapes.
+
+/** One entry of a listener's origin set: a registered origin server bound with a port. */
+export interface BoundOrigin {
+  realServerId: string;
+  ip: string;
+  port: number;
+  /** Sent only under the wrr scheduler. */
+  weight?: number;
+  /** "master" or "slave"; sent only when the listener has failover on. */
+  role?: string;
+}
+
+export interface ListenerState {
+  listenerId: string;
+  protocol: "TCP" | "UDP";
+  port: number;
+  scheduler: string;
+  failoverSwitch: number;
+  realServerType: string;
+  /** ListenerStatus: 0 running; anything else means a task is in progress and binds must wait. */
+  status: number;
+  bound: BoundOrigin[];
+}
