@@ -1,0 +1,299 @@
+// The one way the operator talks to GAAP: the official SDK behind a process-wide token bucket per action, error
+// classification into OperatorError, and short bounded retries of reads. Nothing else calls the SDK.
+import pRetry from "p-retry";
+import type { Credential, DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
+import { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
+import type {
+  BindRealServer,
+  DescribeRealServersRequest,
+  TCPListener,
+  UDPListener,
+} from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
+import { fromGaapError, OperatorError } from "../errors.ts";
+import { TokenBucket } from "../util/token-bucket.ts";
+import type { BoundOrigin, ListenerState } from "./types.ts";
+
+export const WRITE_ACTIONS = new Set(["BindListenerRealServers", "AddRealServers", "RemoveRealServers", "ModifyRealServerName"]);
+
+export interface GaapRates {
+  /** Requests per second for each write action. */
+  write: number;
+  /** Requests per second for each describe action. */
+  read: number;
+  /** DescribeRealServers has a higher account limit (1000/s). */
+  describeRealServers: number;
+}
+
+export interface GaapObserver {
+  /** One SDK call finished: its action, "Success" or the error code, and how long it took. */
+  call?(action: string, code: string, seconds: number): void;
+  /** A call waited for its action's token bucket. */
+  throttled?(action: string, seconds: number): void;
+}
+
+export interface GaapClientOptions {
+  /** e.g. https://gaap.tencentcloudapi.com or http://127.0.0.1:9000 */
+  endpoint: string;
+  credential: Credential | DynamicCredential;
+  timeoutSec: number;
+  rates: GaapRates;
+  /** IPs per AddRealServers call. */
+  registerBatch?: number;
+  observer?: GaapObserver;
+  /** Sent as X-TC-RequestClient so GAAP-side logs can tell writers apart. */
+  requestClient?: string;
+}
+
+export interface OriginTag {
+  key: string;
+  value: string;
+}
+
+type Call = <T>(action: string, req: object) => Promise<T>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class GaapClient {
+  private readonly sdk: Client;
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly opts: GaapClientOptions;
+  private readonly protocols = new Map<string, "TCP" | "UDP">();
+
+  constructor(opts: GaapClientOptions) {
+    this.opts = opts;
+    const url = new URL(opts.endpoint);
+    this.sdk = new Client({
+      credential: opts.credential,
+      profile: {
+        httpProfile: {
+          endpoint: url.host,
+          protocol: `${url.protocol}//`,
+          reqTimeout: opts.timeoutSec,
+          ...(opts.requestClient ? { headers: { "X-TC-RequestClient": opts.requestClient } } : {}),
+        },
+      },
+    });
+  }
+
+  /** Reads a listener, finding out once whether it is TCP or UDP. Throws notFound if it is neither. */
+  async describeListener(listenerId: string, protocolHint?: string): Promise<ListenerState> {
+    const known = this.protocols.get(listenerId) ?? (protocolHint === "UDP" ? "UDP" : "TCP");
+    const order: Array<"TCP" | "UDP"> = known === "UDP" ? ["UDP", "TCP"] : ["TCP", "UDP"];
+    for (const protocol of order) {
+      const action = protocol === "TCP" ? "DescribeTCPListeners" : "DescribeUDPListeners";
+      try {
+        const res = await this.read<{ ListenerSet?: Array<TCPListener | UDPListener> }>(action, { ListenerId: listenerId });
+        const l = res.ListenerSet?.find((x) => x.ListenerId === listenerId);
+        if (!l) continue;
+        this.protocols.set(listenerId, protocol);
+        return toListenerState(l, protocol);
+      } catch (err) {
+        if (!(err instanceof OperatorError && err.kind === "notFound")) throw err;
+      }
+    }
+    this.protocols.delete(listenerId);
+    throw new OperatorError("notFound", "ListenerNotFound", `GAAP listener ${listenerId} does not exist (neither TCP nor UDP)`);
+  }
+
+  /** Registered origin IDs for these IPs, by exact match (the API's search is fuzzy). */
+  async lookupOrigins(ips: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    await forEachLimit(ips, 8, async (ip) => {
+      const req: DescribeRealServersRequest = { ProjectId: -1, Filters: [{ Name: "RealServerIP", Values: [ip] }], Limit: 50 };
+      const res = await this.read<{ RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }> }>(
+        "DescribeRealServers",
+        req,
+      );
+      const hit = res.RealServerSet?.find((r) => r.RealServerIP === ip && r.RealServerId);
+      if (hit?.RealServerId) found.set(ip, hit.RealServerId);
+    });
+    return found;
+  }
+
+  /** Registers IPs in batches; an IP someone registered meanwhile (DuplicateRS) is looked up instead. */
+  async registerOrigins(ips: readonly string[], projectId: number, name: string, tags: OriginTag[]): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
+    const batch = this.opts.registerBatch ?? 20;
+    for (let i = 0; i < ips.length; i += batch) {
+      const chunk = ips.slice(i, i + batch);
+      try {
+        const res = await this.write<{ RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }> }>(
+          "AddRealServers",
+          {
+            ProjectId: projectId,
+            RealServerIP: chunk,
+            RealServerName: name,
+            TagSet: tags.map((t) => ({ TagKey: t.key, TagValue: t.value })),
+          },
+        );
+        for (const r of res.RealServerSet ?? []) if (r.RealServerIP && r.RealServerId) ids.set(r.RealServerIP, r.RealServerId);
+      } catch (err) {
+        if (!(err instanceof OperatorError && err.code === "InvalidParameterValue.DuplicateRS")) throw err;
+        const existing = await this.lookupOrigins(chunk);
+        for (const [ip, id] of existing) ids.set(ip, id);
+        const still = chunk.filter((ip) => !existing.has(ip));
+        if (still.length > 0 && still.length < chunk.length) {
+          for (const [ip, id] of await this.registerOrigins(still, projectId, name, tags)) ids.set(ip, id);
+        } else if (still.length > 0) {
+          throw err;
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** Replaces the listener's whole origin set. */
+  async bind(listenerId: string, set: readonly BoundOrigin[]): Promise<void> {
+    await this.write("BindListenerRealServers", {
+      ListenerId: listenerId,
+      RealServerBindSet: set.map((o) => ({
+        RealServerId: o.realServerId,
+        RealServerIP: o.ip,
+        RealServerPort: o.port,
+        ...(o.weight === undefined ? {} : { RealServerWeight: o.weight }),
+        ...(o.role ? { RealServerFailoverRole: o.role } : {}),
+      })),
+    });
+  }
+
+  /** Origins carrying a tag, all pages. */
+  async originsTagged(tag: OriginTag): Promise<Array<{ id: string; ip: string; tags: OriginTag[] }>> {
+    const out: Array<{ id: string; ip: string; tags: OriginTag[] }> = [];
+    for (let offset = 0; ; offset += 50) {
+      const res = await this.read<{
+        TotalCount?: number;
+        RealServerSet?: Array<{ RealServerId?: string; RealServerIP?: string; TagSet?: Array<{ TagKey?: string; TagValue?: string }> }>;
+      }>("DescribeRealServers", { ProjectId: -1, TagSet: [{ TagKey: tag.key, TagValue: tag.value }], Offset: offset, Limit: 50 });
+      const page = res.RealServerSet ?? [];
+      for (const r of page) {
+        if (!r.RealServerId || !r.RealServerIP) continue;
+        out.push({
+          id: r.RealServerId,
+          ip: r.RealServerIP,
+          tags: (r.TagSet ?? []).map((t) => ({ key: t.TagKey ?? "", value: t.TagValue ?? "" })),
+        });
+      }
+      if (page.length < 50 || offset + 50 >= (res.TotalCount ?? 0)) return out;
+    }
+  }
+
+  /** Which of these origins something binds (any listener, any client). */
+  async boundOrigins(ids: readonly string[]): Promise<Set<string>> {
+    const bound = new Set<string>();
+    for (let i = 0; i < ids.length; i += 20) {
+      const res = await this.read<{ RealServerStatusSet?: Array<{ RealServerId?: string; BindStatus?: number }> }>(
+        "DescribeRealServersStatus",
+        { RealServerIds: ids.slice(i, i + 20) },
+      );
+      for (const s of res.RealServerStatusSet ?? []) if (s.RealServerId && s.BindStatus !== 0) bound.add(s.RealServerId);
+    }
+    return bound;
+  }
+
+  /** Removes origins; returns those GAAP refused because something bound them meanwhile. */
+  async removeOrigins(ids: readonly string[]): Promise<string[]> {
+    const refused: string[] = [];
+    for (let i = 0; i < ids.length; i += 20) {
+      const chunk = ids.slice(i, i + 20);
+      try {
+        await this.write("RemoveRealServers", { RealServerIds: chunk });
+      } catch (err) {
+        if (!(err instanceof OperatorError && err.code === "FailedOperation.RealServerAlreadyBound")) throw err;
+        // The call is all or nothing: remove the others one by one.
+        for (const id of chunk) {
+          try {
+            await this.write("RemoveRealServers", { RealServerIds: [id] });
+          } catch (e) {
+            if (e instanceof OperatorError && e.code === "FailedOperation.RealServerAlreadyBound") refused.push(id);
+            else if (!(e instanceof OperatorError && e.kind === "notFound")) throw e;
+          }
+        }
+      }
+    }
+    return refused;
+  }
+
+  /** Whether the credentials work: one cheap signed call. */
+  async checkAccess(): Promise<void> {
+    await this.read("DescribeProxies", { Limit: 1 });
+  }
+
+  private read<T>(action: string, req: object): Promise<T> {
+    // Reads are safe to repeat: retry transport and server errors and throttling a couple of times.
+    return pRetry(() => this.call<T>(action, req), {
+      retries: 2,
+      minTimeout: 200,
+      maxTimeout: 2000,
+      randomize: true,
+      shouldRetry: ({ error }) => error instanceof OperatorError && (error.kind === "transient" || error.kind === "throttled"),
+    });
+  }
+
+  private write<T>(action: string, req: object): Promise<T> {
+    // Writes go once; the reconciler re-reads GAAP before deciding to send anything again.
+    return this.call<T>(action, req);
+  }
+
+  private call: Call = async <T>(action: string, req: object) => {
+    const wait = this.bucket(action).reserve();
+    if (wait > 0) {
+      this.opts.observer?.throttled?.(action, wait / 1000);
+      await sleep(wait);
+    }
+    const started = performance.now();
+    try {
+      const res = (await this.sdk.request(action, req)) as T;
+      this.opts.observer?.call?.(action, "Success", (performance.now() - started) / 1000);
+      return res;
+    } catch (err) {
+      const e = fromGaapError(action, err);
+      this.opts.observer?.call?.(action, e.code, (performance.now() - started) / 1000);
+      throw e;
+    }
+  };
+
+  private bucket(action: string): TokenBucket {
+    let b = this.buckets.get(action);
+    if (!b) {
+      const r = this.opts.rates;
+      const rate = WRITE_ACTIONS.has(action) ? r.write : action === "DescribeRealServers" ? r.describeRealServers : r.read;
+      b = new TokenBucket(rate, Math.max(1, rate));
+      this.buckets.set(action, b);
+    }
+    return b;
+  }
+}
+
+function toListenerState(l: TCPListener | UDPListener, protocol: "TCP" | "UDP"): ListenerState {
+  return {
+    listenerId: l.ListenerId ?? "",
+    protocol,
+    port: l.Port ?? 0,
+    scheduler: l.Scheduler ?? "rr",
+    failoverSwitch: l.FailoverSwitch ?? 0,
+    realServerType: l.RealServerType ?? "IP",
+    status: l.ListenerStatus ?? 0,
+    bound: (l.RealServerSet ?? []).map(toBoundOrigin),
+  };
+}
+
+function toBoundOrigin(r: BindRealServer): BoundOrigin {
+  return {
+    realServerId: r.RealServerId ?? "",
+    ip: r.RealServerIP ?? "",
+    port: r.RealServerPort ?? 0,
+    ...(r.RealServerWeight === undefined || r.RealServerWeight === null ? {} : { weight: r.RealServerWeight }),
+    ...(r.RealServerFailoverRole ? { role: r.RealServerFailoverRole } : {}),
+  };
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
