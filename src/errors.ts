@@ -22,7 +22,12 @@ export class OperatorError extends Error {
   readonly code: string;
   readonly kind: ErrorKind;
   readonly requestId?: string;
-  constructor(kind: ErrorKind, code: string, message: string, opts: { cause?: unknown; requestId?: string } = {}) {
+  constructor(
+    kind: ErrorKind,
+    code: string,
+    message: string,
+    opts: { cause?: unknown; requestId?: string } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "OperatorError";
     this.kind = kind;
@@ -31,13 +36,17 @@ export class OperatorError extends Error {
   }
 }
 
-const prefixed = (code: string, prefixes: string[]) => prefixes.some((p) => code === p || code.startsWith(`${p}.`));
+const prefixed = (code: string, prefixes: string[]) =>
+  prefixes.some((p) => code === p || code.startsWith(`${p}.`));
 
 /** The GAAP reference's retry table (§2.4), as error kinds. */
 export function gaapErrorKind(code: string, message = ""): ErrorKind {
-  if (code === "FailedOperation.ListenerHasTask" || code === "FailedOperation.ListenerStatusError") return "busy";
-  if (prefixed(code, ["RequestLimitExceeded"]) || code === "FailedOperation.ActionOperateTooQuickly") return "throttled";
-  if (code === "ResourceNotFound" || (code === "InvalidParameter" && /Not Exist/i.test(message))) return "notFound";
+  if (code === "FailedOperation.ListenerHasTask" || code === "FailedOperation.ListenerStatusError")
+    return "busy";
+  if (prefixed(code, ["RequestLimitExceeded"]) || code === "FailedOperation.ActionOperateTooQuickly")
+    return "throttled";
+  if (code === "ResourceNotFound" || (code === "InvalidParameter" && /Not Exist/i.test(message)))
+    return "notFound";
   if (
     [
       "FailedOperation.InstanceStatusNotInRuning",
@@ -51,7 +60,13 @@ export function gaapErrorKind(code: string, message = ""): ErrorKind {
   }
   if (code === "ResourceUnavailable.AccountViolation") return "config";
   if (
-    prefixed(code, ["InternalError", "ServiceUnavailable", "ResourceInUse", "ResourceUnavailable", "AuthFailure.TokenFailure"]) ||
+    prefixed(code, [
+      "InternalError",
+      "ServiceUnavailable",
+      "ResourceInUse",
+      "ResourceUnavailable",
+      "AuthFailure.TokenFailure",
+    ]) ||
     code === "FailedOperation.ActionIsDoing"
   ) {
     return "transient";
@@ -72,9 +87,14 @@ export function fromGaapError(action: string, err: unknown): OperatorError {
   const e = (err ?? {}) as SdkException;
   if (!e.code) {
     const what = e.httpCode ? `HTTP ${e.httpCode}` : (e.message ?? String(err));
-    return new OperatorError("transient", e.httpCode ? `HTTP${e.httpCode}` : "TransportError", `${action}: ${what}`, {
-      cause: err,
-    });
+    return new OperatorError(
+      "transient",
+      e.httpCode ? `HTTP${e.httpCode}` : "TransportError",
+      `${action}: ${what}`,
+      {
+        cause: err,
+      },
+    );
   }
   return new OperatorError(gaapErrorKind(e.code, e.message), e.code, `${action}: ${e.message ?? e.code}`, {
     cause: err,
@@ -98,9 +118,16 @@ export function fromKubeError(what: string, err: unknown): OperatorError {
     if (status === 409) return new OperatorError("conflict", "Conflict", message, { cause: err });
     if (status === 429) return new OperatorError("throttled", "TooManyRequests", message, { cause: err });
     if (status >= 500) return new OperatorError("transient", `HTTP${status}`, message, { cause: err });
-    return new OperatorError("config", status === 403 ? "Forbidden" : `HTTP${status}`, message, { cause: err });
+    return new OperatorError("config", status === 403 ? "Forbidden" : `HTTP${status}`, message, {
+      cause: err,
+    });
   }
-  return new OperatorError("transient", "TransportError", `${what}: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-  });
+  return new OperatorError(
+    "transient",
+    "TransportError",
+    `${what}: ${(err as Error)?.message ?? String(err)}`,
+    {
+      cause: err,
+    },
+  );
 }

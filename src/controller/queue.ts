@@ -2,7 +2,7 @@
 // worked on twice at once, an add while it is being processed runs it exactly once more afterwards, and delayed
 // adds only ever move a waiting key earlier. Rate limiting is per key (exponential with jitter) and overall
 // (token bucket), as client-go's default controller rate limiter.
-import { TokenBucket } from "../util/token-bucket.ts";
+import type { TokenBucket } from "../util/token-bucket.ts";
 
 export interface RateLimiter {
   /** How long to wait before the key's next retry; counts a failure. */

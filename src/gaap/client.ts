@@ -13,7 +13,12 @@ import { fromGaapError, OperatorError } from "../errors.ts";
 import { TokenBucket } from "../util/token-bucket.ts";
 import type { BoundOrigin, ListenerState } from "./types.ts";
 
-export const WRITE_ACTIONS = new Set(["BindListenerRealServers", "AddRealServers", "RemoveRealServers", "ModifyRealServerName"]);
+export const WRITE_ACTIONS = new Set([
+  "BindListenerRealServers",
+  "AddRealServers",
+  "RemoveRealServers",
+  "ModifyRealServerName",
+]);
 
 export interface GaapRates {
   /** Requests per second for each write action. */
@@ -82,7 +87,9 @@ export class GaapClient {
     for (const protocol of order) {
       const action = protocol === "TCP" ? "DescribeTCPListeners" : "DescribeUDPListeners";
       try {
-        const res = await this.read<{ ListenerSet?: Array<TCPListener | UDPListener> }>(action, { ListenerId: listenerId });
+        const res = await this.read<{ ListenerSet?: Array<TCPListener | UDPListener> }>(action, {
+          ListenerId: listenerId,
+        });
         const l = res.ListenerSet?.find((x) => x.ListenerId === listenerId);
         if (!l) continue;
         this.protocols.set(listenerId, protocol);
@@ -92,18 +99,25 @@ export class GaapClient {
       }
     }
     this.protocols.delete(listenerId);
-    throw new OperatorError("notFound", "ListenerNotFound", `GAAP listener ${listenerId} does not exist (neither TCP nor UDP)`);
+    throw new OperatorError(
+      "notFound",
+      "ListenerNotFound",
+      `GAAP listener ${listenerId} does not exist (neither TCP nor UDP)`,
+    );
   }
 
   /** Registered origin IDs for these IPs, by exact match (the API's search is fuzzy). */
   async lookupOrigins(ips: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     await forEachLimit(ips, 8, async (ip) => {
-      const req: DescribeRealServersRequest = { ProjectId: -1, Filters: [{ Name: "RealServerIP", Values: [ip] }], Limit: 50 };
-      const res = await this.read<{ RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }> }>(
-        "DescribeRealServers",
-        req,
-      );
+      const req: DescribeRealServersRequest = {
+        ProjectId: -1,
+        Filters: [{ Name: "RealServerIP", Values: [ip] }],
+        Limit: 50,
+      };
+      const res = await this.read<{
+        RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }>;
+      }>("DescribeRealServers", req);
       const hit = res.RealServerSet?.find((r) => r.RealServerIP === ip && r.RealServerId);
       if (hit?.RealServerId) found.set(ip, hit.RealServerId);
     });
@@ -111,22 +125,27 @@ export class GaapClient {
   }
 
   /** Registers IPs in batches; an IP someone registered meanwhile (DuplicateRS) is looked up instead. */
-  async registerOrigins(ips: readonly string[], projectId: number, name: string, tags: OriginTag[]): Promise<Map<string, string>> {
+  async registerOrigins(
+    ips: readonly string[],
+    projectId: number,
+    name: string,
+    tags: OriginTag[],
+  ): Promise<Map<string, string>> {
     const ids = new Map<string, string>();
     const batch = this.opts.registerBatch ?? 20;
     for (let i = 0; i < ips.length; i += batch) {
       const chunk = ips.slice(i, i + batch);
       try {
-        const res = await this.write<{ RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }> }>(
-          "AddRealServers",
-          {
-            ProjectId: projectId,
-            RealServerIP: chunk,
-            RealServerName: name,
-            TagSet: tags.map((t) => ({ TagKey: t.key, TagValue: t.value })),
-          },
-        );
-        for (const r of res.RealServerSet ?? []) if (r.RealServerIP && r.RealServerId) ids.set(r.RealServerIP, r.RealServerId);
+        const res = await this.write<{
+          RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }>;
+        }>("AddRealServers", {
+          ProjectId: projectId,
+          RealServerIP: chunk,
+          RealServerName: name,
+          TagSet: tags.map((t) => ({ TagKey: t.key, TagValue: t.value })),
+        });
+        for (const r of res.RealServerSet ?? [])
+          if (r.RealServerIP && r.RealServerId) ids.set(r.RealServerIP, r.RealServerId);
       } catch (err) {
         if (!(err instanceof OperatorError && err.code === "InvalidParameterValue.DuplicateRS")) throw err;
         const existing = await this.lookupOrigins(chunk);
@@ -162,8 +181,17 @@ export class GaapClient {
     for (let offset = 0; ; offset += 50) {
       const res = await this.read<{
         TotalCount?: number;
-        RealServerSet?: Array<{ RealServerId?: string; RealServerIP?: string; TagSet?: Array<{ TagKey?: string; TagValue?: string }> }>;
-      }>("DescribeRealServers", { ProjectId: -1, TagSet: [{ TagKey: tag.key, TagValue: tag.value }], Offset: offset, Limit: 50 });
+        RealServerSet?: Array<{
+          RealServerId?: string;
+          RealServerIP?: string;
+          TagSet?: Array<{ TagKey?: string; TagValue?: string }>;
+        }>;
+      }>("DescribeRealServers", {
+        ProjectId: -1,
+        TagSet: [{ TagKey: tag.key, TagValue: tag.value }],
+        Offset: offset,
+        Limit: 50,
+      });
       const page = res.RealServerSet ?? [];
       for (const r of page) {
         if (!r.RealServerId || !r.RealServerIP) continue;
@@ -181,11 +209,11 @@ export class GaapClient {
   async boundOrigins(ids: readonly string[]): Promise<Set<string>> {
     const bound = new Set<string>();
     for (let i = 0; i < ids.length; i += 20) {
-      const res = await this.read<{ RealServerStatusSet?: Array<{ RealServerId?: string; BindStatus?: number }> }>(
-        "DescribeRealServersStatus",
-        { RealServerIds: ids.slice(i, i + 20) },
-      );
-      for (const s of res.RealServerStatusSet ?? []) if (s.RealServerId && s.BindStatus !== 0) bound.add(s.RealServerId);
+      const res = await this.read<{
+        RealServerStatusSet?: Array<{ RealServerId?: string; BindStatus?: number }>;
+      }>("DescribeRealServersStatus", { RealServerIds: ids.slice(i, i + 20) });
+      for (const s of res.RealServerStatusSet ?? [])
+        if (s.RealServerId && s.BindStatus !== 0) bound.add(s.RealServerId);
     }
     return bound;
   }
@@ -198,13 +226,15 @@ export class GaapClient {
       try {
         await this.write("RemoveRealServers", { RealServerIds: chunk });
       } catch (err) {
-        if (!(err instanceof OperatorError && err.code === "FailedOperation.RealServerAlreadyBound")) throw err;
+        if (!(err instanceof OperatorError && err.code === "FailedOperation.RealServerAlreadyBound"))
+          throw err;
         // The call is all or nothing: remove the others one by one.
         for (const id of chunk) {
           try {
             await this.write("RemoveRealServers", { RealServerIds: [id] });
           } catch (e) {
-            if (e instanceof OperatorError && e.code === "FailedOperation.RealServerAlreadyBound") refused.push(id);
+            if (e instanceof OperatorError && e.code === "FailedOperation.RealServerAlreadyBound")
+              refused.push(id);
             else if (!(e instanceof OperatorError && e.kind === "notFound")) throw e;
           }
         }
@@ -225,7 +255,8 @@ export class GaapClient {
       minTimeout: 200,
       maxTimeout: 2000,
       randomize: true,
-      shouldRetry: ({ error }) => error instanceof OperatorError && (error.kind === "transient" || error.kind === "throttled"),
+      shouldRetry: ({ error }) =>
+        error instanceof OperatorError && (error.kind === "transient" || error.kind === "throttled"),
     });
   }
 
@@ -256,7 +287,11 @@ export class GaapClient {
     let b = this.buckets.get(action);
     if (!b) {
       const r = this.opts.rates;
-      const rate = WRITE_ACTIONS.has(action) ? r.write : action === "DescribeRealServers" ? r.describeRealServers : r.read;
+      const rate = WRITE_ACTIONS.has(action)
+        ? r.write
+        : action === "DescribeRealServers"
+          ? r.describeRealServers
+          : r.read;
       b = new TokenBucket(rate, Math.max(1, rate));
       this.buckets.set(action, b);
     }
@@ -282,12 +317,18 @@ function toBoundOrigin(r: BindRealServer): BoundOrigin {
     realServerId: r.RealServerId ?? "",
     ip: r.RealServerIP ?? "",
     port: r.RealServerPort ?? 0,
-    ...(r.RealServerWeight === undefined || r.RealServerWeight === null ? {} : { weight: r.RealServerWeight }),
+    ...(r.RealServerWeight === undefined || r.RealServerWeight === null
+      ? {}
+      : { weight: r.RealServerWeight }),
     ...(r.RealServerFailoverRole ? { role: r.RealServerFailoverRole } : {}),
   };
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

@@ -61,6 +61,15 @@ export class ProcessGroup {
     return this.live.get(name);
   }
 
+  /** The logs of every process whose name starts with `prefix`, oldest first. */
+  readLogs(prefix: string): string {
+    return readdirSync(this.dir)
+      .filter((f) => f.startsWith(prefix) && f.endsWith(".log"))
+      .sort((a, b) => Number(a.match(/-(\d+)\.log$/)?.[1] ?? 0) - Number(b.match(/-(\d+)\.log$/)?.[1] ?? 0))
+      .map((f) => readFileSync(join(this.dir, f), "utf8"))
+      .join("");
+  }
+
   /** Stops every process (in the given order first), then the reaper, then removes the directory. */
   async close(order: string[] = []): Promise<void> {
     for (const name of [...order, ...this.live.keys()]) await this.live.get(name)?.stop();

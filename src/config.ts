@@ -1,0 +1,237 @@
+// Command-line configuration, parsed once into a frozen object; every problem is reported together.
+import { parseArgs } from "node:util";
+
+export interface Config {
+  kubeconfig?: string;
+  gaapEndpoint: string;
+  watchNamespace?: string;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  workers: number;
+  gaapWriteQps: number;
+  gaapReadQps: number;
+  gaapDescribeRealServersQps: number;
+  gaapTimeoutMs: number;
+  verifyIntervalMs: number;
+  busyPollMs: number;
+  taskEstimateMs: number;
+  gcDelayMs: number;
+  clusterName: string;
+  maxOriginsPerListener: number;
+  credentials: "auto" | "env" | "chain";
+  shutdownGraceMs: number;
+}
+
+interface Flag {
+  type: "string" | "boolean";
+  help: string;
+  default?: string;
+  kind?: "int" | "qps" | "duration" | "url" | "choice";
+  choices?: string[];
+}
+
+export const FLAGS: Record<string, Flag> = {
+  kubeconfig: {
+    type: "string",
+    help: "kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)",
+  },
+  "gaap-endpoint": {
+    type: "string",
+    kind: "url",
+    default: "https://gaap.tencentcloudapi.com",
+    help: "GAAP API endpoint; http://127.0.0.1:9000 for the local emulator",
+  },
+  "watch-namespace": {
+    type: "string",
+    help: "only watch GaapListenerBindings, Services, EndpointSlices and Pods in this namespace (default: all)",
+  },
+  "log-level": {
+    type: "string",
+    kind: "choice",
+    choices: ["trace", "debug", "info", "warn", "error", "fatal"],
+    default: "info",
+    help: "log level",
+  },
+  workers: { type: "string", kind: "int", default: "8", help: "bindings reconciled concurrently" },
+  "gaap-write-qps": {
+    type: "string",
+    kind: "qps",
+    default: "10",
+    help: "requests/s for each GAAP write action, process-wide (account limit: 20)",
+  },
+  "gaap-read-qps": {
+    type: "string",
+    kind: "qps",
+    default: "10",
+    help: "requests/s for each GAAP describe action, process-wide (account limit: 20)",
+  },
+  "gaap-describe-realservers-qps": {
+    type: "string",
+    kind: "qps",
+    default: "500",
+    help: "requests/s for DescribeRealServers (account limit: 1000)",
+  },
+  "gaap-timeout": { type: "string", kind: "duration", default: "10s", help: "timeout of one GAAP API call" },
+  "verify-interval": {
+    type: "string",
+    kind: "duration",
+    default: "5m",
+    help: "how often each binding re-reads GAAP to find and repair drift (jittered ±10%)",
+  },
+  "busy-poll": {
+    type: "string",
+    kind: "duration",
+    default: "250ms",
+    help: "how often to look again at a listener that is busy with a task",
+  },
+  "task-estimate": {
+    type: "string",
+    kind: "duration",
+    default: "1s",
+    help: "first guess of how long GAAP takes to apply a bind (learned afterwards)",
+  },
+  "gc-delay": {
+    type: "string",
+    kind: "duration",
+    default: "10s",
+    help: "delay before removing origin servers freed by an unbind",
+  },
+  "cluster-name": {
+    type: "string",
+    default: "default",
+    help: "this cluster's name, tagged on origin servers it registers; unique per GAAP account",
+  },
+  "max-origins-per-listener": {
+    type: "string",
+    kind: "int",
+    default: "100",
+    help: "GAAP's limit of origins bound to one listener",
+  },
+  credentials: {
+    type: "string",
+    kind: "choice",
+    choices: ["auto", "env", "chain"],
+    default: "auto",
+    help: "where GAAP credentials come from: env (TENCENTCLOUD_SECRET_ID/_SECRET_KEY/_SESSION_TOKEN), chain (the SDK's providers: env, profile file, CVM role, TKE OIDC), auto (env if set, else chain)",
+  },
+  "shutdown-grace": {
+    type: "string",
+    kind: "duration",
+    default: "20s",
+    help: "how long to let reconciles in flight finish on SIGTERM",
+  },
+  help: { type: "boolean", help: "show this help" },
+};
+
+export function usage(): string {
+  const lines = Object.entries(FLAGS).map(([name, f]) => {
+    const arg =
+      f.type === "boolean"
+        ? ""
+        : ` <${f.kind === "choice" ? (f.choices ?? []).join("|") : (f.kind ?? "value")}>`;
+    const def = f.default ? ` (default ${f.default})` : "";
+    return `  --${name}${arg}\n      ${f.help}${def}`;
+  });
+  return `Usage: gaap-operator [flags]
+
+Keeps Tencent Cloud GAAP TCP/UDP listeners bound to the ready endpoints of Kubernetes Services, as declared by
+GaapListenerBinding resources (gaap.operator.dev/v1alpha1).
+
+Flags:
+${lines.join("\n")}
+
+Environment:
+  TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN   GAAP credentials
+  KUBECONFIG                                                                   kubeconfig when --kubeconfig is not given
+`;
+}
+
+export class ConfigError extends Error {}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+export function parseDuration(s: string): number | undefined {
+  const m = DURATION.exec(s.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  return Math.round(n * unit);
+}
+
+export type ParsedArgs = { help: true } | { help: false; config: Config };
+
+export function parseConfig(argv: string[]): ParsedArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (values.help) return { help: true };
+  const problems: string[] = [];
+  const get = (name: string): string | undefined =>
+    (values[name] as string | undefined) ?? FLAGS[name]?.default;
+  const num = (name: string, min: number, max: number, integer: boolean): number => {
+    const raw = get(name) as string;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      problems.push(
+        `--${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, not "${raw}"`,
+      );
+    }
+    return n;
+  };
+  const duration = (name: string, minMs: number): number => {
+    const raw = get(name) as string;
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms < minMs) {
+      problems.push(`--${name} must be a duration like 250ms, 10s or 5m, at least ${minMs}ms, not "${raw}"`);
+      return minMs;
+    }
+    return ms;
+  };
+  const choice = <T extends string>(name: string): T => {
+    const raw = get(name) as string;
+    if (!FLAGS[name]?.choices?.includes(raw))
+      problems.push(`--${name} must be one of ${FLAGS[name]?.choices?.join(", ")}, not "${raw}"`);
+    return raw as T;
+  };
+  const endpoint = get("gaap-endpoint") as string;
+  try {
+    const u = new URL(endpoint);
+    if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error();
+    if (u.pathname !== "/" || u.search)
+      problems.push(`--gaap-endpoint must be a scheme and host only, not "${endpoint}"`);
+  } catch {
+    problems.push(`--gaap-endpoint must be a URL like https://gaap.tencentcloudapi.com, not "${endpoint}"`);
+  }
+  const clusterName = get("cluster-name") as string;
+  if (!/^[A-Za-z0-9][-A-Za-z0-9_.:]{0,62}$/.test(clusterName)) {
+    problems.push(`--cluster-name must be 1-63 letters, digits, '-', '_', '.' or ':', not "${clusterName}"`);
+  }
+  const config: Config = {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}),
+    gaapEndpoint: endpoint.replace(/\/$/, ""),
+    ...(values["watch-namespace"] ? { watchNamespace: values["watch-namespace"] as string } : {}),
+    logLevel: choice("log-level"),
+    workers: num("workers", 1, 256, true),
+    gaapWriteQps: num("gaap-write-qps", 0.1, 1000, false),
+    gaapReadQps: num("gaap-read-qps", 0.1, 1000, false),
+    gaapDescribeRealServersQps: num("gaap-describe-realservers-qps", 0.1, 10_000, false),
+    gaapTimeoutMs: duration("gaap-timeout", 1000),
+    verifyIntervalMs: duration("verify-interval", 1000),
+    busyPollMs: duration("busy-poll", 10),
+    taskEstimateMs: duration("task-estimate", 10),
+    gcDelayMs: duration("gc-delay", 0),
+    clusterName,
+    maxOriginsPerListener: num("max-origins-per-listener", 1, 10_000, true),
+    credentials: choice("credentials"),
+    shutdownGraceMs: duration("shutdown-grace", 0),
+  };
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  return { help: false, config: Object.freeze(config) };
+}

@@ -1,0 +1,91 @@
+// The controller loop: keys from the sources go into the work queue; workers run the reconciler and requeue as
+// controller-runtime does (error: rate-limited; requeueAfter: forget and delay; success: forget). No worker
+// starts before every informer has synced.
+import type { Logger } from "pino";
+import { OperatorError } from "../errors.ts";
+import type { Sources } from "../kube/sources.ts";
+import type { QueueMetrics, WorkQueue } from "./queue.ts";
+import type { ReconcileResult } from "./reconciler.ts";
+
+export interface ControllerMetrics {
+  reconciled?(result: "success" | "error" | "requeue_after", seconds: number): void;
+  queue?: QueueMetrics;
+}
+
+export interface ControllerOptions {
+  name: string;
+  queue: WorkQueue;
+  sources: Sources;
+  reconcile: (key: string) => Promise<ReconcileResult>;
+  workers: number;
+  log: Logger;
+  metrics?: ControllerMetrics;
+}
+
+export class Controller {
+  private readonly o: ControllerOptions;
+  private readonly running: Promise<void>[] = [];
+  private stopped = false;
+  private readonly active = new Set<Promise<unknown>>();
+
+  constructor(opts: ControllerOptions) {
+    this.o = opts;
+  }
+
+  /** Waits for the caches, then starts the workers. Resolves once they run. */
+  async start(): Promise<void> {
+    await this.o.sources.synced;
+    if (this.stopped) return;
+    this.o.log.info({ workers: this.o.workers }, "caches synced; starting workers");
+    for (const key of this.o.sources.bindingKeys()) this.o.queue.add(key);
+    for (let i = 0; i < this.o.workers; i++) this.running.push(this.worker());
+  }
+
+  /** Stops taking work and waits (up to `graceMs`) for reconciles in flight to finish. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.o.queue.shutDown();
+    const all = Promise.allSettled([...this.active]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.o.queue.get();
+      if (key === undefined) return;
+      const work = this.process(key);
+      this.active.add(work);
+      await work;
+      this.active.delete(work);
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const q = this.o.queue;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const res = await this.o.reconcile(key);
+      if (res.requeueAfterMs !== undefined) {
+        q.forget(key);
+        q.addAfter(key, res.requeueAfterMs);
+        this.o.metrics?.reconciled?.("requeue_after", seconds());
+      } else {
+        q.forget(key);
+        this.o.metrics?.reconciled?.("success", seconds());
+      }
+    } catch (err) {
+      this.o.metrics?.reconciled?.("error", seconds());
+      if (err instanceof OperatorError && err.kind === "conflict") {
+        // The cache is behind our own write: try again shortly without growing backoff.
+        q.addAfter(key, 100);
+      } else {
+        const delay = q.addRateLimited(key);
+        this.o.log.debug({ key, delayMs: delay, err: String(err) }, "requeued after error");
+      }
+      if (!(err instanceof OperatorError)) this.o.log.error({ key, err }, "reconcile failed unexpectedly");
+    } finally {
+      q.done(key);
+    }
+  }
+}

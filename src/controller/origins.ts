@@ -1,0 +1,85 @@
+// Garbage collection of origin servers: the operator removes origins it registered (tagged with its cluster)
+// once no binding of this cluster wants them and GAAP says nothing binds them. Level-triggered: a sweep looks at
+// everything tagged, so an origin left behind by a crash is found by the next sweep.
+import type { Logger } from "pino";
+import type { GaapClient } from "../gaap/client.ts";
+
+export interface OriginCollectorOptions {
+  gaap: GaapClient;
+  log: Logger;
+  clusterTag: { key: string; value: string };
+  /** Bindings known to the caches: a sweep waits until each has reported what it wants. */
+  bindingKeys: () => string[];
+  canWrite: () => boolean;
+  /** Delay between a change that may free origins and the sweep that collects them. */
+  debounceMs: number;
+  onRemoved?: (ips: string[]) => void;
+}
+
+export class OriginCollector {
+  private readonly o: OriginCollectorOptions;
+  /** IPs each binding wants; undefined while a binding's desired set is unknown (nothing may be collected). */
+  private readonly wanted = new Map<string, Set<string> | undefined>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(opts: OriginCollectorOptions) {
+    this.o = opts;
+  }
+
+  want(bindingKey: string, ips: string[] | undefined): void {
+    this.wanted.set(bindingKey, ips ? new Set(ips) : undefined);
+  }
+
+  forget(bindingKey: string): void {
+    this.wanted.delete(bindingKey);
+  }
+
+  sweepSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.collect().catch((err) => this.o.log.warn({ err: String(err) }, "origin sweep failed"));
+    }, this.o.debounceMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Removes our unused origins: all of them, or only those with these IPs. */
+  async collect(only?: ReadonlySet<string>): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.sweep(only).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async sweep(only?: ReadonlySet<string>): Promise<void> {
+    if (!this.o.canWrite()) return;
+    const inUse = new Set<string>();
+    for (const key of this.o.bindingKeys()) {
+      if (!this.wanted.has(key)) {
+        if (!only) return; // not every binding has been reconciled yet
+        continue;
+      }
+      const ips = this.wanted.get(key);
+      if (ips === undefined && !only) return; // a binding's desired set is unknown: keep everything
+      for (const ip of ips ?? []) inUse.add(ip);
+    }
+    const tagged = await this.o.gaap.originsTagged(this.o.clusterTag);
+    const candidates = tagged.filter((t) => !inUse.has(t.ip) && (!only || only.has(t.ip)));
+    if (candidates.length === 0) return;
+    const bound = await this.o.gaap.boundOrigins(candidates.map((c) => c.id));
+    const unused = candidates.filter((c) => !bound.has(c.id));
+    if (unused.length === 0) return;
+    const refused = new Set(await this.o.gaap.removeOrigins(unused.map((c) => c.id)));
+    const removed = unused.filter((c) => !refused.has(c.id)).map((c) => c.ip);
+    if (removed.length > 0) {
+      this.o.log.info({ removed: removed.length }, "removed unused origin servers");
+      this.o.onRemoved?.(removed);
+    }
+  }
+}

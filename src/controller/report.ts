@@ -1,0 +1,171 @@
+// What a reconcile pass found and did, turned into the binding's status. Pure.
+import type { BoundServer, GaapListenerBindingStatus } from "../api/types.ts";
+import type { OperatorError } from "../errors.ts";
+import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
+import { withConditions } from "../kube/status.ts";
+import type { Change } from "./plan.ts";
+
+export type Outcome =
+  | {
+      phase: "inSync";
+      listener: ListenerState;
+      ours: BoundOrigin[];
+      owned: string[];
+      desiredCount: number;
+      notes: string[];
+    }
+  | {
+      phase: "binding";
+      listener: ListenerState;
+      ours: BoundOrigin[];
+      owned: string[];
+      desiredCount: number;
+      change: Change;
+      heldRemovals?: number;
+      notes: string[];
+    }
+  | { phase: "waiting"; listener: ListenerState; ours: BoundOrigin[]; message: string; desiredCount?: number }
+  | {
+      phase: "held";
+      listener?: ListenerState;
+      ours?: BoundOrigin[];
+      reason: string;
+      message: string;
+      desiredCount?: number;
+    }
+  | { phase: "conflict"; message: string }
+  | { phase: "error"; error: OperatorError; retryAt?: Date; listener?: ListenerState; desiredCount?: number };
+
+/** Errors a retry will not soon fix: the binding is Degraded and not Ready until they clear. */
+const persistent = (e: OperatorError) =>
+  e.kind === "config" || e.kind === "notFound" || e.kind === "unavailable";
+
+export function toBoundServers(ours: readonly BoundOrigin[]): BoundServer[] {
+  return ours.map((o) => ({
+    ip: o.ip,
+    port: o.port,
+    ...(o.weight === undefined ? {} : { weight: o.weight }),
+    ...(o.role ? { role: o.role } : {}),
+    realServerId: o.realServerId,
+  }));
+}
+
+const describeChange = (c: Change) => `+${c.added} -${c.removed} ~${c.updated}`;
+
+export function composeStatus(
+  prev: GaapListenerBindingStatus | undefined,
+  generation: number | undefined,
+  outcome: Outcome,
+  now: Date,
+): GaapListenerBindingStatus {
+  const at = now.toISOString().replace(/\.\d+Z$/, "Z");
+  const next: GaapListenerBindingStatus = { ...(prev ?? {}) };
+  delete next.nextRetryTime;
+  next.observedGeneration = generation;
+  const ok = { status: "True" as const, reason: "Synced", message: "GAAP state read and acted on" };
+  const idle = { status: "False" as const, reason: "Idle", message: "no change in progress" };
+  const fine = { status: "False" as const, reason: "AsExpected", message: "no problem found" };
+
+  if ("listener" in outcome && outcome.listener) {
+    const l = outcome.listener;
+    next.listener = {
+      protocol: l.protocol,
+      port: l.port,
+      scheduler: l.scheduler,
+      status: l.status,
+      failoverSwitch: l.failoverSwitch,
+    };
+  }
+  if ("ours" in outcome && outcome.ours) {
+    next.boundServers = toBoundServers(outcome.ours);
+    next.boundCount = outcome.ours.length;
+  }
+  if ("owned" in outcome) next.ownedServers = outcome.owned;
+  if ("desiredCount" in outcome && outcome.desiredCount !== undefined)
+    next.desiredCount = outcome.desiredCount;
+
+  let conditions: Parameters<typeof withConditions>[1];
+  switch (outcome.phase) {
+    case "inSync": {
+      const n = outcome.ours.length;
+      const notes = outcome.notes.length > 0 ? `; ${outcome.notes.join("; ")}` : "";
+      conditions = {
+        Ready: { status: "True", reason: "InSync", message: `GAAP holds the ${n} desired origin(s)${notes}` },
+        Synced: ok,
+        Progressing: idle,
+        Degraded: fine,
+      };
+      next.lastSyncTime = at;
+      delete next.lastError;
+      break;
+    }
+    case "binding": {
+      const held = outcome.heldRemovals
+        ? `; ${outcome.heldRemovals} removal(s) held back by maxUnbindPercent until the added origins are bound`
+        : "";
+      conditions = {
+        Ready: {
+          status: "False",
+          reason: "Binding",
+          message: `binding ${outcome.desiredCount} origin(s) (${describeChange(outcome.change)})${held}`,
+        },
+        Synced: ok,
+        Progressing: {
+          status: "True",
+          reason: "Binding",
+          message: `bind sent; waiting for GAAP to apply it${held}`,
+        },
+        Degraded: outcome.heldRemovals
+          ? { status: "True", reason: "MassUnbind", message: held.slice(2) }
+          : fine,
+      };
+      break;
+    }
+    case "waiting":
+      conditions = {
+        Ready: { status: "False", reason: "ListenerBusy", message: outcome.message },
+        Synced: ok,
+        Progressing: { status: "True", reason: "ListenerBusy", message: outcome.message },
+      };
+      break;
+    case "held":
+      conditions = {
+        Ready: { status: "False", reason: outcome.reason, message: outcome.message },
+        Synced: ok,
+        Progressing: idle,
+        Degraded: { status: "True", reason: outcome.reason, message: outcome.message },
+      };
+      break;
+    case "conflict":
+      conditions = {
+        Ready: { status: "False", reason: "ListenerConflict", message: outcome.message },
+        Synced: { status: "False", reason: "ListenerConflict", message: outcome.message },
+        Progressing: idle,
+        Degraded: { status: "True", reason: "ListenerConflict", message: outcome.message },
+      };
+      break;
+    case "error": {
+      const e = outcome.error;
+      next.lastError = { code: e.code, message: e.message, time: at };
+      if (outcome.retryAt) next.nextRetryTime = outcome.retryAt.toISOString().replace(/\.\d+Z$/, "Z");
+      const failed = { status: "False" as const, reason: reasonOf(e.code), message: e.message };
+      conditions = persistent(e)
+        ? { Ready: failed, Synced: failed, Progressing: idle, Degraded: { ...failed, status: "True" } }
+        : {
+            Synced: failed,
+            ...(prev?.conditions?.some((c) => c.type === "Ready")
+              ? {}
+              : { Ready: { ...failed, status: "Unknown" } }),
+          };
+      break;
+    }
+  }
+  next.conditions = withConditions(prev?.conditions, conditions, generation, at);
+  return next;
+}
+
+/** Condition reasons are CamelCase words: "FailedOperation.ListenerHasTask" -> "FailedOperationListenerHasTask". */
+export function reasonOf(code: string): string {
+  const r = code.replace(/[^A-Za-z0-9]/g, "");
+  return /^[A-Za-z]/.test(r) ? r : `Error${r}`;
+}

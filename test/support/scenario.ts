@@ -1,0 +1,217 @@
+// A test scenario: a namespace on the shared control plane, an in-process GAAP emulator, and the operator as a real
+// process watching that namespace. Helpers to create workloads and to read what GAAP holds through the SDK.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
+import type { CallRecord } from "../../src/emulator/call-log.ts";
+import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
+import { type EmulatorState, normalizeState } from "../../src/emulator/state.ts";
+import { Bindings } from "./bindings.ts";
+import { type TestCluster, tempNamespace, testCluster } from "./cluster.ts";
+import { eventually } from "./eventually.ts";
+import { DEMO_CREDENTIAL, gaapClient } from "./gaap.ts";
+import { OperatorProcess } from "./operator.ts";
+
+export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+export const PROXY = "link-test0001";
+/** Listeners every scenario's emulator has. */
+export const L = {
+  wrr: "listener-wrr00001",
+  wrr2: "listener-wrr00002",
+  rr: "listener-rr000001",
+  udp: "listener-udp00001",
+  failover: "listener-fo000001",
+  shared: "listener-shared01",
+};
+
+export function scenarioState(extra: Partial<Record<keyof EmulatorState, unknown>> = {}): EmulatorState {
+  const { behavior, ...rest } = extra;
+  return normalizeState({
+    credentials: [DEMO_CREDENTIAL],
+    proxies: [{ proxyId: PROXY, projectId: 0, status: "RUNNING" }],
+    listeners: [
+      { listenerId: L.wrr, proxyId: PROXY, protocol: "TCP", port: 80, scheduler: "wrr" },
+      { listenerId: L.wrr2, proxyId: PROXY, protocol: "TCP", port: 81, scheduler: "wrr" },
+      { listenerId: L.rr, proxyId: PROXY, protocol: "TCP", port: 82, scheduler: "rr" },
+      { listenerId: L.udp, proxyId: PROXY, protocol: "UDP", port: 53, scheduler: "wrr" },
+      {
+        listenerId: L.failover,
+        proxyId: PROXY,
+        protocol: "TCP",
+        port: 83,
+        scheduler: "wrr",
+        failoverSwitch: 1,
+      },
+      { listenerId: L.shared, proxyId: PROXY, protocol: "TCP", port: 84, scheduler: "wrr" },
+    ],
+    behavior: { bindTaskMs: 500, ...(behavior as object) },
+    ...rest,
+  });
+}
+
+export interface Scenario {
+  c: TestCluster;
+  ns: string;
+  emu: GaapEmulator;
+  gaap: Client;
+  bindings: Bindings;
+  operator: OperatorProcess;
+  close(): Promise<void>;
+}
+
+export async function scenario(
+  prefix: string,
+  opts: { state?: EmulatorState; start?: boolean; args?: string[] } = {},
+): Promise<Scenario> {
+  const c = testCluster();
+  const ns = await tempNamespace(c.core, prefix);
+  const emu = await startEmulator({ state: opts.state ?? scenarioState() });
+  const operator = new OperatorProcess({
+    cluster: c.info,
+    gaapUrl: emu.url,
+    namespace: ns.name,
+    ...(opts.args ? { args: opts.args } : {}),
+  });
+  if (opts.start !== false) operator.start();
+  return {
+    c,
+    ns: ns.name,
+    emu,
+    gaap: gaapClient(emu.url),
+    bindings: new Bindings(c.kc, ns.name),
+    operator,
+    close: async () => {
+      // For debugging: GAAP_TEST_LOG_DIR=<dir> keeps each scenario's operator output.
+      if (process.env.GAAP_TEST_LOG_DIR) {
+        writeFileSync(join(process.env.GAAP_TEST_LOG_DIR, `${ns.name}.log`), operator.output());
+      }
+      await operator.close();
+      await emu.close();
+      await ns.remove();
+    },
+  };
+}
+
+export function deployment(
+  name: string,
+  replicas: number,
+  extra: { labels?: Record<string, string>; annotations?: Record<string, string>; port?: number } = {},
+): V1Deployment {
+  const labels = { app: name, ...extra.labels };
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
+      template: {
+        metadata: { labels, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: "web",
+              image: "example.invalid/web:1",
+              ports: [{ name: "http", containerPort: extra.port ?? 8080 }],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export async function createWeb(
+  s: Scenario,
+  replicas: number,
+  extra: Parameters<typeof deployment>[2] & { type?: string } = {},
+): Promise<void> {
+  await s.c.core.createNamespacedService({
+    namespace: s.ns,
+    body: {
+      metadata: { name: "web" },
+      spec: {
+        selector: { app: "web" },
+        ...(extra.type ? { type: extra.type } : {}),
+        ports: [{ name: "http", port: 80, targetPort: "http" }],
+      },
+    },
+  });
+  await s.c.apps.createNamespacedDeployment({ namespace: s.ns, body: deployment("web", replicas, extra) });
+}
+
+export async function scale(s: Scenario, replicas: number, name = "web"): Promise<void> {
+  await s.c.apps.patchNamespacedDeployment(
+    { name, namespace: s.ns, body: { spec: { replicas } } },
+    mergePatch,
+  );
+}
+
+/** The pod IPs the Service's EndpointSlices list as ready. */
+export async function readyPodIPs(s: Scenario, service = "web"): Promise<string[]> {
+  const slices = await s.c.discovery.listNamespacedEndpointSlice({
+    namespace: s.ns,
+    labelSelector: `kubernetes.io/service-name=${service}`,
+  });
+  return slices.items
+    .flatMap((sl) => sl.endpoints ?? [])
+    .filter((e) => e.conditions?.ready !== false)
+    .flatMap((e) => e.addresses)
+    .sort();
+}
+
+/** What GAAP has bound on a listener, read through the SDK: "ip:port" (and weight/role when asked). */
+export async function gaapSet(s: Scenario, listenerId: string, detail = false): Promise<string[]> {
+  let res: {
+    ListenerSet?: Array<{
+      RealServerSet?: Array<{
+        RealServerIP?: string;
+        RealServerPort?: number;
+        RealServerWeight?: number;
+        RealServerFailoverRole?: string;
+      }>;
+    }>;
+  };
+  try {
+    res = await s.gaap.DescribeTCPListeners({ ListenerId: listenerId });
+  } catch {
+    res = await s.gaap.DescribeUDPListeners({ ListenerId: listenerId });
+  }
+  return (res.ListenerSet?.[0]?.RealServerSet ?? [])
+    .map(
+      (r) =>
+        `${r.RealServerIP}:${r.RealServerPort}${detail ? `/w${r.RealServerWeight}${r.RealServerFailoverRole ? `/${r.RealServerFailoverRole}` : ""}` : ""}`,
+    )
+    .sort();
+}
+
+/** Waits until GAAP holds exactly the ready pods of the Service, with this port. */
+export async function untilBound(
+  s: Scenario,
+  listenerId: string,
+  port = 8080,
+  opts: { timeoutMs?: number; count?: number } = {},
+): Promise<string[]> {
+  return eventually(
+    async () => {
+      const want = (await readyPodIPs(s)).map((ip) => `${ip}:${port}`);
+      if (opts.count !== undefined && want.length !== opts.count)
+        throw new Error(`${want.length} ready endpoints, waiting for ${opts.count}`);
+      const have = await gaapSet(s, listenerId);
+      if (JSON.stringify(have) !== JSON.stringify(want))
+        throw new Error(`GAAP holds ${have.join(",")}; want ${want.join(",")}`);
+      return have;
+    },
+    { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 200, what: `GAAP set of ${listenerId}` },
+  );
+}
+
+export function calls(
+  s: Scenario,
+  filter: { action?: string; listenerId?: string; since?: number } = {},
+): CallRecord[] {
+  return s.emu.calls.list(filter);
+}
