@@ -236,9 +236,9 @@ export class Sources {
 }
 
 function addTo(m: Map<string, Set<string>>, k: string, v: string): void {
-  let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
+  const s = m.get(k) ?? new Set<string>();
   s.add(v);
+  m.set(k, s);
 }
 
 /** The parts of a Node a desired set can depend on. */
