@@ -1,0 +1,313 @@
+// Deletion through the finalizer, listeners shared between bindings, rolling updates, admission of bad specs.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { condition } from "../support/bindings.ts";
+import { eventually } from "../support/eventually.ts";
+import {
+  calls,
+  createWeb,
+  deployment,
+  gaapSet,
+  L,
+  mergePatch,
+  readyPodIPs,
+  type Scenario,
+  scenario,
+  scenarioState,
+  untilBound,
+} from "../support/scenario.ts";
+
+async function taggedOrigins(s: Scenario): Promise<string[]> {
+  const res = await s.gaap.DescribeRealServers({
+    ProjectId: -1,
+    TagSet: [{ TagKey: "gaap.operator.dev/cluster", TagValue: "default" }],
+    Limit: 50,
+  });
+  return res.RealServerSet.map((r) => r.RealServerIP ?? "").sort();
+}
+
+describe("deleting a binding", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("delete");
+    await createWeb(s, 2);
+  });
+  afterAll(async () => s?.close());
+
+  it("Unbind empties the listener and removes the origins it registered", async () => {
+    await s.bindings.create("web", { listenerId: L.wrr });
+    await untilBound(s, L.wrr, 8080, { count: 2 });
+    expect(await taggedOrigins(s)).toHaveLength(2);
+    await s.bindings.delete("web");
+    await eventually(async () => expect(await s.bindings.get("web")).toBeUndefined(), {
+      what: "binding gone",
+    });
+    expect(await gaapSet(s, L.wrr)).toEqual([]);
+    expect(await taggedOrigins(s)).toEqual([]);
+  });
+
+  it("Retain leaves GAAP as it is", async () => {
+    await s.bindings.create("keep", { listenerId: L.wrr2, deletionPolicy: "Retain" });
+    const bound = await untilBound(s, L.wrr2, 8080, { count: 2 });
+    await s.bindings.delete("keep");
+    await eventually(async () => expect(await s.bindings.get("keep")).toBeUndefined(), {
+      what: "binding gone",
+    });
+    expect(await gaapSet(s, L.wrr2)).toEqual(bound);
+  });
+
+  it("a listener that no longer exists does not block deletion", async () => {
+    await s.bindings.create("doomed", { listenerId: L.rr });
+    await untilBound(s, L.rr, 8080, { count: 2 });
+    await s.gaap.DeleteListeners({ ListenerIds: [L.rr], Force: 1 }).catch(async () => {
+      // Busy right after the bind: try again once it settles.
+      await eventually(async () => {
+        const r = await s.gaap.DeleteListeners({ ListenerIds: [L.rr], Force: 1 });
+        expect(r.OperationSucceedListenerSet).toEqual([L.rr]);
+      });
+    });
+    await eventually(
+      async () =>
+        expect(condition(await s.bindings.get("doomed"), "Degraded")?.reason).toBe("ListenerNotFound"),
+      {
+        what: "ListenerNotFound",
+      },
+    );
+    await s.bindings.delete("doomed");
+    await eventually(async () => expect(await s.bindings.get("doomed")).toBeUndefined(), {
+      what: "binding gone",
+    });
+  });
+});
+
+describe("several bindings on one listener", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("share");
+    await createWeb(s, 2);
+    await s.c.core.createNamespacedService({
+      namespace: s.ns,
+      body: {
+        metadata: { name: "api" },
+        spec: { selector: { app: "api" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+      },
+    });
+    await s.c.apps.createNamespacedDeployment({
+      namespace: s.ns,
+      body: deployment("api", 2, { port: 9090 }),
+    });
+  });
+  afterAll(async () => s?.close());
+
+  it("reports a second Exclusive binding as a conflict and leaves the first one's set alone", async () => {
+    await s.bindings.create("first", { listenerId: L.wrr });
+    const bound = await untilBound(s, L.wrr, 8080, { count: 2 });
+    await s.bindings.create("second", { listenerId: L.wrr, serviceRef: { name: "api", port: 80 } });
+    const b = await eventually(
+      async () => {
+        const b = await s.bindings.get("second");
+        expect(condition(b, "Degraded")?.reason).toBe("ListenerConflict");
+        return b;
+      },
+      { what: "conflict" },
+    );
+    expect(condition(b, "Ready")?.message).toMatch(new RegExp(`held by ${s.ns}/first`));
+    expect(await gaapSet(s, L.wrr)).toEqual(bound);
+    // Deleting the loser must not touch the winner's origins.
+    await s.bindings.delete("second");
+    await eventually(async () => expect(await s.bindings.get("second")).toBeUndefined());
+    expect(await gaapSet(s, L.wrr)).toEqual(bound);
+  });
+
+  it("lets two Shared bindings coexist, each keeping the other's origins and its own, and a manual one", async () => {
+    // Someone bound an origin by hand before: Shared bindings keep it.
+    const manual = await s.gaap.AddRealServers({
+      ProjectId: 0,
+      RealServerIP: ["198.18.200.1"],
+      RealServerName: "manual",
+    });
+    await s.gaap.BindListenerRealServers({
+      ListenerId: L.shared,
+      RealServerBindSet: [
+        {
+          RealServerId: manual.RealServerSet?.[0]?.RealServerId as string,
+          RealServerIP: "198.18.200.1",
+          RealServerPort: 443,
+          RealServerWeight: 1,
+        },
+      ],
+    });
+    await s.bindings.create("web-shared", { listenerId: L.shared, ownership: "Shared" });
+    await s.bindings.create("api-shared", {
+      listenerId: L.shared,
+      ownership: "Shared",
+      serviceRef: { name: "api", port: 80 },
+    });
+    const web = (await readyPodIPs(s, "web")).map((ip) => `${ip}:8080`);
+    const api = (await readyPodIPs(s, "api")).map((ip) => `${ip}:9090`);
+    const all = [...web, ...api, "198.18.200.1:443"].sort();
+    await eventually(async () => expect(await gaapSet(s, L.shared)).toEqual(all), {
+      what: "shared set",
+      timeoutMs: 60_000,
+    });
+    for (const name of ["web-shared", "api-shared"]) {
+      await eventually(async () =>
+        expect(condition(await s.bindings.get(name), "Ready")?.status).toBe("True"),
+      );
+    }
+    const webStatus = await s.bindings.get("web-shared");
+    expect(webStatus?.status?.ownedServers?.sort()).toEqual(web);
+
+    // Deleting one removes only its own origins.
+    await s.bindings.delete("api-shared");
+    await eventually(
+      async () => expect(await gaapSet(s, L.shared)).toEqual([...web, "198.18.200.1:443"].sort()),
+      { what: "api removed" },
+    );
+  });
+});
+
+describe("rolling update", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    // Bind tasks of 1 s make coalescing visible.
+    s = await scenario("roll", { state: scenarioState({ behavior: { bindTaskMs: 1000 } }) });
+    await createWeb(s, 6);
+    await s.bindings.create("web", { listenerId: L.wrr, maxUnbindPercent: 50 });
+    await untilBound(s, L.wrr, 8080, { count: 6 });
+  });
+  afterAll(async () => s?.close());
+
+  it("converges, with bind calls bounded by the task time (changes coalesce)", async () => {
+    const before = s.emu.calls.lastSeq;
+    const started = Date.now();
+    await s.c.apps.patchNamespacedDeployment(
+      {
+        name: "web",
+        namespace: s.ns,
+        body: { spec: { template: { metadata: { annotations: { rollout: String(started) } } } } },
+      },
+      mergePatch,
+    );
+    await eventually(
+      async () => {
+        const d = await s.c.apps.readNamespacedDeployment({ name: "web", namespace: s.ns });
+        expect(d.status?.updatedReplicas).toBe(6);
+        expect(d.status?.replicas).toBe(6);
+        expect(d.status?.readyReplicas).toBe(6);
+      },
+      { timeoutMs: 60_000, what: "rollout done" },
+    );
+    await untilBound(s, L.wrr, 8080, { count: 6 });
+    const seconds = (Date.now() - started) / 1000;
+    const binds = calls(s, { since: before, action: "BindListenerRealServers" });
+    // One bind per task time is all that can be useful: duration / T + 2.
+    expect(binds.length).toBeGreaterThan(0);
+    expect(binds.length).toBeLessThanOrEqual(Math.ceil(seconds / 1) + 2);
+    expect(binds.filter((c) => c.code !== "Success")).toEqual([]);
+    for (const c of binds) expect((c.bindSet ?? []).length).toBeGreaterThan(0);
+  });
+});
+
+describe("admission", () => {
+  const valid = {
+    apiVersion: "gaap.operator.dev/v1alpha1",
+    kind: "GaapListenerBinding",
+    metadata: { name: "bad", namespace: "default" },
+    spec: { listenerId: "listener-abc123", serviceRef: { name: "web", port: 80 } },
+  };
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("admission", { start: false });
+  });
+  afterAll(async () => s?.close());
+
+  async function apply(doc: unknown): Promise<string> {
+    const file = `${s.c.info.dir}/admission-${Math.random().toString(36).slice(2)}.json`;
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(file, JSON.stringify(doc));
+    try {
+      const { stdout } = await promisify(execFile)(s.c.info.kubectl, [
+        "--kubeconfig",
+        s.c.info.kubeconfigPath,
+        "-n",
+        s.ns,
+        "apply",
+        "-f",
+        file,
+      ]);
+      return `OK ${stdout}`;
+    } catch (err) {
+      return String((err as { stderr?: string }).stderr);
+    }
+  }
+  const withSpec = (spec: Record<string, unknown>) => ({
+    ...valid,
+    metadata: { name: "bad" },
+    spec: { ...valid.spec, ...spec },
+  });
+
+  it.each([
+    {
+      what: "a listenerId that is not listener-…",
+      spec: { listenerId: "lb-123" },
+      message: /spec.listenerId.*should match '\^listener-\[a-z0-9\]\+\$'/,
+    },
+    { what: "no serviceRef", spec: { serviceRef: undefined }, message: /spec.serviceRef: Required value/ },
+    {
+      what: "port 0",
+      spec: { serviceRef: { name: "web", port: 0 } },
+      message: /serviceRef.port must be a port number 1-65535 or a port name/,
+    },
+    {
+      what: "port 70000",
+      spec: { serviceRef: { name: "web", port: 70000 } },
+      message: /serviceRef.port must be a port number/,
+    },
+    {
+      what: "a weight of 0",
+      spec: { weight: 0 },
+      message: /spec.weight: Invalid value: 0: spec.weight in body should be greater than or equal to 1/,
+    },
+    {
+      what: "a weight of 101",
+      spec: { weight: 101 },
+      message: /spec.weight in body should be less than or equal to 100/,
+    },
+    {
+      what: "an unknown targetType",
+      spec: { targetType: "Ingress" },
+      message: /spec.targetType: Unsupported value: "Ingress": supported values: "Pod", "Node"/,
+    },
+    {
+      what: "nodeSelector in Pod mode",
+      spec: { nodeSelector: { matchLabels: { a: "b" } } },
+      message: /nodeSelector applies only to targetType Node/,
+    },
+    {
+      what: "podAddressAnnotation in Node mode",
+      spec: { targetType: "Node", podAddressAnnotation: "x/y" },
+      message: /podAddressAnnotation applies only to targetType Pod/,
+    },
+    {
+      what: "maxUnbindPercent 150",
+      spec: { maxUnbindPercent: 150 },
+      message: /spec.maxUnbindPercent in body should be less than or equal to 100/,
+    },
+    {
+      what: "an unknown ownership",
+      spec: { ownership: "Mine" },
+      message: /supported values: "Exclusive", "Shared"/,
+    },
+  ])("refuses $what with a readable message", async ({ spec, message }) => {
+    const out = await apply(withSpec(spec));
+    expect(out).toMatch(message);
+    expect(out).not.toMatch(/^OK/);
+  });
+
+  it("refuses changing listenerId", async () => {
+    expect(await apply(withSpec({}))).toMatch(/^OK/);
+    expect(await apply(withSpec({ listenerId: "listener-other1" }))).toMatch(/listenerId is immutable/);
+  });
+});

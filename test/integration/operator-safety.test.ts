@@ -1,0 +1,284 @@
+// The design's invariants on the real control plane: never shrink by accident, level-triggered repair of drift,
+// fast restarts without redundant writes, fault tolerance, and secrets kept out of logs.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EventsV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kubeconfigYaml } from "../harness/control-plane.ts";
+import { condition } from "../support/bindings.ts";
+import { eventually } from "../support/eventually.ts";
+import { admin, DEMO_CREDENTIAL } from "../support/gaap.ts";
+import { OperatorProcess } from "../support/operator.ts";
+import {
+  calls,
+  createWeb,
+  gaapSet,
+  L,
+  readyPodIPs,
+  type Scenario,
+  scale,
+  scenario,
+  untilBound,
+} from "../support/scenario.ts";
+import { TcpProxy } from "../support/tcp-proxy.ts";
+
+/** Every set the operator ever sent, checked against the rules: never empty, never a mass shrink. */
+function assertNoAccidentalShrink(s: Scenario, listenerId: string, maxUnbindPercent = 50, since = 0): void {
+  let previous: string[] | undefined;
+  for (const c of calls(s, { action: "BindListenerRealServers", listenerId, since })) {
+    const set = c.bindSet ?? [];
+    expect(set.length, `bind #${c.seq} sent an empty set`).toBeGreaterThan(0);
+    if (previous && previous.length > 0 && c.code === "Success") {
+      const removed = previous.filter((x) => !set.includes(x)).length;
+      expect(
+        (removed / previous.length) * 100,
+        `bind #${c.seq} removed ${removed} of ${previous.length}`,
+      ).toBeLessThanOrEqual(maxUnbindPercent);
+    }
+    if (c.code === "Success") previous = set;
+  }
+}
+
+describe("never shrink by accident", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("safety");
+    await createWeb(s, 4);
+    await s.bindings.create("web", { listenerId: L.wrr });
+    await untilBound(s, L.wrr, 8080, { count: 4 });
+  });
+  afterAll(async () => s?.close());
+
+  it("restarting the operator with nothing changed sends no bind", async () => {
+    await eventually(async () =>
+      expect(condition(await s.bindings.get("web"), "Ready")?.status).toBe("True"),
+    );
+    await s.operator.stop();
+    const before = s.emu.calls.lastSeq;
+    s.operator.start();
+    // It has read GAAP again (a describe after the restart) and found nothing to do.
+    await eventually(
+      () => expect(calls(s, { since: before, action: "DescribeTCPListeners" }).length).toBeGreaterThan(0),
+      {
+        what: "a describe after restart",
+      },
+    );
+    await eventually(async () =>
+      expect(condition(await s.bindings.get("web"), "Ready")?.status).toBe("True"),
+    );
+    expect(calls(s, { since: before, action: "BindListenerRealServers" })).toEqual([]);
+  });
+
+  it("a restart that cannot reach the apiserver (caches not synced) calls GAAP not at all, and unbinds nothing after", async () => {
+    await s.operator.stop();
+    const proxy = new TcpProxy(Number(new URL(s.c.info.server).port));
+    await proxy.listen();
+    proxy.pause();
+    const kubeconfig = join(s.c.info.dir, `proxy-${s.ns}.kubeconfig`);
+    writeFileSync(kubeconfig, kubeconfigYaml({ ...s.c.info, server: `https://127.0.0.1:${proxy.port}` }));
+    const blind = new OperatorProcess({
+      cluster: s.c.info,
+      gaapUrl: s.emu.url,
+      namespace: s.ns,
+      kubeconfig,
+      name: "blind",
+    });
+    try {
+      const before = s.emu.calls.lastSeq;
+      const bound = await gaapSet(s, L.wrr);
+      blind.start();
+      // Let it run without caches for a while: no GAAP call may go out.
+      await eventually(() => expect(blind.logs().some((l) => l.msg === "starting")).toBe(true), {
+        what: "operator started",
+      });
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(calls(s, { since: before }).filter((c) => c.client.startsWith("gaap-operator"))).toEqual([]);
+      proxy.resume();
+      await eventually(
+        () => expect(blind.logs().some((l) => l.msg === "caches synced; starting workers")).toBe(true),
+        {
+          what: "caches synced",
+        },
+      );
+      await eventually(async () =>
+        expect(condition(await s.bindings.get("web"), "Ready")?.status).toBe("True"),
+      );
+      expect(await gaapSet(s, L.wrr)).toEqual(bound);
+      expect(calls(s, { since: before, action: "BindListenerRealServers" })).toEqual([]);
+    } finally {
+      await blind.close();
+      await proxy.close();
+      s.operator.start();
+    }
+  });
+
+  it("scaling to zero keeps the set and says why", async () => {
+    const bound = await gaapSet(s, L.wrr);
+    await scale(s, 0);
+    const b = await eventually(
+      async () => {
+        const b = await s.bindings.get("web");
+        expect(condition(b, "Degraded")?.reason).toBe("EmptyEndpoints");
+        return b;
+      },
+      { what: "EmptyEndpoints" },
+    );
+    expect(condition(b, "Ready")?.status).toBe("False");
+    expect(condition(b, "Degraded")?.message).toMatch(/keeping the 4 bound origin\(s\); set allowEmpty/);
+    expect(await gaapSet(s, L.wrr)).toEqual(bound);
+    await scale(s, 4);
+    await untilBound(s, L.wrr, 8080, { count: 4 });
+  });
+
+  it("a deleted Service keeps the set (ServiceNotFound) until allowEmpty says otherwise", async () => {
+    const bound = await gaapSet(s, L.wrr);
+    await s.c.core.deleteNamespacedService({ name: "web", namespace: s.ns });
+    await eventually(
+      async () => expect(condition(await s.bindings.get("web"), "Degraded")?.reason).toBe("ServiceNotFound"),
+      {
+        what: "ServiceNotFound",
+      },
+    );
+    expect(await gaapSet(s, L.wrr)).toEqual(bound);
+    await s.bindings.patchSpec("web", { allowEmpty: true });
+    await eventually(async () => expect(await gaapSet(s, L.wrr)).toEqual([]), {
+      what: "unbound with allowEmpty",
+    });
+    await s.bindings.patchSpec("web", { allowEmpty: false });
+    await s.c.core.createNamespacedService({
+      namespace: s.ns,
+      body: {
+        metadata: { name: "web" },
+        spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+      },
+    });
+    await untilBound(s, L.wrr, 8080, { count: 4 });
+  });
+
+  it("holds a mass removal with a condition and an event, and lets it through when allowed", async () => {
+    const since = s.emu.calls.lastSeq;
+    await scale(s, 8);
+    await untilBound(s, L.wrr, 8080, { count: 8 });
+    await scale(s, 2);
+    const b = await eventually(
+      async () => {
+        const b = await s.bindings.get("web");
+        expect(condition(b, "Degraded")?.reason).toBe("MassUnbind");
+        return b;
+      },
+      { what: "MassUnbind", timeoutMs: 60_000 },
+    );
+    expect(condition(b, "Degraded")?.message).toMatch(
+      /removing 6 of 8 bound origins exceeds maxUnbindPercent \(50%\)/,
+    );
+    expect(await gaapSet(s, L.wrr)).toHaveLength(8);
+    const events = s.c.kc.makeApiClient(EventsV1Api);
+    await eventually(async () => {
+      const list = await events.listNamespacedEvent({ namespace: s.ns });
+      expect(list.items.some((e) => e.reason === "MassUnbind" && e.type === "Warning")).toBe(true);
+    });
+    await s.bindings.patchSpec("web", { maxUnbindPercent: 100 });
+    await untilBound(s, L.wrr, 8080, { count: 2 });
+    assertNoAccidentalShrink(s, L.wrr, 100, since);
+  });
+
+  it("never sent an empty set, nor (outside the explicit allowEmpty step) a mass shrink", () => {
+    const binds = calls(s, { action: "BindListenerRealServers", listenerId: L.wrr });
+    const emptyAllowed = binds.filter((c) => (c.bindSet ?? []).length === 0);
+    // Exactly one empty bind: the one allowEmpty asked for.
+    expect(emptyAllowed).toHaveLength(1);
+  });
+});
+
+describe("drift, faults and limits", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("faults");
+    await createWeb(s, 3);
+    await s.bindings.create("web", { listenerId: L.wrr });
+    await untilBound(s, L.wrr, 8080, { count: 3 });
+  });
+  afterAll(async () => s?.close());
+
+  it("restores an origin removed by hand, in the next verification, and reports the drift", async () => {
+    await eventually(async () =>
+      expect(condition(await s.bindings.get("web"), "Ready")?.status).toBe("True"),
+    );
+    const l = (await s.gaap.DescribeTCPListeners({ ListenerId: L.wrr })).ListenerSet?.[0];
+    const keep = (l?.RealServerSet ?? []).slice(1).map((r) => ({
+      RealServerId: r.RealServerId as string,
+      RealServerIP: r.RealServerIP as string,
+      RealServerPort: r.RealServerPort as number,
+      RealServerWeight: r.RealServerWeight as number,
+    }));
+    // A person in the console removes one origin.
+    await s.gaap.BindListenerRealServers({ ListenerId: L.wrr, RealServerBindSet: keep });
+    await eventually(async () => expect(await gaapSet(s, L.wrr)).toHaveLength(2), {
+      what: "manual removal applied",
+    });
+    await untilBound(s, L.wrr, 8080, { count: 3, timeoutMs: 30_000 });
+    const events = s.c.kc.makeApiClient(EventsV1Api);
+    await eventually(async () => {
+      const list = await events.listNamespacedEvent({ namespace: s.ns });
+      expect(list.items.some((e) => e.reason === "DriftRepaired")).toBe(true);
+    });
+  });
+
+  it("waits out a task started by someone else (ListenerHasTask) and then applies the change", async () => {
+    await admin(s.emu.url, "POST", "task", { listenerId: L.wrr, durationMs: 3000 });
+    const before = s.emu.calls.lastSeq;
+    await scale(s, 4);
+    await untilBound(s, L.wrr, 8080, { count: 4, timeoutMs: 30_000 });
+    const b = calls(s, { since: before, action: "BindListenerRealServers" });
+    expect(b.length).toBeGreaterThan(0);
+    expect(b.filter((c) => c.code === "FailedOperation.ListenerHasTask")).toEqual([]);
+  });
+
+  it("converges through 30% InternalError and a RequestLimitExceeded storm", async () => {
+    await admin(s.emu.url, "POST", "faults", {
+      seed: 7,
+      faults: [
+        { action: "*", errorCode: "InternalError", rate: 0.3 },
+        { action: "*", errorCode: "RequestLimitExceeded", rate: 0.2 },
+      ],
+    });
+    const before = s.emu.calls.lastSeq;
+    await scale(s, 6);
+    await untilBound(s, L.wrr, 8080, { count: 6, timeoutMs: 60_000 });
+    await scale(s, 4);
+    await untilBound(s, L.wrr, 8080, { count: 4, timeoutMs: 60_000 });
+    const faulted = calls(s, { since: before }).filter(
+      (c) => c.code === "InternalError" || c.code === "RequestLimitExceeded",
+    );
+    expect(faulted.length).toBeGreaterThan(0);
+    await admin(s.emu.url, "DELETE", "faults");
+    assertNoAccidentalShrink(s, L.wrr, 50, before);
+  });
+
+  it("reports more origins than the listener takes as Degraded TooManyOrigins, keeping the set", async () => {
+    await s.operator.stop();
+    s.operator.start(["--max-origins-per-listener", "5"]);
+    const bound = await gaapSet(s, L.wrr);
+    await scale(s, 6);
+    await eventually(
+      async () => expect(condition(await s.bindings.get("web"), "Degraded")?.reason).toBe("TooManyOrigins"),
+      {
+        what: "TooManyOrigins",
+      },
+    );
+    expect(await gaapSet(s, L.wrr)).toEqual(bound);
+    await s.operator.stop();
+    s.operator.start();
+    await untilBound(s, L.wrr, 8080, { count: 6 });
+  });
+
+  it("keeps credentials out of logs, events and status", async () => {
+    const events = s.c.kc.makeApiClient(EventsV1Api);
+    const evs = JSON.stringify((await events.listNamespacedEvent({ namespace: s.ns })).items);
+    const status = JSON.stringify(await s.bindings.get("web"));
+    const out = s.operator.output();
+    expect(out.length).toBeGreaterThan(1000);
+    for (const text of [out, evs, status]) expect(text).not.toContain(DEMO_CREDENTIAL.secretKey);
+    expect(await readyPodIPs(s)).toHaveLength(6);
+  });
+});
