@@ -22,6 +22,21 @@ import {
 } from "../support/scenario.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 
+/** No 1-second window holds more calls of an action than the operator's budget (rate plus a burst of one second). */
+function assertWithinBudget(s: Scenario, since: number, qps: number): void {
+  const mine = calls(s, { since }).filter((c) => c.client.startsWith("gaap-operator"));
+  const byAction = new Map<string, number[]>();
+  for (const c of mine) byAction.set(c.action, [...(byAction.get(c.action) ?? []), Date.parse(c.time)]);
+  for (const [action, times] of byAction) {
+    for (let i = 0; i < times.length; i++) {
+      const inWindow = times.filter(
+        (t) => t >= (times[i] as number) && t < (times[i] as number) + 1000,
+      ).length;
+      expect(inWindow, `${action}: ${inWindow} calls within one second`).toBeLessThanOrEqual(2 * qps);
+    }
+  }
+}
+
 /** Every set the operator ever sent, checked against the rules: never empty, never a mass shrink. */
 function assertNoAccidentalShrink(s: Scenario, listenerId: string, maxUnbindPercent = 50, since = 0): void {
   let previous: string[] | undefined;
