@@ -181,6 +181,15 @@ describe("rolling update", () => {
 
   it("converges, with bind calls bounded by the task time (changes coalesce)", async () => {
     const before = s.emu.calls.lastSeq;
+    const podNames = async () =>
+      (await s.c.core.listNamespacedPod({ namespace: s.ns, labelSelector: "app=web" })).items
+        .filter(
+          (p) =>
+            !p.metadata?.deletionTimestamp &&
+            p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+        )
+        .map((p) => p.metadata?.name as string);
+    const oldPods = await podNames();
     const started = Date.now();
     await s.c.apps.patchNamespacedDeployment(
       {
