@@ -1,5 +1,6 @@
 // Command-line configuration, parsed once into a frozen object; every problem is reported together.
 import { parseArgs } from "node:util";
+import { parseBindAddress } from "./http.ts";
 
 export interface Config {
   kubeconfig?: string;
@@ -17,8 +18,17 @@ export interface Config {
   gcDelayMs: number;
   clusterName: string;
   maxOriginsPerListener: number;
-  credentials: "auto" | "env" | "chain";
+  credentials: "auto" | "env" | "file" | "oidc" | "chain";
+  credentialsDir: string;
   shutdownGraceMs: number;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
 }
 
 interface Flag {
@@ -109,9 +119,54 @@ export const FLAGS: Record<string, Flag> = {
   credentials: {
     type: "string",
     kind: "choice",
-    choices: ["auto", "env", "chain"],
+    choices: ["auto", "env", "file", "oidc", "chain"],
     default: "auto",
-    help: "where GAAP credentials come from: env (TENCENTCLOUD_SECRET_ID/_SECRET_KEY/_SESSION_TOKEN), chain (the SDK's providers: env, profile file, CVM role, TKE OIDC), auto (env if set, else chain)",
+    help: "where GAAP credentials come from: env (TENCENTCLOUD_SECRET_ID/_SECRET_KEY/_SESSION_TOKEN); file (those names as files in --credentials-dir, re-read when they change); oidc (TKE web identity); chain (the SDK's providers: env, profile file, CVM role, TKE OIDC); auto: the first of env, file, oidc, chain that is configured",
+  },
+  "credentials-dir": {
+    type: "string",
+    default: "/etc/gaap/credentials",
+    help: "directory of a mounted Secret holding the credential files",
+  },
+  "metrics-bind-address": {
+    type: "string",
+    default: ":8080",
+    help: "address of /metrics (host:port, :port, or 0 for off)",
+  },
+  "health-probe-bind-address": {
+    type: "string",
+    default: ":8081",
+    help: "address of /healthz and /readyz (host:port, :port, or 0 for off)",
+  },
+  "leader-elect": {
+    type: "string",
+    kind: "choice",
+    choices: ["true", "false"],
+    default: "false",
+    help: "elect a leader through a Lease, so that only one replica writes",
+  },
+  "leader-election-namespace": {
+    type: "string",
+    help: "namespace of the Lease (default: $POD_NAMESPACE, else gaap-operator)",
+  },
+  "leader-election-id": { type: "string", default: "gaap-operator", help: "name of the Lease" },
+  "leader-elect-lease-duration": {
+    type: "string",
+    kind: "duration",
+    default: "15s",
+    help: "how long a lease lasts without renewal",
+  },
+  "leader-elect-renew-deadline": {
+    type: "string",
+    kind: "duration",
+    default: "10s",
+    help: "how long the leader keeps trying to renew before it stops writing",
+  },
+  "leader-elect-retry-period": {
+    type: "string",
+    kind: "duration",
+    default: "2s",
+    help: "interval between lease attempts",
   },
   "shutdown-grace": {
     type: "string",
@@ -141,7 +196,9 @@ ${lines.join("\n")}
 
 Environment:
   TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN   GAAP credentials
+  TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN       TKE OIDC web identity
   KUBECONFIG                                                                   kubeconfig when --kubeconfig is not given
+  POD_NAME, POD_NAMESPACE                                                      identity and lease namespace in a pod
 `;
 }
 
@@ -200,6 +257,15 @@ export function parseConfig(argv: string[]): ParsedArgs {
       problems.push(`--${name} must be one of ${FLAGS[name]?.choices?.join(", ")}, not "${raw}"`);
     return raw as T;
   };
+  const bindAddress = (name: string): string => {
+    const raw = get(name) as string;
+    try {
+      parseBindAddress(raw);
+    } catch (err) {
+      problems.push(`--${name}: ${(err as Error).message}`);
+    }
+    return raw;
+  };
   const endpoint = get("gaap-endpoint") as string;
   try {
     const u = new URL(endpoint);
@@ -230,8 +296,25 @@ export function parseConfig(argv: string[]): ParsedArgs {
     clusterName,
     maxOriginsPerListener: num("max-origins-per-listener", 1, 10_000, true),
     credentials: choice("credentials"),
+    credentialsDir: get("credentials-dir") as string,
     shutdownGraceMs: duration("shutdown-grace", 0),
+    metricsBindAddress: bindAddress("metrics-bind-address"),
+    healthProbeBindAddress: bindAddress("health-probe-bind-address"),
+    leaderElect: choice("leader-elect") === "true",
+    leaderElectionNamespace:
+      (values["leader-election-namespace"] as string | undefined) ??
+      process.env.POD_NAMESPACE ??
+      "gaap-operator",
+    leaderElectionId: get("leader-election-id") as string,
+    leaseDurationMs: duration("leader-elect-lease-duration", 1000),
+    renewDeadlineMs: duration("leader-elect-renew-deadline", 500),
+    retryPeriodMs: duration("leader-elect-retry-period", 100),
   };
+  if (!(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
+    problems.push(
+      "leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
   return { help: false, config: Object.freeze(config) };
 }

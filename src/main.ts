@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-// gaap-operator: wiring only. Configuration, clients, sources, reconciler, controller, signals.
+// gaap-operator: wiring only. Configuration, clients, sources, reconciler, controller, leader election, metrics,
+// health, signals.
+import type { Server } from "node:http";
 import { hostname } from "node:os";
-import {
-  DefaultCredentialProvider,
-  EnvironmentVariableCredential,
-} from "tencentcloud-sdk-nodejs/tencentcloud/common/credential.js";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { type Config, ConfigError, parseConfig, usage } from "./config.ts";
 import { Controller } from "./controller/controller.ts";
@@ -12,34 +10,23 @@ import { OriginCollector } from "./controller/origins.ts";
 import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "./controller/queue.ts";
 import { CLUSTER_TAG, Reconciler } from "./controller/reconciler.ts";
 import { GaapClient } from "./gaap/client.ts";
+import { resolveCredential } from "./gaap/credentials.ts";
+import { parseBindAddress, serve, text } from "./http.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";
+import { LeaderElector } from "./kube/leader.ts";
 import { Sources } from "./kube/sources.ts";
 import { StatusWriter } from "./kube/status.ts";
 import { createLogger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./util/token-bucket.ts";
+
+/** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
+const INFORMER_DEAD_AFTER = 10;
 
 function fail(message: string): never {
   process.stderr.write(`gaap-operator: ${message}\n`);
   process.exit(2);
-}
-
-async function credentialFor(config: Config): Promise<DynamicCredential> {
-  const fromEnv = Boolean(process.env.TENCENTCLOUD_SECRET_ID && process.env.TENCENTCLOUD_SECRET_KEY);
-  if (config.credentials === "env" || (config.credentials === "auto" && fromEnv)) {
-    if (!fromEnv)
-      throw new ConfigError("no GAAP credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY");
-    // Read on every call, so a changed environment (or token) is picked up.
-    return new EnvironmentVariableCredential();
-  }
-  const chain = new DefaultCredentialProvider();
-  const c = await chain.getCredential().catch(() => undefined);
-  if (!c?.secretId || !c?.secretKey) {
-    throw new ConfigError(
-      "no GAAP credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or configure a profile, a CVM role or TKE OIDC",
-    );
-  }
-  return chain;
 }
 
 async function main(): Promise<void> {
@@ -56,20 +43,26 @@ async function main(): Promise<void> {
     throw err;
   }
   let credential: DynamicCredential;
+  let credentialSource: string;
   let kc: ReturnType<typeof loadKubeConfig>;
   try {
-    credential = await credentialFor(config);
+    ({ credential, source: credentialSource } = await resolveCredential(
+      config.credentials,
+      config.credentialsDir,
+    ));
     kc = loadKubeConfig(config.kubeconfig);
   } catch (err) {
     fail((err as Error).message);
   }
 
   const log = createLogger(config.logLevel);
-  const instance = process.env.POD_NAME || hostname();
+  const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
   process.on("uncaughtException", (err) => log.fatal({ err }, "uncaught exception"));
 
-  const canWrite = () => true;
+  const metrics = new Metrics();
+  let elector: LeaderElector | undefined;
+  const canWrite = () => (elector ? elector.isLeader() : true);
   const gaap = new GaapClient({
     endpoint: config.gaapEndpoint,
     credential,
@@ -79,10 +72,13 @@ async function main(): Promise<void> {
       read: config.gaapReadQps,
       describeRealServers: config.gaapDescribeRealServersQps,
     },
-    requestClient: `gaap-operator/${instance}`,
+    requestClient: `gaap-operator/${identity}`,
+    observer: metrics.gaapObserver(),
   });
+  const controllerMetrics = metrics.controllerMetrics("gaaplistenerbinding");
   const queue = new WorkQueue(
     new ControllerLimiter(new ExponentialLimiter(1000, 300_000), new TokenBucket(10, 100)),
+    controllerMetrics.queue,
   );
   const sources = new Sources(kc, (key) => queue.add(key), {
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
@@ -104,12 +100,13 @@ async function main(): Promise<void> {
     gaap,
     status: new StatusWriter(kc),
     events: new EventRecorder(kc, {
-      instance,
+      instance: identity,
       onError: (err) => log.warn({ err: String(err) }, "event not recorded"),
     }),
     origins,
     log,
     canWrite,
+    hooks: metrics.reconcilerHooks(),
     settings: {
       clusterName: config.clusterName,
       verifyIntervalMs: config.verifyIntervalMs,
@@ -126,35 +123,111 @@ async function main(): Promise<void> {
     reconcile: (key) => r.reconcile(key),
     workers: config.workers,
     log,
+    metrics: controllerMetrics,
   });
 
+  const servers: Server[] = [];
+  const metricsBind = parseBindAddress(config.metricsBindAddress);
+  if (metricsBind) {
+    servers.push(
+      await serve(metricsBind, {
+        "/metrics": async (_req, res) =>
+          text(res, 200, await metrics.registry.metrics(), metrics.registry.contentType),
+      }),
+    );
+  }
+  const probeBind = parseBindAddress(config.healthProbeBindAddress);
+  if (probeBind) {
+    servers.push(
+      await serve(probeBind, {
+        // Alive unless an informer has been failing for minutes: a restart may then help (e.g. a revoked token).
+        "/healthz": (_req, res) => {
+          const dead = sources.health().filter((h) => h.failures >= INFORMER_DEAD_AFTER);
+          if (dead.length > 0)
+            text(res, 500, `informers failing: ${dead.map((d) => `${d.name}: ${d.lastError}`).join("; ")}\n`);
+          else text(res, 200, "ok\n");
+        },
+        // Ready once the caches are synced, leader or not: a standby is a ready replica.
+        "/readyz": (_req, res) => {
+          if (sources.isSynced()) text(res, 200, "ok\n");
+          else
+            text(
+              res,
+              503,
+              `waiting for caches: ${sources
+                .health()
+                .filter((h) => !h.synced)
+                .map((h) => h.name)
+                .join(", ")}\n`,
+            );
+        },
+      }),
+    );
+  }
+
+  for (const sv of servers) log.info({ url: (sv as Server & { url: string }).url }, "serving http");
   log.info(
-    { endpoint: config.gaapEndpoint, namespace: config.watchNamespace ?? "(all)", instance },
+    {
+      endpoint: config.gaapEndpoint,
+      namespace: config.watchNamespace ?? "(all)",
+      identity,
+      credentials: credentialSource,
+      leaderElect: config.leaderElect,
+    },
     "starting",
   );
   sources.start();
-  const sweep = setInterval(
-    () => origins.collect().catch((err) => log.warn({ err: String(err) }, "origin sweep failed")),
-    config.verifyIntervalMs,
-  );
+  const sweep = setInterval(() => {
+    origins.collect().catch((err) => log.warn({ err: String(err) }, "origin sweep failed"));
+  }, config.verifyIntervalMs);
   sweep.unref();
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
     clearInterval(sweep);
     origins.stop();
+    // Finish (or, past the grace period, abandon) reconciles in flight while still leader, then hand over.
     await controller.stop(config.shutdownGraceMs);
+    await elector?.stop();
+    metrics.setLeader(config.leaderElectionId, false);
     sources.stop();
+    for (const s of servers) s.close();
     log.info("stopped");
     log.flush();
-    process.exit(0);
+    process.exit(code);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
-  await controller.start();
+
+  if (!config.leaderElect) {
+    metrics.setLeader(config.leaderElectionId, true);
+    await controller.start();
+    return;
+  }
+  elector = new LeaderElector(kc, {
+    namespace: config.leaderElectionNamespace,
+    name: config.leaderElectionId,
+    identity,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    log,
+    onStartedLeading: () => {
+      metrics.setLeader(config.leaderElectionId, true);
+      controller.start().catch((err) => log.error({ err }, "controller failed to start"));
+    },
+    onStoppedLeading: () => {
+      // Writes stopped already (canWrite turned false when renewal failed); exit so a fresh process rejoins.
+      metrics.setLeader(config.leaderElectionId, false);
+      void shutdown("leadership lost", 1);
+    },
+    onNewLeader: (leader) => log.info({ leader }, "leader is now"),
+  });
+  metrics.setLeader(config.leaderElectionId, false);
+  await elector.run();
 }
 
 await main();

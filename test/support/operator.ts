@@ -29,6 +29,8 @@ export const FAST = [
   "--log-level",
   "debug",
 ];
+/** Tests serve everything on loopback, on free ports. */
+const LOOPBACK = ["--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"];
 
 export class OperatorProcess {
   private readonly group: ProcessGroup;
@@ -52,6 +54,7 @@ export class OperatorProcess {
       "--gaap-endpoint",
       o.gaapUrl,
       ...(o.namespace ? ["--watch-namespace", o.namespace] : []),
+      ...LOOPBACK,
       ...(o.args ?? FAST),
       ...extraArgs,
     ];
@@ -98,6 +101,15 @@ export class OperatorProcess {
           return {};
         }
       });
+  }
+
+  /** The URLs the latest process serves on: [metrics, probes]. */
+  urls(): string[] {
+    const started = this.logs().filter((l) => l.msg === "starting").length;
+    const served = this.logs()
+      .filter((l) => l.msg === "serving http")
+      .map((l) => l.url as string);
+    return served.slice((started - 1) * 2, (started - 1) * 2 + 2);
   }
 
   async close(): Promise<void> {
