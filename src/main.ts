@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       read: config.gaapReadQps,
       describeRealServers: config.gaapDescribeRealServersQps,
     },
-    requestClient: `gaap-operator/${identity}`,
+    userAgent: `gaap-operator/${identity}`,
     observer: metrics.gaapObserver(),
   });
   const controllerMetrics = metrics.controllerMetrics("gaaplistenerbinding");

@@ -14,6 +14,8 @@ export interface CallRecord {
   requestId: string;
   /** Who called: the SDK's X-TC-RequestClient, or "-". */
   client: string;
+  /** The caller's User-Agent, or "-" (the operator sends gaap-operator/<identity>). */
+  userAgent: string;
   /** For binds: the set requested, as "ip:port" strings, so tests can check every set ever sent. */
   bindSet?: string[];
 }

@@ -100,6 +100,7 @@ export class GaapEmulator {
         code,
         requestId,
         client: header(req, "x-tc-requestclient") ?? "-",
+        userAgent: header(req, "user-agent") ?? "-",
         ...extra,
       });
     const fail = (err: GaapError, extra: Partial<CallRecord> = {}) => {

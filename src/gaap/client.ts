@@ -45,8 +45,8 @@ export interface GaapClientOptions {
   /** IPs per AddRealServers call. */
   registerBatch?: number;
   observer?: GaapObserver;
-  /** Sent as X-TC-RequestClient so GAAP-side logs can tell writers apart. */
-  requestClient?: string;
+  /** Sent as User-Agent so GAAP-side logs can tell writers apart (the SDK owns X-TC-RequestClient). */
+  userAgent?: string;
 }
 
 export interface OriginTag {
@@ -74,7 +74,7 @@ export class GaapClient {
           endpoint: url.host,
           protocol: `${url.protocol}//`,
           reqTimeout: opts.timeoutSec,
-          ...(opts.requestClient ? { headers: { "X-TC-RequestClient": opts.requestClient } } : {}),
+          ...(opts.userAgent ? { headers: { "User-Agent": opts.userAgent } } : {}),
         },
       },
     });

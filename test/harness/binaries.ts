@@ -1,5 +1,5 @@
-// Finds, or builds from the Go module proxy, the control-plane binaries the tests run:
-// etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl.
+// Finds, or builds from the Go module proxy, the binaries the tests run: etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and kubectl for the control plane, and helm to render the chart.
 //
 // Resolution order for each binary: TEST_ASSET_<NAME>, then $KUBEBUILDER_ASSETS/<name>, then the
 // version-keyed cache (built on demand). Nothing is ever built into the repository.
@@ -9,7 +9,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
-export const VERSIONS = Object.freeze({ kubernetes: "1.35.4", etcd: "3.6.16" });
+export const VERSIONS = Object.freeze({ kubernetes: "1.35.4", etcd: "3.6.16", helm: "3.22.0" });
 
 export const BINARIES = [
   "etcd",
@@ -17,6 +17,7 @@ export const BINARIES = [
   "kube-controller-manager",
   "kube-scheduler",
   "kubectl",
+  "helm",
 ] as const;
 export type BinaryName = (typeof BINARIES)[number];
 export type BinaryPaths = Readonly<Record<BinaryName, string>>;
@@ -35,9 +36,11 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 const k8sDir = (env: NodeJS.ProcessEnv) => join(cacheRoot(env), "k8s", `v${VERSIONS.kubernetes}`);
 const etcdDir = (env: NodeJS.ProcessEnv) => join(cacheRoot(env), "etcd", `v${VERSIONS.etcd}`);
+const helmDir = (env: NodeJS.ProcessEnv) => join(cacheRoot(env), "helm", `v${VERSIONS.helm}`);
 
 function cachedPath(name: BinaryName, env: NodeJS.ProcessEnv): string {
-  return join(name === "etcd" ? etcdDir(env) : k8sDir(env), "bin", name);
+  const dir = name === "etcd" ? etcdDir(env) : name === "helm" ? helmDir(env) : k8sDir(env);
+  return join(dir, "bin", name);
 }
 
 export function resolveBinaries(env: NodeJS.ProcessEnv = process.env): Record<BinaryName, Resolved> {
@@ -71,7 +74,8 @@ export async function ensureBinaries(log: Log = console.error, env = process.env
   if (missing.length > 0) {
     await checkGo(log);
     if (missing.includes("etcd")) await buildEtcd(log, env);
-    const k8s = missing.filter((n) => n !== "etcd");
+    if (missing.includes("helm")) await buildHelm(log, env);
+    const k8s = missing.filter((n) => n !== "etcd" && n !== "helm");
     if (k8s.length > 0) await buildKubernetes(k8s, log, env);
   }
   const paths = {} as Record<BinaryName, string>;
@@ -109,6 +113,19 @@ async function buildEtcd(log: Log, env: NodeJS.ProcessEnv): Promise<void> {
     `etcd v${VERSIONS.etcd}`,
     log,
   );
+}
+
+async function buildHelm(log: Log, env: NodeJS.ProcessEnv): Promise<void> {
+  const dir = helmDir(env);
+  const src = join(dir, "src");
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, "go.mod"), `module gaap-operator.local/helm-build\n\ngo 1.25.0\n`);
+  await writeFile(join(src, "tools.go"), toolsFile(["helm.sh/helm/v3/cmd/helm"]));
+  log(`helm v${VERSIONS.helm}: resolving modules`);
+  await run("go", ["get", `helm.sh/helm/v3@v${VERSIONS.helm}`], { cwd: src });
+  await run("go", ["mod", "tidy"], { cwd: src });
+  const ldflags = ["-s", "-w", "-X", `helm.sh/helm/v3/internal/version.version=v${VERSIONS.helm}`];
+  await goBuild(src, join(dir, "bin"), ["helm.sh/helm/v3/cmd/helm"], ["helm"], [], `helm v${VERSIONS.helm}`, log, ldflags);
 }
 
 async function buildKubernetes(names: BinaryName[], log: Log, env: NodeJS.ProcessEnv): Promise<void> {

@@ -34,6 +34,7 @@ export interface ClusterInfo {
   adminToken: string;
   kubeconfigPath: string;
   kubectl: string;
+  helm: string;
   dir: string;
 }
 
@@ -78,6 +79,7 @@ export class ControlPlane {
         adminToken,
         kubeconfigPath: join(dir, "kubeconfig"),
         kubectl: bins.kubectl,
+        helm: bins.helm,
         dir,
       };
       const cp = new ControlPlane(procs, bins, ports, info, log);

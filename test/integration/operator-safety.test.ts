@@ -24,7 +24,7 @@ import { TcpProxy } from "../support/tcp-proxy.ts";
 
 /** No 1-second window holds more calls of an action than the operator's budget (rate plus a burst of one second). */
 function assertWithinBudget(s: Scenario, since: number, qps: number): void {
-  const mine = calls(s, { since }).filter((c) => c.client.startsWith("gaap-operator"));
+  const mine = calls(s, { since }).filter((c) => c.userAgent.startsWith("gaap-operator/"));
   const byAction = new Map<string, number[]>();
   for (const c of mine) byAction.set(c.action, [...(byAction.get(c.action) ?? []), Date.parse(c.time)]);
   for (const [action, times] of byAction) {
@@ -107,7 +107,7 @@ describe("never shrink by accident", () => {
         what: "operator started",
       });
       await new Promise((r) => setTimeout(r, 2000));
-      expect(calls(s, { since: before }).filter((c) => c.client.startsWith("gaap-operator"))).toEqual([]);
+      expect(calls(s, { since: before }).filter((c) => c.userAgent.startsWith("gaap-operator/"))).toEqual([]);
       proxy.resume();
       await eventually(
         () => expect(blind.logs().some((l) => l.msg === "caches synced; starting workers")).toBe(true),

@@ -1,0 +1,3 @@
+{{- define "gaap-operator.labels" -}}
+app.kubernetes.io/name: gaap-operator
+{{- end -}}
