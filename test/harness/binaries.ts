@@ -125,7 +125,16 @@ async function buildHelm(log: Log, env: NodeJS.ProcessEnv): Promise<void> {
   await run("go", ["get", `helm.sh/helm/v3@v${VERSIONS.helm}`], { cwd: src });
   await run("go", ["mod", "tidy"], { cwd: src });
   const ldflags = ["-s", "-w", "-X", `helm.sh/helm/v3/internal/version.version=v${VERSIONS.helm}`];
-  await goBuild(src, join(dir, "bin"), ["helm.sh/helm/v3/cmd/helm"], ["helm"], [], `helm v${VERSIONS.helm}`, log, ldflags);
+  await goBuild(
+    src,
+    join(dir, "bin"),
+    ["helm.sh/helm/v3/cmd/helm"],
+    ["helm"],
+    [],
+    `helm v${VERSIONS.helm}`,
+    log,
+    ldflags,
+  );
 }
 
 async function buildKubernetes(names: BinaryName[], log: Log, env: NodeJS.ProcessEnv): Promise<void> {
