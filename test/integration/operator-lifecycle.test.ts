@@ -202,9 +202,14 @@ describe("rolling update", () => {
     await eventually(
       async () => {
         const d = await s.c.apps.readNamespacedDeployment({ name: "web", namespace: s.ns });
+        expect(d.status?.observedGeneration).toBe(d.metadata?.generation);
         expect(d.status?.updatedReplicas).toBe(6);
         expect(d.status?.replicas).toBe(6);
         expect(d.status?.readyReplicas).toBe(6);
+        // Every pod was replaced.
+        const now = await podNames();
+        expect(now).toHaveLength(6);
+        expect(now.filter((n) => oldPods.includes(n))).toEqual([]);
       },
       { timeoutMs: 60_000, what: "rollout done" },
     );

@@ -61,17 +61,28 @@ describe("Pod mode", () => {
     await untilBound(s, L.wrr, 8080, { count: 3 });
   });
 
-  it("registers origins tagged with the cluster and binding", async () => {
-    const res = await s.gaap.DescribeRealServers({
-      ProjectId: -1,
-      TagSet: [{ TagKey: "gaap.operator.dev/cluster", TagValue: "default" }],
-      Limit: 50,
-    });
-    expect(res.TotalCount).toBeGreaterThanOrEqual(3);
-    expect(res.RealServerSet[0]?.TagSet).toContainEqual({
+  it("registers origins tagged with the cluster and binding, and removes the ones scaling down freed", async () => {
+    const tagged = async () =>
+      (
+        await s.gaap.DescribeRealServers({
+          ProjectId: -1,
+          TagSet: [{ TagKey: "gaap.operator.dev/cluster", TagValue: "default" }],
+          Limit: 50,
+        })
+      ).RealServerSet;
+    expect((await tagged())[0]?.TagSet).toContainEqual({
       TagKey: "gaap.operator.dev/binding",
       TagValue: `${s.ns}/web`,
     });
+    // 5 were registered while scaled up; after scaling to 3 the 2 unused ones are garbage-collected.
+    await eventually(
+      async () => {
+        const bound = (await gaapSet(s, L.wrr)).map((x) => x.split(":")[0]);
+        expect(bound).toHaveLength(3);
+        expect((await tagged()).map((r) => r.RealServerIP).sort()).toEqual(bound);
+      },
+      { what: "unused origins removed" },
+    );
   });
 
   it("records Bound events on the binding", async () => {

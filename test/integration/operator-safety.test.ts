@@ -266,6 +266,8 @@ describe("drift, faults and limits", () => {
       (c) => c.code === "InternalError" || c.code === "RequestLimitExceeded",
     );
     expect(faulted.length).toBeGreaterThan(0);
+    // Retries stay within the process-wide budget (default 10/s per action).
+    assertWithinBudget(s, before, 10);
     await admin(s.emu.url, "DELETE", "faults");
     assertNoAccidentalShrink(s, L.wrr, 50, before);
   });
