@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     gaap,
     log,
     clusterTag: { key: CLUSTER_TAG, value: config.clusterName },
-    bindingKeys: () => sources.bindingKeys(),
+    bindingKeys: () => sources.liveBindingKeys(),
     canWrite,
     debounceMs: config.gcDelayMs,
     onRemoved: (ips) => reconciler?.forgetOrigins(ips),

@@ -345,6 +345,8 @@ export class Reconciler {
           .concat((b.status?.ownedServers ?? []).map(ipOfKey));
         this.d.origins.forget(key);
         await this.d.origins.collect(new Set(ips));
+        // Origins this binding registered and unbound earlier (scale-downs, rollouts) go with the next sweep.
+        this.d.origins.sweepSoon();
         this.d.events.record(b, "Normal", "Unbound", "Unbind", `origins removed from ${spec.listenerId}`);
         return release("unbound");
       });

@@ -146,6 +146,14 @@ export class Sources {
     return this.bindings.list().map(bindingKey);
   }
 
+  /** Bindings not being deleted: the ones whose origins are still wanted. */
+  liveBindingKeys(): string[] {
+    return this.bindings
+      .list()
+      .filter((b) => !b.metadata.deletionTimestamp)
+      .map(bindingKey);
+  }
+
   /** Every binding naming this listener, in any namespace. */
   bindingsOnListener(listenerId: string): GaapListenerBinding[] {
     return [...(this.byListener.get(listenerId) ?? [])]

@@ -1,0 +1,295 @@
+// npm run demo: the whole product on one machine, no cluster and no Tencent account needed. Starts a local
+// control plane (with a simulated kubelet), the GAAP emulator and the operator, then walks a sample workload
+// through creation, scaling, a rolling update and the mass-removal breaker, showing the binding's status and the
+// listener's origins live, and cleans up.
+//
+//   npm run demo              live view (redraws in place on a terminal)
+//   npm run demo -- --plain   one line per change (also what you get when output is not a terminal)
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
+import { type GaapListenerBinding, GROUP, PLURAL, VERSION } from "../src/api/types.ts";
+import { startEmulator } from "../src/emulator/server.ts";
+import { ControlPlane } from "../test/harness/control-plane.ts";
+import { KubeletSimulator } from "../test/harness/kubelet.ts";
+import { ProcessGroup, RUN_DIR_PREFIX } from "../test/harness/processes.ts";
+
+const plain = process.argv.includes("--plain") || !process.stdout.isTTY;
+const NS = "demo";
+const LISTENER = "listener-aaaa1111";
+const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  say("gaap-operator demo: starting a local control plane, the GAAP emulator and the operator...");
+  const cp = await ControlPlane.start({ log: plain ? (l) => say(`  ${l}`) : () => {} });
+  const procs = new ProcessGroup(mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX)));
+  const kubelet = new KubeletSimulator(cp.kubeConfig(), {
+    nodes: [1, 2, 3].map((i) => ({ name: `node-${i}` })),
+    startDelayMs: 400,
+  });
+  const emu = await startEmulator();
+  try {
+    await kubelet.start();
+    const kubectl = (...args: string[]) =>
+      promisify(execFile)(cp.info.kubectl, ["--kubeconfig", cp.info.kubeconfigPath, ...args]);
+    await kubectl("apply", "-f", "crds/");
+    await kubectl("wait", "--for=condition=Established", "crd/gaaplistenerbindings.gaap.operator.dev");
+    const operator = procs.start(
+      "operator",
+      process.execPath,
+      [
+        "src/main.ts",
+        "--kubeconfig",
+        cp.info.kubeconfigPath,
+        "--gaap-endpoint",
+        emu.url,
+        "--metrics-bind-address",
+        "127.0.0.1:0",
+        "--health-probe-bind-address",
+        "127.0.0.1:0",
+        "--verify-interval",
+        "30s",
+        "--gc-delay",
+        "1s",
+      ],
+      { TENCENTCLOUD_SECRET_ID: "AKIDexample", TENCENTCLOUD_SECRET_KEY: "example-key" },
+    );
+    say(`  kubeconfig: ${cp.info.kubeconfigPath}`);
+    say(`  GAAP emulator: ${emu.url} (bind task time 2 s, like GAAP)`);
+    say(`  operator log: ${operator.logPath}`);
+
+    const kc = cp.kubeConfig();
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const u = new URL(emu.url);
+    const gaap = new GaapSdk({
+      credential: { secretId: "AKIDexample", secretKey: "example-key" },
+      profile: { httpProfile: { endpoint: u.host, protocol: "http://" } },
+    });
+
+    const view = async () => {
+      const [b, pods, l, registered] = await Promise.all([
+        custom
+          .getNamespacedCustomObject({
+            group: GROUP,
+            version: VERSION,
+            namespace: NS,
+            plural: PLURAL,
+            name: "web",
+          })
+          .catch(() => undefined) as Promise<GaapListenerBinding | undefined>,
+        core.listNamespacedPod({ namespace: NS, labelSelector: "app=web" }),
+        gaap.DescribeTCPListeners({ ListenerId: LISTENER }),
+        gaap.DescribeRealServers({ ProjectId: -1 }),
+      ]);
+      const ready = pods.items.filter(
+        (p) =>
+          !p.metadata?.deletionTimestamp &&
+          p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      );
+      const listener = l.ListenerSet?.[0];
+      const origins = (listener?.RealServerSet ?? [])
+        .map((r) => `${r.RealServerIP}:${r.RealServerPort}`)
+        .sort();
+      const readyCond = b?.status?.conditions?.find((c) => c.type === "Ready");
+      const degraded = b?.status?.conditions?.find((c) => c.type === "Degraded" && c.status === "True");
+      const podIPs = ready.map((p) => `${p.status?.podIP}:8080`).sort();
+      return {
+        pods: `${ready.length}/${pods.items.length} pods ready`,
+        binding: b
+          ? `Ready=${readyCond?.status ?? "?"} (${readyCond?.reason ?? "-"}) bound ${b.status?.boundCount ?? 0}/${b.status?.desiredCount ?? 0}${degraded ? ` Degraded: ${degraded.reason}` : ""}`
+          : "no binding",
+        listener: `listener ${LISTENER} status ${listener?.ListenerStatus}: ${origins.length} origin(s) ${origins.join(" ")}`,
+        registered: registered.TotalCount,
+        converged:
+          b !== undefined &&
+          readyCond?.status === "True" &&
+          JSON.stringify(origins) === JSON.stringify(podIPs),
+        degraded: degraded?.reason,
+        empty: origins.length === 0,
+      };
+    };
+
+    let drawn = 0;
+    let lastPlain = "";
+    const render = (title: string, v: Awaited<ReturnType<typeof view>>) => {
+      const lines = [
+        `  ${v.pods}`,
+        `  binding web: ${v.binding}`,
+        `  ${v.listener}`,
+        `  origin servers registered: ${v.registered}`,
+      ];
+      if (plain) {
+        const text = lines.join("\n");
+        if (text !== lastPlain) say(text);
+        lastPlain = text;
+        return;
+      }
+      if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`);
+      for (const line of [title, ...lines])
+        process.stdout.write(`\x1b[2K${line.slice(0, process.stdout.columns || 160)}\n`);
+      drawn = lines.length + 1;
+    };
+    const step = async (
+      title: string,
+      until: (v: Awaited<ReturnType<typeof view>>) => boolean,
+      timeoutMs = 60_000,
+    ) => {
+      say("");
+      say(`== ${title}`);
+      drawn = 0;
+      lastPlain = "";
+      const started = Date.now();
+      for (;;) {
+        const v = await view();
+        render(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`, v);
+        if (until(v)) {
+          say(`  -> done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          return;
+        }
+        if (Date.now() - started > timeoutMs)
+          throw new Error(`step "${title}" did not converge within ${timeoutMs / 1000} s`);
+        await sleep(plain ? 250 : 200);
+      }
+    };
+
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    await core.createNamespacedService({
+      namespace: NS,
+      body: {
+        metadata: { name: "web" },
+        spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+      },
+    });
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: "web" },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: { app: "web" } },
+          template: {
+            metadata: { labels: { app: "web" } },
+            spec: {
+              terminationGracePeriodSeconds: 2,
+              containers: [
+                {
+                  name: "web",
+                  image: "example.invalid/web:1",
+                  ports: [{ name: "http", containerPort: 8080 }],
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: PLURAL,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "GaapListenerBinding",
+        metadata: { name: "web" },
+        spec: { listenerId: LISTENER, serviceRef: { name: "web", port: 80 }, weight: 10 },
+      },
+    });
+    await step(
+      "A Deployment of 3 behind a Service, and a GaapListenerBinding: the listener follows the pods",
+      (v) => v.converged,
+    );
+
+    await apps.patchNamespacedDeployment(
+      { name: "web", namespace: NS, body: { spec: { replicas: 6 } } },
+      merge,
+    );
+    await step("Scale to 6", (v) => v.converged && v.pods.startsWith("6/6"));
+
+    await apps.patchNamespacedDeployment(
+      {
+        name: "web",
+        namespace: NS,
+        body: { spec: { template: { metadata: { annotations: { "demo/rollout": String(Date.now()) } } } } },
+      },
+      merge,
+    );
+    await sleep(1000);
+    await step(
+      "Rolling update: new pods replace old ones; changes during a 2 s bind coalesce into the next",
+      (v) => v.converged && v.pods === "6/6 pods ready",
+      120_000,
+    );
+
+    await apps.patchNamespacedDeployment(
+      { name: "web", namespace: NS, body: { spec: { replicas: 2 } } },
+      merge,
+    );
+    await step(
+      "Scale to 2: removing 4 of 6 origins at once trips the circuit breaker (maxUnbindPercent 50)",
+      (v) => v.degraded === "MassUnbind",
+    );
+
+    await custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: PLURAL,
+        name: "web",
+        body: { spec: { maxUnbindPercent: 100 } },
+      },
+      merge,
+    );
+    await step("Allow it (maxUnbindPercent: 100)", (v) => v.converged && v.pods.startsWith("2/2"));
+
+    await custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: PLURAL,
+      name: "web",
+    });
+    await step(
+      "Delete the binding: the finalizer unbinds the listener and removes the origin servers it registered",
+      (v) => v.empty && v.binding === "no binding" && v.registered === 0,
+    );
+
+    say("");
+    say("Demo complete. Cleaning up.");
+    return 0;
+  } catch (err) {
+    say(`\ndemo failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    kubelet.stop();
+    await procs.close();
+    await emu.close();
+    await cp.stop();
+  }
+}
+
+let stopping = false;
+process.on("SIGINT", () => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  say("\ninterrupted: cleaning up (Ctrl-C again to force)");
+  // The process group's reaper removes everything once this process exits.
+  process.exit(130);
+});
+
+process.exitCode = await main();
