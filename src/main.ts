@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       describeRealServers: config.gaapDescribeRealServersQps,
     },
     userAgent: `gaap-operator/${identity}`,
+    canWrite,
     observer: metrics.gaapObserver(),
   });
   const controllerMetrics = metrics.controllerMetrics("gaaplistenerbinding");

@@ -157,6 +157,13 @@ export function plan(input: PlanInput): Plan {
       }),
       ...added.map((w) => ({ ...w, realServerId: idOf(w.ip) })),
     ];
+    if (foreign.length + next.length > input.maxOrigins) {
+      return {
+        kind: "hold",
+        reason: "MassUnbind",
+        message: `removing ${removed.length} of ${ours.length} bound origins exceeds maxUnbindPercent (${spec.maxUnbindPercent}%), and adding first would exceed the listener's limit of ${input.maxOrigins}`,
+      };
+    }
     return {
       kind: "bind",
       set: [...foreign, ...next],

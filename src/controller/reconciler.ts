@@ -93,13 +93,15 @@ export class Reconciler {
     if (b.metadata.deletionTimestamp) return this.finalize(b, spec);
     if (!this.d.canWrite()) return {};
     if (!b.metadata.finalizers?.includes(FINALIZER)) {
+      // The update this makes brings the key back, with a cache that has seen it.
       await this.patchFinalizers(b, [...(b.metadata.finalizers ?? []), FINALIZER]);
+      return {};
     }
 
     const holder = this.holderOf(spec.listenerId);
     if (holder && holder !== key) {
       await this.report(b, { phase: "conflict", message: conflictMessage(b, holder, this.d.sources) });
-      this.d.origins.forget(key);
+      this.d.origins.want(key, []);
       return {};
     }
 
@@ -107,17 +109,32 @@ export class Reconciler {
     this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
     const desiredCount = desired.ok ? desired.origins.length : undefined;
 
-    // While our own bind is being applied, GAAP has nothing new to tell: come back when it should be done.
-    const pending = this.inflight.get(spec.listenerId);
-    if (pending && pending.expectedAt > Date.now())
-      return { requeueAfterMs: pending.expectedAt - Date.now() };
-
+    const wait = this.pendingBind(spec.listenerId);
+    if (wait !== undefined) return { requeueAfterMs: wait };
     try {
-      return await this.listenerLocks.run(spec.listenerId, () => this.sync(b, spec, desired, desiredCount));
+      return await this.listenerLocks.run(spec.listenerId, () => {
+        // Checked again under the lock: another binding on this listener may just have bound.
+        const again = this.pendingBind(spec.listenerId);
+        return again === undefined
+          ? this.sync(b, spec, desired, desiredCount)
+          : Promise.resolve({ requeueAfterMs: again });
+      });
     } catch (err) {
       if (!(err instanceof OperatorError)) throw err;
       return this.failed(b, err, desiredCount);
     }
+  }
+
+  /** While our own bind is being applied, GAAP has nothing new to tell: how long until it should be done. */
+  private pendingBind(listenerId: string): number | undefined {
+    const pending = this.inflight.get(listenerId);
+    const left = pending ? pending.expectedAt - Date.now() : 0;
+    return left > 0 ? left : undefined;
+  }
+
+  /** What this binding owns: what this process last wrote for it, else what its status says. */
+  private owned(b: GaapListenerBinding): Set<string> {
+    return new Set(this.d.status.lastWritten(b)?.ownedServers ?? b.status?.ownedServers ?? []);
   }
 
   /** Which binding may write this listener: the oldest, unless every binding on it up to that one is Shared. */
@@ -139,7 +156,7 @@ export class Reconciler {
   ): Promise<ReconcileResult> {
     const listener = await this.d.gaap.describeListener(spec.listenerId, b.status?.listener?.protocol);
     this.learn(listener);
-    const owned = new Set(b.status?.ownedServers ?? []);
+    const owned = this.owned(b);
     let p = this.plan(spec, desired, listener, owned);
     if (p.kind === "register") {
       await this.register(b, spec, p.ips);
@@ -264,7 +281,7 @@ export class Reconciler {
   }
 
   private async register(b: GaapListenerBinding, spec: ResolvedSpec, ips: string[]): Promise<void> {
-    const found = await this.d.gaap.lookupOrigins(ips);
+    const found = await this.d.gaap.lookupOrigins(ips, spec.projectId);
     for (const [ip, id] of found) this.originIds.set(ip, id);
     const missing = ips.filter((ip) => !found.has(ip));
     if (missing.length === 0 || !this.d.canWrite()) return;
@@ -310,10 +327,14 @@ export class Reconciler {
     if (spec.deletionPolicy === "Retain") return release("deletionPolicy Retain: GAAP left as it is");
     const holder = this.holderOf(spec.listenerId);
     if (holder && holder !== key) return release("never held the listener (conflict)");
-    if (!(b.status?.ownedServers?.length || b.status?.boundServers?.length)) return release("bound nothing");
+    // Only what this binding bound is removed: one that never bound (e.g. its Service never existed) leaves the
+    // listener alone, even under Exclusive ownership.
+    if (this.owned(b).size === 0) return release("bound nothing");
 
     try {
       return await this.listenerLocks.run(spec.listenerId, async () => {
+        const pending = this.pendingBind(spec.listenerId);
+        if (pending !== undefined) return { requeueAfterMs: pending };
         let listener: ListenerState;
         try {
           listener = await this.d.gaap.describeListener(spec.listenerId, b.status?.listener?.protocol);
@@ -322,7 +343,7 @@ export class Reconciler {
             return release("listener no longer exists");
           throw err;
         }
-        const owned = new Set(b.status?.ownedServers ?? []);
+        const owned = this.owned(b);
         const p = planRelease(spec, listener, owned);
         if (p.kind === "wait") return { requeueAfterMs: this.d.settings.busyPollMs };
         if (p.kind === "bind") {

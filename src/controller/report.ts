@@ -146,7 +146,9 @@ export function composeStatus(
       break;
     case "error": {
       const e = outcome.error;
-      next.lastError = { code: e.code, message: e.message, time: at };
+      // The same error again keeps its first time: a status is not rewritten on every retry.
+      const same = prev?.lastError?.code === e.code && prev.lastError.message === e.message;
+      next.lastError = { code: e.code, message: e.message, time: same ? (prev?.lastError?.time ?? at) : at };
       if (outcome.retryAt) next.nextRetryTime = outcome.retryAt.toISOString().replace(/\.\d+Z$/, "Z");
       const failed = { status: "False" as const, reason: reasonOf(e.code), message: e.message };
       conditions = persistent(e)

@@ -45,6 +45,8 @@ export interface GaapClientOptions {
   /** IPs per AddRealServers call. */
   registerBatch?: number;
   observer?: GaapObserver;
+  /** Checked right before every write: false (no longer the leader) refuses the call. */
+  canWrite?: () => boolean;
   /** Sent as User-Agent so GAAP-side logs can tell writers apart (the SDK owns X-TC-RequestClient). */
   userAgent?: string;
 }
@@ -107,11 +109,11 @@ export class GaapClient {
   }
 
   /** Registered origin IDs for these IPs, by exact match (the API's search is fuzzy). */
-  async lookupOrigins(ips: readonly string[]): Promise<Map<string, string>> {
+  async lookupOrigins(ips: readonly string[], projectId = -1): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     await forEachLimit(ips, 8, async (ip) => {
       const req: DescribeRealServersRequest = {
-        ProjectId: -1,
+        ProjectId: projectId,
         Filters: [{ Name: "RealServerIP", Values: [ip] }],
         Limit: 50,
       };
@@ -148,7 +150,7 @@ export class GaapClient {
           if (r.RealServerIP && r.RealServerId) ids.set(r.RealServerIP, r.RealServerId);
       } catch (err) {
         if (!(err instanceof OperatorError && err.code === "InvalidParameterValue.DuplicateRS")) throw err;
-        const existing = await this.lookupOrigins(chunk);
+        const existing = await this.lookupOrigins(chunk, projectId);
         for (const [ip, id] of existing) ids.set(ip, id);
         const still = chunk.filter((ip) => !existing.has(ip));
         if (still.length > 0 && still.length < chunk.length) {
@@ -270,6 +272,14 @@ export class GaapClient {
     if (wait > 0) {
       this.opts.observer?.throttled?.(action, wait / 1000);
       await sleep(wait);
+    }
+    // A process that is no longer the leader sends no write, even from a reconcile begun while it was.
+    if (WRITE_ACTIONS.has(action) && this.opts.canWrite && !this.opts.canWrite()) {
+      throw new OperatorError(
+        "transient",
+        "NotLeader",
+        `${action}: not sent, this process is not the leader`,
+      );
     }
     const started = performance.now();
     try {

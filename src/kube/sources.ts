@@ -51,6 +51,7 @@ export class Sources {
   /** Only changes that can alter a desired set reach the queue (node heartbeats do not). */
   private readonly nodePrints = new Map<string, string>();
   private readonly podPrints = new Map<string, string>();
+  private readonly bindingPrints = new Map<string, string>();
 
   constructor(kc: KubeConfig, enqueue: (key: string) => void, opts: SourcesOptions = {}) {
     this.enqueue = enqueue;
@@ -175,7 +176,13 @@ export class Sources {
   private wire(): void {
     this.bindings.on({
       add: (b) => this.bindingChanged(b, false),
-      update: (b) => this.bindingChanged(b, false),
+      update: (b) => {
+        // Status writes (most of them our own) are not a reason to reconcile: only spec and metadata are.
+        const key = bindingKey(b);
+        const print = bindingPrint(b);
+        if (this.bindingPrints.get(key) === print) return;
+        this.bindingChanged(b, false);
+      },
       delete: (b) => this.bindingChanged(b, true),
     });
     const bySvc = (ns: string | undefined, name: string | undefined) => {
@@ -217,6 +224,8 @@ export class Sources {
 
   private bindingChanged(b: GaapListenerBinding, gone: boolean): void {
     const key = bindingKey(b);
+    if (gone) this.bindingPrints.delete(key);
+    else this.bindingPrints.set(key, bindingPrint(b));
     const old = this.indexed.get(key);
     if (old) {
       this.byService.get(old.service)?.delete(key);
@@ -247,6 +256,18 @@ function addTo(m: Map<string, Set<string>>, k: string, v: string): void {
   const s = m.get(k) ?? new Set<string>();
   s.add(v);
   m.set(k, s);
+}
+
+/** Everything of a binding but its status. */
+function bindingPrint(b: GaapListenerBinding): string {
+  const m = b.metadata;
+  return JSON.stringify([
+    m.generation,
+    m.deletionTimestamp ?? null,
+    m.finalizers ?? [],
+    m.labels ?? {},
+    m.annotations ?? {},
+  ]);
 }
 
 /** The parts of a Node a desired set can depend on. */

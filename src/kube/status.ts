@@ -54,7 +54,7 @@ const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 export class StatusWriter {
   private readonly api: CustomObjectsApi;
   /** What was last written per binding uid, so a cache that lags behind our own write is not rewritten. */
-  private readonly written = new Map<string, string>();
+  private readonly written = new Map<string, { text: string; status: GaapListenerBindingStatus }>();
 
   constructor(kc: KubeConfig) {
     this.api = apiClient(kc, CustomObjectsApi);
@@ -64,7 +64,7 @@ export class StatusWriter {
   async write(b: GaapListenerBinding, status: GaapListenerBindingStatus): Promise<boolean> {
     const uid = b.metadata.uid ?? bindingKey(b);
     const text = stableJson(status);
-    if (text === stableJson(b.status ?? {}) || text === this.written.get(uid)) return false;
+    if (text === stableJson(b.status ?? {}) || text === this.written.get(uid)?.text) return false;
     // Keys present before and absent now are deleted explicitly (merge patch semantics).
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(b.status ?? {})) if (!(k in status)) patch[k] = null;
@@ -76,15 +76,21 @@ export class StatusWriter {
           plural: PLURAL,
           namespace: b.metadata.namespace as string,
           name: b.metadata.name as string,
-          body: { status: patch },
+          // The cached resourceVersion makes this a compare-and-swap: a status built from a stale cache is refused.
+          body: { metadata: { resourceVersion: b.metadata.resourceVersion }, status: patch },
         },
         mergePatch,
       );
     } catch (err) {
       throw fromKubeError(`update status of ${bindingKey(b)}`, err);
     }
-    this.written.set(uid, text);
+    this.written.set(uid, { text, status });
     return true;
+  }
+
+  /** The status this process last wrote for the binding, newer than a cache that has not caught up. */
+  lastWritten(b: GaapListenerBinding): GaapListenerBindingStatus | undefined {
+    return this.written.get(b.metadata.uid ?? bindingKey(b))?.status;
   }
 
   forget(uid: string): void {

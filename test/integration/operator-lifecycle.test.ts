@@ -57,6 +57,37 @@ describe("deleting a binding", () => {
     expect(await gaapSet(s, L.wrr2)).toEqual(bound);
   });
 
+  it("deleting an Exclusive binding that never bound anything leaves the listener alone", async () => {
+    const manual = await s.gaap.AddRealServers({
+      ProjectId: 0,
+      RealServerIP: ["198.18.201.1"],
+      RealServerName: "manual",
+    });
+    await s.gaap.BindListenerRealServers({
+      ListenerId: L.udp,
+      RealServerBindSet: [
+        {
+          RealServerId: manual.RealServerSet?.[0]?.RealServerId as string,
+          RealServerIP: "198.18.201.1",
+          RealServerPort: 53,
+          RealServerWeight: 1,
+        },
+      ],
+    });
+    await s.bindings.create("typo", { listenerId: L.udp, serviceRef: { name: "no-such-service", port: 53 } });
+    await eventually(
+      async () => expect(condition(await s.bindings.get("typo"), "Degraded")?.reason).toBe("ServiceNotFound"),
+      {
+        what: "ServiceNotFound",
+      },
+    );
+    await s.bindings.delete("typo");
+    await eventually(async () => expect(await s.bindings.get("typo")).toBeUndefined(), {
+      what: "binding gone",
+    });
+    expect(await gaapSet(s, L.udp)).toEqual(["198.18.201.1:53"]);
+  });
+
   it("a listener that no longer exists does not block deletion", async () => {
     await s.bindings.create("doomed", { listenerId: L.rr });
     await untilBound(s, L.rr, 8080, { count: 2 });

@@ -195,6 +195,12 @@ describe("plan: never shrink by accident", () => {
     expect(summary(p)).toBe(e);
   });
 
+  it("holds a rolling replacement whose add-first step would exceed the listener's limit", () => {
+    const p = run({ desired: desired(o(4), o(5), o(6)), listener: listener([b(1), b(2), b(3)]), max: 5 });
+    expect(summary(p)).toBe("hold MassUnbind");
+    expect(p.kind === "hold" && p.message).toMatch(/adding first would exceed the listener's limit of 5/);
+  });
+
   it("maxUnbindPercent 100 turns the breaker off", () => {
     const p = run({
       spec: { maxUnbindPercent: 100 },

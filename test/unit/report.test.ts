@@ -77,6 +77,20 @@ describe("status from outcomes", () => {
     expect(s.nextRetryTime).toBe("2026-01-01T00:05:00Z");
   });
 
+  it("keeps lastError.time while the same error repeats, so retries do not rewrite the status", () => {
+    const err = new OperatorError("config", "ResourceNotFound", "gone");
+    const first = composeStatus(undefined, 1, { phase: "error", error: err }, t0);
+    const again = composeStatus(first, 1, { phase: "error", error: err }, t1);
+    expect(again.lastError?.time).toBe("2026-01-01T00:00:00Z");
+    const other = composeStatus(
+      again,
+      1,
+      { phase: "error", error: new OperatorError("config", "X", "other") },
+      t1,
+    );
+    expect(other.lastError?.time).toBe("2026-01-01T00:05:00Z");
+  });
+
   it("a transient error marks Synced False but leaves Ready as it was", () => {
     const ready = composeStatus(
       undefined,
