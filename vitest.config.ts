@@ -19,7 +19,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts"],
+          // The fault suite shares the control plane (npm run test:faults runs it alone, at full size).
+          include: ["test/integration/**/*.test.ts", "test/faults/**/*.test.ts"],
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,

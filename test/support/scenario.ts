@@ -210,7 +210,7 @@ export async function untilBound(
 }
 
 export function calls(
-  s: Scenario,
+  s: Pick<Scenario, "emu">,
   filter: { action?: string; listenerId?: string; since?: number } = {},
 ): CallRecord[] {
   return s.emu.calls.list(filter);

@@ -1,0 +1,138 @@
+// Fault suite: the control plane fails under the operator. kube-apiserver stopped and restarted (every watch
+// breaks), etcd restarted. The operator must recover by itself (same process) and never unbind on the way.
+// This file runs its own control plane, so stopping it disturbs no other test.
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GROUP, PLURAL, VERSION } from "../../src/api/types.ts";
+import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
+import { ControlPlane } from "../harness/control-plane.ts";
+import { KubeletSimulator } from "../harness/kubelet.ts";
+import { eventually } from "../support/eventually.ts";
+import { gaapClient } from "../support/gaap.ts";
+import { assertNoAccidentalShrink } from "../support/invariants.ts";
+import { OperatorProcess } from "../support/operator.ts";
+import { deployment, L, mergePatch, scenarioState } from "../support/scenario.ts";
+
+describe("control-plane faults", () => {
+  let cp: ControlPlane;
+  let kubelet: KubeletSimulator;
+  let emu: GaapEmulator;
+  let op: OperatorProcess;
+  const ns = "faults";
+
+  const ready = async () => {
+    const slices = await cp
+      .kubeConfig()
+      .makeApiClient(DiscoveryV1Api)
+      .listNamespacedEndpointSlice({ namespace: ns });
+    return slices.items
+      .flatMap((x) => x.endpoints ?? [])
+      .filter((e) => e.conditions?.ready !== false)
+      .map((e) => `${e.addresses[0]}:8080`)
+      .sort();
+  };
+  const bound = async () => {
+    const l = await gaapClient(emu.url).DescribeTCPListeners({ ListenerId: L.wrr });
+    return (l.ListenerSet?.[0]?.RealServerSet ?? [])
+      .map((r) => `${r.RealServerIP}:${r.RealServerPort}`)
+      .sort();
+  };
+  const converged = (count: number) =>
+    eventually(
+      async () => {
+        const want = await ready();
+        expect(want).toHaveLength(count);
+        expect(await bound()).toEqual(want);
+      },
+      { timeoutMs: 90_000, intervalMs: 250, what: `${count} origins bound` },
+    );
+  const scale = (replicas: number) =>
+    cp
+      .kubeConfig()
+      .makeApiClient(AppsV1Api)
+      .patchNamespacedDeployment({ name: "web", namespace: ns, body: { spec: { replicas } } }, mergePatch);
+
+  beforeAll(async () => {
+    cp = await ControlPlane.start();
+    kubelet = new KubeletSimulator(cp.kubeConfig(), { nodes: [{ name: "n1" }, { name: "n2" }] });
+    await kubelet.start();
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    await promisify(execFile)(cp.info.kubectl, [
+      "--kubeconfig",
+      cp.info.kubeconfigPath,
+      "apply",
+      "-f",
+      "crds/",
+    ]);
+    await promisify(execFile)(cp.info.kubectl, [
+      "--kubeconfig",
+      cp.info.kubeconfigPath,
+      "wait",
+      "--for=condition=Established",
+      "crd/gaaplistenerbindings.gaap.operator.dev",
+    ]);
+    emu = await startEmulator({ state: scenarioState() });
+    const kc = cp.kubeConfig();
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+    await kc.makeApiClient(CoreV1Api).createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: { name: "web" },
+        spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+      },
+    });
+    await kc
+      .makeApiClient(AppsV1Api)
+      .createNamespacedDeployment({ namespace: ns, body: deployment("web", 4) });
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: PLURAL,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "GaapListenerBinding",
+        metadata: { name: "web" },
+        spec: { listenerId: L.wrr, serviceRef: { name: "web", port: 80 } },
+      },
+    });
+    op = new OperatorProcess({ cluster: cp.info, gaapUrl: emu.url, namespace: ns }).start();
+    await converged(4);
+  }, 180_000);
+  afterAll(async () => {
+    await op?.close();
+    kubelet?.stop();
+    await emu?.close();
+    await cp?.stop();
+  });
+
+  it("kube-apiserver stopped and restarted: watches break, the same process recovers, nothing is unbound", async () => {
+    const before = await bound();
+    const since = emu.calls.lastSeq;
+    await cp.stopApiserver();
+    // GAAP keeps its set while the apiserver is away.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await bound()).toEqual(before);
+    await cp.startApiserver();
+    await scale(6);
+    await converged(6);
+    expect(op.running).toBe(true);
+    expect(op.logs().filter((l) => l.msg === "starting")).toHaveLength(1);
+    expect(op.logs().some((l) => l.msg === "watch failed; restarting")).toBe(true);
+    assertNoAccidentalShrink({ emu }, L.wrr, 50, since);
+  });
+
+  it("etcd restarted: the operator rides through it", async () => {
+    const since = emu.calls.lastSeq;
+    await cp.stopEtcd();
+    await new Promise((r) => setTimeout(r, 2000));
+    await cp.startEtcd();
+    await scale(5);
+    await converged(5);
+    expect(op.running).toBe(true);
+    expect(op.logs().filter((l) => l.msg === "starting")).toHaveLength(1);
+    assertNoAccidentalShrink({ emu }, L.wrr, 50, since);
+    console.log("faults tried: 1 apiserver stop/restart, 1 etcd stop/restart");
+  });
+});
