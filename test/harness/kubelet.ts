@@ -54,6 +54,7 @@ export class KubeletSimulator {
   private readonly podIPs = new Map<string, string>();
   private readonly usedIPs = new Set<string>();
   private readonly nodeIndex = new Map<string, number>();
+  private readonly cursor = new Map<string, number>();
   private stopped = false;
 
   constructor(kc: KubeConfig, opts: KubeletOptions = {}) {
@@ -314,10 +315,14 @@ export class KubeletSimulator {
     const existing = this.podIPs.get(key);
     if (existing) return existing;
     const idx = this.indexOf(nodeName);
-    // A /22 per node: 10.244.(4*idx .. 4*idx+3).(2..251)
-    for (let i = 0; i < 1000; i++) {
+    // A /22 per node: 10.244.(4*idx .. 4*idx+3).(2..251), handed out round-robin (as CNIs do) so a freed
+    // address is not reused at once.
+    const start = this.cursor.get(nodeName) ?? 0;
+    for (let j = 0; j < 1000; j++) {
+      const i = (start + j) % 1000;
       const ip = `10.244.${(idx * 4 + Math.floor(i / 250)) % 256}.${2 + (i % 250)}`;
       if (!this.usedIPs.has(ip)) {
+        this.cursor.set(nodeName, i + 1);
         this.usedIPs.add(ip);
         this.podIPs.set(key, ip);
         return ip;

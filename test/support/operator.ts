@@ -66,6 +66,10 @@ export class OperatorProcess {
     return this;
   }
 
+  get pid(): number {
+    return this.proc?.pid ?? -1;
+  }
+
   get running(): boolean {
     return this.proc?.running ?? false;
   }

@@ -1,0 +1,138 @@
+// Benchmark plumbing: a control plane from the harness, the emulator in this process, the operator as a real
+// process; clocks, percentiles, process stats, and result files.
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import type { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
+import { type GaapEmulator, startEmulator } from "../src/emulator/server.ts";
+import type { EmulatorState } from "../src/emulator/state.ts";
+import { ControlPlane } from "../test/harness/control-plane.ts";
+import { KubeletSimulator } from "../test/harness/kubelet.ts";
+import { gaapClient } from "../test/support/gaap.ts";
+import { OperatorProcess } from "../test/support/operator.ts";
+
+export const T_MS = 2000;
+
+export interface Bench {
+  cp: ControlPlane;
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  discovery: DiscoveryV1Api;
+  custom: CustomObjectsApi;
+  emu: GaapEmulator;
+  gaap: GaapSdk;
+  kubelet: KubeletSimulator;
+  operator(args: string[]): OperatorProcess;
+  close(): Promise<void>;
+}
+
+export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+export async function bench(state: EmulatorState, opts: { startDelayMs?: number } = {}): Promise<Bench> {
+  const cp = await ControlPlane.start({ log });
+  const kc = cp.kubeConfig();
+  const kubelet = new KubeletSimulator(kc, {
+    nodes: [1, 2, 3, 4].map((i) => ({ name: `bench-node-${i}` })),
+    startDelayMs: opts.startDelayMs ?? 200,
+    maxGraceMs: 2000,
+  });
+  await kubelet.start();
+  const kubectl = promisify(execFile);
+  await kubectl(cp.info.kubectl, ["--kubeconfig", cp.info.kubeconfigPath, "apply", "-f", "crds/"]);
+  await kubectl(cp.info.kubectl, [
+    "--kubeconfig",
+    cp.info.kubeconfigPath,
+    "wait",
+    "--for=condition=Established",
+    "crd/gaaplistenerbindings.gaap.operator.dev",
+  ]);
+  const emu = await startEmulator({ state });
+  const ops: OperatorProcess[] = [];
+  return {
+    cp,
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    emu,
+    gaap: gaapClient(emu.url),
+    kubelet,
+    operator: (args) => {
+      const op = new OperatorProcess({
+        cluster: cp.info,
+        gaapUrl: emu.url,
+        args: [...args, "--log-level", "info"],
+        name: `operator${ops.length}`,
+      });
+      ops.push(op);
+      return op;
+    },
+    close: async () => {
+      if (process.env.BENCH_DEBUG) {
+        const { writeFileSync: write } = await import("node:fs");
+        write("/tmp/bench-operator.log", ops.map((o) => o.output()).join("\n"));
+        write("/tmp/bench-calls.json", JSON.stringify(emu.calls.list(), null, 1));
+      }
+      for (const op of ops) await op.close();
+      kubelet.stop();
+      await emu.close();
+      await cp.stop();
+    },
+  };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] as number;
+}
+
+/** Resident-set peak (VmHWM) and CPU seconds of a process, from /proc. */
+export function processStats(pid: number): { peakRssMiB: number; rssMiB: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { peakRssMiB: kb("VmHWM") / 1024, rssMiB: kb("VmRSS") / 1024, cpuSeconds: ticks / 100 };
+}
+
+export function writeResult(scenario: string, result: unknown): void {
+  const dir = join("bench", "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+export function table(rows: Array<[string, string | number]>): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${typeof v === "number" ? round(v) : v}`).join("\n");
+}
+
+export const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined | false>,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s`);
+    await sleep(intervalMs);
+  }
+}
