@@ -44,6 +44,9 @@ export interface GaapClientOptions {
   rates: GaapRates;
   /** IPs per AddRealServers call. */
   registerBatch?: number;
+  /** Share describe calls between listeners of one channel (default true), waiting this long to gather them. */
+  batchReads?: boolean;
+  batchWindowMs?: number;
   observer?: GaapObserver;
   /** Checked right before every write: false (no longer the leader) refuses the call. */
   canWrite?: () => boolean;
@@ -57,6 +60,8 @@ export interface OriginTag {
 }
 
 type Call = <T>(action: string, req: object) => Promise<T>;
+type Home = { proxyId: string; protocol: "TCP" | "UDP" };
+type Waiter = { resolve: (l: ListenerState) => void; reject: (e: Error) => void };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,6 +70,11 @@ export class GaapClient {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly opts: GaapClientOptions;
   private readonly protocols = new Map<string, "TCP" | "UDP">();
+  private readonly homes = new Map<string, Home>();
+  private readonly batches = new Map<string, Map<string, Waiter[]>>();
+  private directory: Promise<void> | undefined;
+  private directoryAt = 0;
+  private pageSize = 50;
 
   constructor(opts: GaapClientOptions) {
     this.opts = opts;
@@ -82,8 +92,128 @@ export class GaapClient {
     });
   }
 
-  /** Reads a listener, finding out once whether it is TCP or UDP. Throws notFound if it is neither. */
-  async describeListener(listenerId: string, protocolHint?: string): Promise<ListenerState> {
+  /**
+   * Reads a listener. Concurrent reads of listeners on one channel share one call (DescribeTCPListeners or
+   * DescribeUDPListeners by ProxyId, 50 a page), since the account allows only 20 describes a second; where a
+   * listener lives is learned from a directory of every channel's listeners, built once and refreshed when a
+   * listener is not found in it. Throws notFound if the listener is neither TCP nor UDP.
+   */
+  describeListener(listenerId: string, protocolHint?: string): Promise<ListenerState> {
+    return this.homeOf(listenerId).then((home) => {
+      if (!home) return this.describeOne(listenerId, protocolHint);
+      return new Promise<ListenerState>((resolve, reject) => {
+        const key = `${home.protocol}/${home.proxyId}`;
+        let batch = this.batches.get(key);
+        if (!batch) {
+          const created = new Map<string, Waiter[]>();
+          batch = created;
+          this.batches.set(key, created);
+          setTimeout(() => void this.flush(key, home, created), this.opts.batchWindowMs ?? 5);
+        }
+        batch.set(listenerId, [...(batch.get(listenerId) ?? []), { resolve, reject }]);
+      });
+    });
+  }
+
+  private async homeOf(listenerId: string): Promise<Home | undefined> {
+    const known = this.homes.get(listenerId);
+    if (known || this.opts.batchReads === false) return known;
+    // One directory read at a time; a listener missing from a fresh directory is read on its own.
+    if (Date.now() - this.directoryAt > 60_000) {
+      this.directory ??= this.loadDirectory().finally(() => {
+        this.directory = undefined;
+      });
+      await this.directory.catch(() => undefined);
+    }
+    return this.homes.get(listenerId);
+  }
+
+  private async loadDirectory(): Promise<void> {
+    const proxies: string[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const res = await this.read<{ TotalCount?: number; ProxySet?: Array<{ ProxyId?: string }> }>(
+        "DescribeProxies",
+        { Offset: offset, Limit: 100 },
+      );
+      for (const p of res.ProxySet ?? []) if (p.ProxyId) proxies.push(p.ProxyId);
+      if ((res.ProxySet?.length ?? 0) < 100) break;
+    }
+    for (const proxyId of proxies) {
+      for (const protocol of ["TCP", "UDP"] as const) {
+        for (const l of await this.listenersOn(proxyId, protocol)) {
+          this.homes.set(l.listenerId, { proxyId, protocol });
+          this.protocols.set(l.listenerId, protocol);
+        }
+      }
+    }
+    this.directoryAt = Date.now();
+  }
+
+  /** Every listener of one protocol on a channel, page by page. */
+  private async listenersOn(proxyId: string, protocol: "TCP" | "UDP"): Promise<ListenerState[]> {
+    const action = protocol === "TCP" ? "DescribeTCPListeners" : "DescribeUDPListeners";
+    const out: ListenerState[] = [];
+    for (let offset = 0; ; offset += this.pageSize) {
+      let res: { TotalCount?: number; ListenerSet?: Array<TCPListener | UDPListener> };
+      try {
+        res = await this.read(action, { ProxyId: proxyId, Offset: offset, Limit: this.pageSize });
+      } catch (err) {
+        // The largest page GAAP takes is not documented: fall back to its default of 20 if 50 is refused.
+        if (
+          this.pageSize > 20 &&
+          err instanceof OperatorError &&
+          err.code.startsWith("InvalidParameterValue")
+        ) {
+          this.pageSize = 20;
+          offset = -this.pageSize;
+          out.length = 0;
+          continue;
+        }
+        throw err;
+      }
+      for (const l of res.ListenerSet ?? []) out.push(toListenerState(l, protocol));
+      if ((res.ListenerSet?.length ?? 0) < this.pageSize || offset + this.pageSize >= (res.TotalCount ?? 0))
+        return out;
+    }
+  }
+
+  private async flush(key: string, home: Home, batch: Map<string, Waiter[]>): Promise<void> {
+    this.batches.delete(key);
+    const settle = (id: string, result: ListenerState | Error) => {
+      for (const w of batch.get(id) ?? []) result instanceof Error ? w.reject(result) : w.resolve(result);
+    };
+    const ids = [...batch.keys()];
+    if (ids.length === 1) {
+      const id = ids[0] as string;
+      await this.describeOne(id, home.protocol).then(
+        (l) => settle(id, l),
+        (e: Error) => settle(id, e),
+      );
+      return;
+    }
+    let found: Map<string, ListenerState>;
+    try {
+      found = new Map((await this.listenersOn(home.proxyId, home.protocol)).map((l) => [l.listenerId, l]));
+    } catch (err) {
+      for (const id of ids) settle(id, err as Error);
+      return;
+    }
+    for (const id of ids) {
+      const l = found.get(id);
+      if (l) settle(id, l);
+      else {
+        // Moved or deleted since the directory was read: ask for it alone.
+        this.homes.delete(id);
+        await this.describeOne(id, home.protocol).then(
+          (x) => settle(id, x),
+          (e: Error) => settle(id, e),
+        );
+      }
+    }
+  }
+
+  /** Reads one listener by ID, finding out once whether it is TCP or UDP. */
+  private async describeOne(listenerId: string, protocolHint?: string): Promise<ListenerState> {
     const known = this.protocols.get(listenerId) ?? (protocolHint === "UDP" ? "UDP" : "TCP");
     const order: Array<"TCP" | "UDP"> = known === "UDP" ? ["UDP", "TCP"] : ["TCP", "UDP"];
     for (const protocol of order) {
@@ -95,6 +225,8 @@ export class GaapClient {
         const l = res.ListenerSet?.find((x) => x.ListenerId === listenerId);
         if (!l) continue;
         this.protocols.set(listenerId, protocol);
+        if (l.ProxyId && this.opts.batchReads !== false)
+          this.homes.set(listenerId, { proxyId: l.ProxyId, protocol });
         return toListenerState(l, protocol);
       } catch (err) {
         if (!(err instanceof OperatorError && err.kind === "notFound")) throw err;
