@@ -12,11 +12,11 @@ import { CLUSTER_TAG, Reconciler } from "./controller/reconciler.ts";
 import { GaapClient } from "./gaap/client.ts";
 import { resolveCredential } from "./gaap/credentials.ts";
 import { parseBindAddress, serve, text } from "./http.ts";
+import { BindingWriter } from "./kube/binding-writer.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { LeaderElector } from "./kube/leader.ts";
 import { Sources } from "./kube/sources.ts";
-import { StatusWriter } from "./kube/status.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./util/token-bucket.ts";
@@ -96,10 +96,9 @@ async function main(): Promise<void> {
     onRemoved: (ips) => reconciler?.forgetOrigins(ips),
   });
   reconciler = new Reconciler({
-    kc,
     sources,
     gaap,
-    status: new StatusWriter(kc),
+    status: new BindingWriter(kc),
     events: new EventRecorder(kc, {
       instance: identity,
       onError: (err) => log.warn({ err: String(err) }, "event not recorded"),

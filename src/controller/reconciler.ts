@@ -1,25 +1,20 @@
 // One reconcile pass for one binding key: re-read the caches, compute the desired set, read GAAP, plan one step,
 // carry it out, and report it. Level-triggered: nothing here trusts an event, only the state it reads.
 
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import {
   bindingKey,
   FINALIZER,
   type GaapListenerBinding,
-  GROUP,
-  PLURAL,
   type ResolvedSpec,
   resolveSpec,
-  VERSION,
 } from "../api/types.ts";
-import { fromKubeError, OperatorError } from "../errors.ts";
+import { OperatorError } from "../errors.ts";
 import type { GaapClient } from "../gaap/client.ts";
 import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
-import { apiClient } from "../kube/client.ts";
+import type { BindingWriter } from "../kube/binding-writer.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import type { Sources } from "../kube/sources.ts";
-import type { StatusWriter } from "../kube/status.ts";
 import { KeyedMutex } from "../util/keyed-mutex.ts";
 import { type Desired, desiredOrigins, originKey } from "./desired.ts";
 import type { OriginCollector } from "./origins.ts";
@@ -48,10 +43,9 @@ export interface ReconcilerHooks {
 }
 
 export interface ReconcilerDeps {
-  kc: KubeConfig;
   sources: Sources;
   gaap: GaapClient;
-  status: StatusWriter;
+  status: BindingWriter;
   events: EventRecorder;
   origins: OriginCollector;
   log: Logger;
@@ -61,14 +55,12 @@ export interface ReconcilerDeps {
   hooks?: ReconcilerHooks;
 }
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 /** Tags on origins the operator registers, so it can find (and only ever remove) its own. */
 export const CLUSTER_TAG = "gaap.operator.dev/cluster";
 export const BINDING_TAG = "gaap.operator.dev/binding";
 
 export class Reconciler {
   private readonly d: ReconcilerDeps;
-  private readonly custom: CustomObjectsApi;
   private readonly listenerLocks = new KeyedMutex();
   /** Registered origin IDs by IP, learned from registrations and from what listeners report. */
   private readonly originIds = new Map<string, string>();
@@ -78,7 +70,6 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
-    this.custom = apiClient(deps.kc, CustomObjectsApi);
     this.taskEstimateMs = deps.settings.initialTaskMs;
   }
 
@@ -94,7 +85,7 @@ export class Reconciler {
     if (!this.d.canWrite()) return {};
     if (!b.metadata.finalizers?.includes(FINALIZER)) {
       // The update this makes brings the key back, with a cache that has seen it.
-      await this.patchFinalizers(b, [...(b.metadata.finalizers ?? []), FINALIZER]);
+      await this.d.status.setFinalizers(b, [...(b.metadata.finalizers ?? []), FINALIZER]);
       return {};
     }
 
@@ -317,7 +308,7 @@ export class Reconciler {
     if (!b.metadata.finalizers?.includes(FINALIZER) || !this.d.canWrite()) return {};
     const release = async (why: string) => {
       this.d.origins.forget(key);
-      await this.patchFinalizers(
+      await this.d.status.setFinalizers(
         b,
         (b.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
       );
@@ -409,27 +400,6 @@ export class Reconciler {
   private async report(b: GaapListenerBinding, outcome: Outcome): Promise<void> {
     if (!this.d.canWrite()) return;
     await this.d.status.write(b, composeStatus(b.status, b.metadata.generation, outcome, new Date()));
-  }
-
-  private async patchFinalizers(b: GaapListenerBinding, finalizers: string[]): Promise<void> {
-    try {
-      await this.custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: PLURAL,
-          namespace: b.metadata.namespace as string,
-          name: b.metadata.name as string,
-          // resourceVersion makes this a compare-and-swap: a concurrent change gives 409 and a retry.
-          body: { metadata: { finalizers, resourceVersion: b.metadata.resourceVersion } },
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      const e = fromKubeError(`update finalizers of ${bindingKey(b)}`, err);
-      if (e.kind === "notFound") return;
-      throw e;
-    }
   }
 }
 

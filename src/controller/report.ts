@@ -1,9 +1,42 @@
 // What a reconcile pass found and did, turned into the binding's status. Pure.
-import type { BoundServer, GaapListenerBindingStatus } from "../api/types.ts";
+import type { BoundServer, Condition, ConditionType, GaapListenerBindingStatus } from "../api/types.ts";
 import type { OperatorError } from "../errors.ts";
 import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
-import { withConditions } from "../kube/status.ts";
 import type { Change } from "./plan.ts";
+
+export interface ConditionSpec {
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+}
+
+/** Sets conditions, keeping lastTransitionTime where a condition's status did not change. */
+export function withConditions(
+  existing: readonly Condition[] | undefined,
+  next: Partial<Record<ConditionType, ConditionSpec>>,
+  generation: number | undefined,
+  now: string,
+): Condition[] {
+  const order: ConditionType[] = ["Ready", "Synced", "Progressing", "Degraded"];
+  const out: Condition[] = [];
+  for (const type of order) {
+    const old = existing?.find((c) => c.type === type);
+    const want = next[type];
+    if (!want) {
+      if (old) out.push(old);
+      continue;
+    }
+    out.push({
+      type,
+      status: want.status,
+      reason: want.reason,
+      message: want.message.slice(0, 32_000),
+      lastTransitionTime: old && old.status === want.status ? old.lastTransitionTime : now,
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+    });
+  }
+  return out;
+}
 
 export type Outcome =
   | {

@@ -1,57 +1,21 @@
-// Writing a binding's status: conditions in metav1.Condition form, and a merge patch to the status subresource
-// only when something changed.
+// The operator's writes to GaapListenerBindings: its status (only when it changed) and its finalizer, each a merge
+// patch guarded by the cached resourceVersion.
 
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import {
   bindingKey,
-  type Condition,
-  type ConditionType,
   type GaapListenerBinding,
   type GaapListenerBindingStatus,
   GROUP,
   PLURAL,
   VERSION,
 } from "../api/types.ts";
-import { fromKubeError } from "../errors.ts";
+import { fromKubeError, OperatorError } from "../errors.ts";
 import { apiClient } from "./client.ts";
-
-export interface ConditionSpec {
-  status: "True" | "False" | "Unknown";
-  reason: string;
-  message: string;
-}
-
-/** Sets conditions, keeping lastTransitionTime where a condition's status did not change. */
-export function withConditions(
-  existing: readonly Condition[] | undefined,
-  next: Partial<Record<ConditionType, ConditionSpec>>,
-  generation: number | undefined,
-  now: string,
-): Condition[] {
-  const order: ConditionType[] = ["Ready", "Synced", "Progressing", "Degraded"];
-  const out: Condition[] = [];
-  for (const type of order) {
-    const old = existing?.find((c) => c.type === type);
-    const want = next[type];
-    if (!want) {
-      if (old) out.push(old);
-      continue;
-    }
-    out.push({
-      type,
-      status: want.status,
-      reason: want.reason,
-      message: want.message.slice(0, 32_000),
-      lastTransitionTime: old && old.status === want.status ? old.lastTransitionTime : now,
-      ...(generation === undefined ? {} : { observedGeneration: generation }),
-    });
-  }
-  return out;
-}
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
-export class StatusWriter {
+export class BindingWriter {
   private readonly api: CustomObjectsApi;
   /** What was last written per binding uid, so a cache that lags behind our own write is not rewritten. */
   private readonly written = new Map<string, { text: string; status: GaapListenerBindingStatus }>();
@@ -68,24 +32,40 @@ export class StatusWriter {
     // Keys present before and absent now are deleted explicitly (merge patch semantics).
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(b.status ?? {})) if (!(k in status)) patch[k] = null;
-    try {
-      await this.api.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: PLURAL,
-          namespace: b.metadata.namespace as string,
-          name: b.metadata.name as string,
-          // The cached resourceVersion makes this a compare-and-swap: a status built from a stale cache is refused.
-          body: { metadata: { resourceVersion: b.metadata.resourceVersion }, status: patch },
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      throw fromKubeError(`update status of ${bindingKey(b)}`, err);
-    }
+    await this.patch(b, { status: patch }, "status");
     this.written.set(uid, { text, status });
     return true;
+  }
+
+  /** Sets the binding's finalizers; a binding that is already gone is not an error. */
+  async setFinalizers(b: GaapListenerBinding, finalizers: string[]): Promise<void> {
+    try {
+      await this.patch(b, { metadata: { finalizers } }, "finalizers");
+    } catch (err) {
+      if (!(err instanceof OperatorError && err.kind === "notFound")) throw err;
+    }
+  }
+
+  /** A merge patch carrying the cached resourceVersion: built from a stale cache, it is refused (409). */
+  private async patch(
+    b: GaapListenerBinding,
+    body: { metadata?: object; status?: object },
+    what: "status" | "finalizers",
+  ) {
+    const req = {
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: b.metadata.namespace as string,
+      name: b.metadata.name as string,
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: b.metadata.resourceVersion } },
+    };
+    try {
+      if (what === "status") await this.api.patchNamespacedCustomObjectStatus(req, mergePatch);
+      else await this.api.patchNamespacedCustomObject(req, mergePatch);
+    } catch (err) {
+      throw fromKubeError(`update ${what} of ${bindingKey(b)}`, err);
+    }
   }
 
   /** The status this process last wrote for the binding, newer than a cache that has not caught up. */
