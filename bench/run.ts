@@ -246,7 +246,7 @@ async function reaction(): Promise<void> {
         continue;
       }
       await settled();
-      if (samples.length % 20 === 0) log(`reaction: ${samples.length}/${changes}`);
+      log(`reaction: ${samples.length}/${changes} (${samples.at(-1)?.kind}: ${samples.at(-1)?.overheadMs} ms over the floor)`);
     }
     const over = samples.map((s) => s.overheadMs);
     const lat = samples.map((s) => s.latencyMs);
