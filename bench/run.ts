@@ -246,7 +246,9 @@ async function reaction(): Promise<void> {
         continue;
       }
       await settled();
-      log(`reaction: ${samples.length}/${changes} (${samples.at(-1)?.kind}: ${samples.at(-1)?.overheadMs} ms over the floor)`);
+      log(
+        `reaction: ${samples.length}/${changes} (${samples.at(-1)?.kind}: ${samples.at(-1)?.overheadMs} ms over the floor)`,
+      );
     }
     const over = samples.map((s) => s.overheadMs);
     const lat = samples.map((s) => s.latencyMs);
