@@ -585,6 +585,12 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       },
     };
     writeResult(scenario, result);
+    writeResult(`restart-${budget}`, {
+      scenario: `restart-${budget}`,
+      bindings,
+      budget: result.budget,
+      ...result.restart,
+    });
     console.log(
       `\nCold start: ${bindings} bindings x ${perBinding} endpoints, budget ${result.budget}\n${table([
         ["all Ready (s)", result.allReadyS],
