@@ -65,7 +65,7 @@ export class Reconciler {
   /** Registered origin IDs by IP, learned from registrations and from what listeners report. */
   private readonly originIds = new Map<string, string>();
   /** Listeners we sent a bind to, and when it is expected to be applied. */
-  private readonly inflight = new Map<string, { sentAt: number; expectedAt: number }>();
+  private readonly inflight = new Map<string, { sentAt: number; expectedAt: number; busySeen?: boolean }>();
   private taskEstimateMs: number;
 
   constructor(deps: ReconcilerDeps) {
@@ -146,6 +146,7 @@ export class Reconciler {
     desiredCount?: number,
   ): Promise<ReconcileResult> {
     const listener = await this.d.gaap.describeListener(spec.listenerId, b.status?.listener?.protocol);
+    this.observeTask(spec.listenerId, listener.status);
     this.learn(listener);
     const owned = this.owned(b);
     let p = this.plan(spec, desired, listener, owned);
@@ -184,7 +185,6 @@ export class Reconciler {
         });
         return { requeueAfterMs: this.d.settings.verifyIntervalMs };
       case "inSync": {
-        this.settled(spec.listenerId);
         const removed = (b.status?.boundServers ?? []).filter((s) => !ours.some((o) => o.ip === s.ip));
         if (removed.length > 0) this.d.origins.sweepSoon();
         await this.report(b, {
@@ -294,13 +294,23 @@ export class Reconciler {
     for (const o of listener.bound) if (o.realServerId) this.originIds.set(o.ip, o.realServerId);
   }
 
-  private settled(listenerId: string): void {
+  /**
+   * Follows our bind's task on a listener and learns how long tasks take. The estimate must not only grow: we look
+   * when we expect the task done, so finding it done at the first look says it may be shorter (shrink 10%), and
+   * finding it still busy says it is longer (move towards what it took, polling included).
+   */
+  private observeTask(listenerId: string, status: number): void {
     const pending = this.inflight.get(listenerId);
     if (!pending) return;
+    if (status !== 0) {
+      pending.busySeen = true;
+      return;
+    }
     this.inflight.delete(listenerId);
-    // Estimate the task time from what we saw, erring short: we re-check then and poll if still busy.
-    const took = Date.now() - pending.sentAt;
-    this.taskEstimateMs = Math.max(100, Math.round(0.7 * this.taskEstimateMs + 0.3 * Math.min(took, 60_000)));
+    const took = Math.min(Date.now() - pending.sentAt, 60_000);
+    this.taskEstimateMs = pending.busySeen
+      ? Math.round(0.7 * this.taskEstimateMs + 0.3 * took)
+      : Math.max(100, Math.round(this.taskEstimateMs * 0.9));
   }
 
   private async finalize(b: GaapListenerBinding, spec: ResolvedSpec): Promise<ReconcileResult> {
@@ -329,6 +339,7 @@ export class Reconciler {
         let listener: ListenerState;
         try {
           listener = await this.d.gaap.describeListener(spec.listenerId, b.status?.listener?.protocol);
+          this.observeTask(spec.listenerId, listener.status);
         } catch (err) {
           if (err instanceof OperatorError && err.kind === "notFound")
             return release("listener no longer exists");
@@ -350,7 +361,6 @@ export class Reconciler {
           );
           return { requeueAfterMs: this.taskEstimateMs };
         }
-        this.settled(spec.listenerId);
         // Nothing of ours is bound any more: delete the origins we registered that nothing else uses.
         const ips = (b.status?.boundServers ?? [])
           .map((s) => s.ip)
