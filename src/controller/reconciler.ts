@@ -271,12 +271,14 @@ export class Reconciler {
     });
   }
 
+  /**
+   * Registers origins we know no ID for. It tries to register them straight away: an IP that is registered already
+   * gets DuplicateRS, and only then is it looked up (an IP a listener holds is known from the listener), so a
+   * cold start does not look up thousands of IPs that do not exist yet.
+   */
   private async register(b: GaapListenerBinding, spec: ResolvedSpec, ips: string[]): Promise<void> {
-    const found = await this.d.gaap.lookupOrigins(ips, spec.projectId);
-    for (const [ip, id] of found) this.originIds.set(ip, id);
-    const missing = ips.filter((ip) => !found.has(ip));
-    if (missing.length === 0 || !this.d.canWrite()) return;
-    const ids = await this.d.gaap.registerOrigins(missing, spec.projectId, "gaap-operator", [
+    if (!this.d.canWrite()) return;
+    const ids = await this.d.gaap.registerOrigins(ips, spec.projectId, "gaap-operator", [
       { key: CLUSTER_TAG, value: this.d.settings.clusterName },
       { key: BINDING_TAG, value: bindingKey(b) },
     ]);
