@@ -536,16 +536,25 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       50,
     );
     const restartReadyS = (Date.now() - restartAt) / 1000;
+    // Every binding re-verified against GAAP by the new process: its status shows a sync after the restart.
     await until(
-      "restart: every listener re-read",
+      "restart: every binding re-verified",
       600_000,
       async () => {
-        const seen = new Set(
-          b.emu.calls.list({ since: seq2, action: "DescribeTCPListeners" }).map((c) => c.listenerId),
+        const list = (await b.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: NS,
+          plural: PLURAL,
+        })) as {
+          items: GaapListenerBinding[];
+        };
+        const fresh = list.items.filter(
+          (x) => Date.parse(x.status?.lastSyncTime ?? "") >= Math.floor(restartAt / 1000) * 1000,
         );
-        return seen.size >= bindings ? true : undefined;
+        return fresh.length >= bindings ? true : undefined;
       },
-      500,
+      1000,
     );
     const restartVerifiedS = (Date.now() - restartAt) / 1000;
     const restartBinds = b.emu.calls.list({ since: seq2, action: "BindListenerRealServers" }).length;
