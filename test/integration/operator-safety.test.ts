@@ -152,18 +152,25 @@ describe("never shrink by accident", () => {
       },
       { what: "MassUnbind", timeoutMs: 60_000 },
     );
-    expect(condition(b, "Degraded")?.message).toMatch(
-      /removing 6 of 8 bound origins exceeds maxUnbindPercent \(50%\)/,
+    // The EndpointSlice may lose the pods over more than one update, and a first small step (within 50%) goes
+    // through; what is left to remove is then more than half, and held.
+    const m = /removing (\d+) of (\d+) bound origins exceeds maxUnbindPercent \(50%\)/.exec(
+      condition(b, "Degraded")?.message ?? "",
     );
-    expect(await gaapSet(s, L.wrr)).toHaveLength(8);
+    expect(m).not.toBeNull();
+    const [removing, of] = [Number(m?.[1]), Number(m?.[2])];
+    expect(removing / of).toBeGreaterThan(0.5);
+    expect(await gaapSet(s, L.wrr)).toHaveLength(of);
+    expect(of).toBeGreaterThan(2);
     const events = s.c.kc.makeApiClient(EventsV1Api);
     await eventually(async () => {
       const list = await events.listNamespacedEvent({ namespace: s.ns });
       expect(list.items.some((e) => e.reason === "MassUnbind" && e.type === "Warning")).toBe(true);
     });
+    // Until the limit was raised, no bind removed more than half.
+    assertNoAccidentalShrink(s, L.wrr, 50, since);
     await s.bindings.patchSpec("web", { maxUnbindPercent: 100 });
     await untilBound(s, L.wrr, 8080, { count: 2 });
-    assertNoAccidentalShrink(s, L.wrr, 100, since);
   });
 
   it("never sent an empty set, nor (outside the explicit allowEmpty step) a mass shrink", () => {
