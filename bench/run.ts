@@ -482,12 +482,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       "all bindings Ready",
       1_800_000,
       async () => {
-        const list = (await b.custom.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace: NS,
-          plural: PLURAL,
-        })) as { items: GaapListenerBinding[] };
+        const list = await listBindings(b);
         ready = list.items.filter((x) =>
           x.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
         ).length;
@@ -541,14 +536,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       "restart: every binding re-verified",
       600_000,
       async () => {
-        const list = (await b.custom.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace: NS,
-          plural: PLURAL,
-        })) as {
-          items: GaapListenerBinding[];
-        };
+        const list = await listBindings(b);
         const fresh = list.items.filter(
           (x) => Date.parse(x.status?.lastSyncTime ?? "") >= Math.floor(restartAt / 1000) * 1000,
         );
@@ -627,6 +615,17 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
   } finally {
     await b.close();
   }
+}
+
+async function listBindings(b: Awaited<ReturnType<typeof bench>>): Promise<{ items: GaapListenerBinding[] }> {
+  return (await b.custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural: PLURAL,
+  })) as {
+    items: GaapListenerBinding[];
+  };
 }
 
 function countCalls(calls: CallRecord[]): Record<string, number> {
