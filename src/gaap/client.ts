@@ -59,7 +59,7 @@ export interface OriginTag {
   value: string;
 }
 
-type Call = <T>(action: string, req: object) => Promise<T>;
+type Call = <T>(action: string, req: object, prepaid?: boolean) => Promise<T>;
 type Home = { proxyId: string; protocol: "TCP" | "UDP" };
 type Waiter = { resolve: (l: ListenerState) => void; reject: (e: Error) => void };
 
@@ -149,14 +149,19 @@ export class GaapClient {
     this.directoryAt = Date.now();
   }
 
-  /** Every listener of one protocol on a channel, page by page. */
-  private async listenersOn(proxyId: string, protocol: "TCP" | "UDP"): Promise<ListenerState[]> {
-    const action = protocol === "TCP" ? "DescribeTCPListeners" : "DescribeUDPListeners";
+  /** Every listener of one protocol on a channel, page by page; `prepaid`: the first page's token is held. */
+  private async listenersOn(
+    proxyId: string,
+    protocol: "TCP" | "UDP",
+    prepaid = false,
+  ): Promise<ListenerState[]> {
+    const action = listenersAction(protocol);
     const out: ListenerState[] = [];
+    let paid = prepaid;
     for (let offset = 0; ; offset += this.pageSize) {
       let res: { TotalCount?: number; ListenerSet?: Array<TCPListener | UDPListener> };
       try {
-        res = await this.read(action, { ProxyId: proxyId, Offset: offset, Limit: this.pageSize });
+        res = await this.read(action, { ProxyId: proxyId, Offset: offset, Limit: this.pageSize }, paid);
       } catch (err) {
         // The largest page GAAP takes is not documented: fall back to its default of 20 if 50 is refused.
         if (
@@ -170,6 +175,8 @@ export class GaapClient {
           continue;
         }
         throw err;
+      } finally {
+        paid = false;
       }
       for (const l of res.ListenerSet ?? []) out.push(toListenerState(l, protocol));
       if ((res.ListenerSet?.length ?? 0) < this.pageSize || offset + this.pageSize >= (res.TotalCount ?? 0))
@@ -178,6 +185,9 @@ export class GaapClient {
   }
 
   private async flush(key: string, home: Home, batch: Map<string, Waiter[]>): Promise<void> {
+    // The batch stays open until its call holds a token: when reads are throttled, those that arrive meanwhile
+    // ride along instead of each waiting for a token of its own.
+    await this.takeToken(listenersAction(home.protocol));
     this.batches.delete(key);
     const settle = (id: string, result: ListenerState | Error) => {
       for (const w of batch.get(id) ?? []) result instanceof Error ? w.reject(result) : w.resolve(result);
@@ -185,7 +195,7 @@ export class GaapClient {
     const ids = [...batch.keys()];
     if (ids.length === 1) {
       const id = ids[0] as string;
-      await this.describeOne(id, home.protocol).then(
+      await this.describeOne(id, home.protocol, home.protocol).then(
         (l) => settle(id, l),
         (e: Error) => settle(id, e),
       );
@@ -193,7 +203,8 @@ export class GaapClient {
     }
     let found: Map<string, ListenerState>;
     try {
-      found = new Map((await this.listenersOn(home.proxyId, home.protocol)).map((l) => [l.listenerId, l]));
+      const all = await this.listenersOn(home.proxyId, home.protocol, true);
+      found = new Map(all.map((l) => [l.listenerId, l]));
     } catch (err) {
       for (const id of ids) settle(id, err as Error);
       return;
@@ -212,16 +223,25 @@ export class GaapClient {
     }
   }
 
-  /** Reads one listener by ID, finding out once whether it is TCP or UDP. */
-  private async describeOne(listenerId: string, protocolHint?: string): Promise<ListenerState> {
+  /**
+   * Reads one listener by ID, finding out once whether it is TCP or UDP. `prepaid` names the protocol whose read
+   * token the caller already holds.
+   */
+  private async describeOne(
+    listenerId: string,
+    protocolHint?: string,
+    prepaid?: "TCP" | "UDP",
+  ): Promise<ListenerState> {
     const known = this.protocols.get(listenerId) ?? (protocolHint === "UDP" ? "UDP" : "TCP");
     const order: Array<"TCP" | "UDP"> = known === "UDP" ? ["UDP", "TCP"] : ["TCP", "UDP"];
     for (const protocol of order) {
-      const action = protocol === "TCP" ? "DescribeTCPListeners" : "DescribeUDPListeners";
+      const action = listenersAction(protocol);
       try {
-        const res = await this.read<{ ListenerSet?: Array<TCPListener | UDPListener> }>(action, {
-          ListenerId: listenerId,
-        });
+        const res = await this.read<{ ListenerSet?: Array<TCPListener | UDPListener> }>(
+          action,
+          { ListenerId: listenerId },
+          protocol === prepaid,
+        );
         const l = res.ListenerSet?.find((x) => x.ListenerId === listenerId);
         if (!l) continue;
         this.protocols.set(listenerId, protocol);
@@ -382,9 +402,10 @@ export class GaapClient {
     await this.read("DescribeProxies", { Limit: 1 });
   }
 
-  private read<T>(action: string, req: object): Promise<T> {
+  /** `prepaid`: the caller already holds this action's token for the first attempt. */
+  private read<T>(action: string, req: object, prepaid = false): Promise<T> {
     // Reads are safe to repeat: retry transport and server errors and throttling a couple of times.
-    return pRetry(() => this.call<T>(action, req), {
+    return pRetry((attempt) => this.call<T>(action, req, prepaid && attempt === 1), {
       retries: 2,
       minTimeout: 200,
       maxTimeout: 2000,
@@ -399,12 +420,17 @@ export class GaapClient {
     return this.call<T>(action, req);
   }
 
-  private call: Call = async <T>(action: string, req: object) => {
+  /** Waits for a token of this action's bucket; reservations queue, so waiters are spaced at the bucket's rate. */
+  private async takeToken(action: string): Promise<void> {
     const wait = this.bucket(action).reserve();
     if (wait > 0) {
       this.opts.observer?.throttled?.(action, wait / 1000);
       await sleep(wait);
     }
+  }
+
+  private call: Call = async <T>(action: string, req: object, prepaid = false) => {
+    if (!prepaid) await this.takeToken(action);
     // A process that is no longer the leader sends no write, even from a reconcile begun while it was.
     if (WRITE_ACTIONS.has(action) && this.opts.canWrite && !this.opts.canWrite()) {
       throw new OperatorError(
@@ -439,6 +465,10 @@ export class GaapClient {
     }
     return b;
   }
+}
+
+function listenersAction(protocol: "TCP" | "UDP"): string {
+  return protocol === "TCP" ? "DescribeTCPListeners" : "DescribeUDPListeners";
 }
 
 function toListenerState(l: TCPListener | UDPListener, protocol: "TCP" | "UDP"): ListenerState {

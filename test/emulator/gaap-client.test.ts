@@ -19,12 +19,12 @@ const listeners = (n: number) =>
 describe("GaapClient", () => {
   let emu: GaapEmulator;
   let leader = true;
-  const client = (batchReads = true) =>
+  const client = (batchReads = true, read = 100) =>
     new GaapClient({
       endpoint: emu.url,
       credential: DEMO_CREDENTIAL,
       timeoutSec: 5,
-      rates: { write: 100, read: 100, describeRealServers: 1000 },
+      rates: { write: 100, read, describeRealServers: 1000 },
       canWrite: () => leader,
       batchReads,
     });
@@ -57,6 +57,23 @@ describe("GaapClient", () => {
     const again = await Promise.all(ids.map((id) => c.describeListener(id)));
     expect(again).toHaveLength(40);
     expect(describes()).toBeLessThanOrEqual(12);
+  });
+
+  it("lets reads that arrive while a shared read waits for its token ride along with it", async () => {
+    // One read a second: after the directory, the next read of link-a's TCP listeners waits about a second.
+    const c = client(true, 1);
+    await c.describeListener("listener-c0000");
+    const before = describes();
+    // Each read arrives after the previous one's batching window (5 ms) closed, but before the token.
+    const ids = ["listener-c0001", "listener-c0002", "listener-c0003", "listener-c0005", "listener-c0006"];
+    const reads: Array<Promise<unknown>> = [];
+    for (const id of ids) {
+      reads.push(c.describeListener(id));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const states = (await Promise.all(reads)) as Array<{ listenerId: string }>;
+    expect(states.map((s) => s.listenerId)).toEqual(ids);
+    expect(describes() - before).toBe(1);
   });
 
   it("reads each listener alone when batching is off", async () => {
