@@ -3,6 +3,7 @@
 // floor GAAP itself imposes, measured in the same run. BENCHMARKS.md holds the latest figures.
 import { PatchStrategy, setHeaderOptions, type V1EndpointSlice, type V1Pod } from "@kubernetes/client-node";
 import { type GaapListenerBinding, GROUP, PLURAL, VERSION } from "../src/api/types.ts";
+import { FLAGS } from "../src/config.ts";
 import type { CallRecord } from "../src/emulator/call-log.ts";
 import { normalizeState } from "../src/emulator/state.ts";
 import { Informer } from "../src/kube/informer.ts";
@@ -504,6 +505,10 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       Object.entries(unavoidable).map(([a, n]) => [a, round(n / limit(a))]),
     );
     const floorS = Math.max(...Object.values(perAction)) + T_MS / 1000;
+    // The same floor at the operator's own budget, where that is below GAAP's limit (the default budget).
+    const budgetFloorS =
+      Math.max(...Object.entries(unavoidable).map(([a, n]) => n / Math.min(limit(a), budgetRate(args, a)))) +
+      T_MS / 1000;
     const counts = countCalls(b.emu.calls.list({ since: seq0 }));
     log(`${scenario}: all Ready in ${readyS.toFixed(1)} s; steady state for ${steadyMs / 1000} s`);
 
@@ -560,8 +565,13 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       floorS: round(floorS),
       floorPerAction: perAction,
       readyOverFloor: round(readyS / floorS),
-      target: "within 1.2x of the floor",
-      met: readyS / floorS <= 1.2,
+      budgetFloorS: round(budgetFloorS),
+      readyOverBudgetFloor: round(readyS / budgetFloorS),
+      target:
+        budget === "limit"
+          ? "within 1.2x of the floor"
+          : "reported beside the limit run; within 1.2x of the floor at this budget",
+      met: readyS / budgetFloorS <= 1.2,
       callsDuringColdStart: counts,
       operatorAtReady: coldStats,
       steadyState: {
@@ -595,7 +605,11 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
           "floor (s): max over actions of calls/limit, + T",
           `${result.floorS} (${JSON.stringify(perAction)})`,
         ],
-        ["ready / floor (target <= 1.2)", result.readyOverFloor],
+        ["ready / floor (target <= 1.2 at the limit)", result.readyOverFloor],
+        [
+          "floor at this budget (s) / ready over it",
+          `${result.budgetFloorS} / ${result.readyOverBudgetFloor}`,
+        ],
         ["GAAP calls", JSON.stringify(counts)],
         [
           "operator peak RSS (MiB) / CPU (s) at ready",
@@ -643,12 +657,23 @@ async function pool(n: number, concurrency: number, fn: (i: number) => Promise<v
   );
 }
 
+/** The operator's requests/s for one GAAP action under these flags (its defaults where not given). */
+function budgetRate(args: string[], action: string): number {
+  const flag =
+    action === "DescribeRealServers"
+      ? "gaap-describe-realservers-qps"
+      : ["BindListenerRealServers", "AddRealServers", "RemoveRealServers"].includes(action)
+        ? "gaap-write-qps"
+        : "gaap-read-qps";
+  const i = args.indexOf(`--${flag}`);
+  return Number(i >= 0 ? args[i + 1] : FLAGS[flag]?.default);
+}
+
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const all = wanted.length === 0;
-if (all || wanted.includes("reaction")) await reaction();
-if (all || wanted.includes("rolling")) await rolling();
-if (all || wanted.includes("coldstart")) {
-  await coldstart("limit");
-  await coldstart("default");
-}
+const runs = (name: string) => all || wanted.includes(name);
+if (runs("reaction")) await reaction();
+if (runs("rolling")) await rolling();
+if (runs("coldstart") || runs("coldstart-limit")) await coldstart("limit");
+if (runs("coldstart") || runs("coldstart-default")) await coldstart("default");
 process.exit(0);
