@@ -1,14 +1,22 @@
-// npm run bench [-- reaction rolling coldstart]   (all by default)
+// npm run bench [-- reaction rolling coldstart coldstart-limit coldstart-default]   (all by default)
 // Each scenario prints a table, writes bench/results/<scenario>.json, and reports every figure as a ratio to the
 // floor GAAP itself imposes, measured in the same run. BENCHMARKS.md holds the latest figures.
-import { PatchStrategy, setHeaderOptions, type V1EndpointSlice, type V1Pod } from "@kubernetes/client-node";
-import { type GaapListenerBinding, GROUP, PLURAL, VERSION } from "../src/api/types.ts";
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type V1DeploymentStrategy,
+  type V1EndpointSlice,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import type { GaapListenerBinding } from "../src/api/types.ts";
 import { FLAGS } from "../src/config.ts";
 import type { CallRecord } from "../src/emulator/call-log.ts";
 import { normalizeState } from "../src/emulator/state.ts";
 import { Informer } from "../src/kube/informer.ts";
 import { SIM } from "../test/harness/kubelet.ts";
+import { Bindings } from "../test/support/bindings.ts";
 import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
+import { deployment, service } from "../test/support/workload.ts";
 import {
   bench,
   log,
@@ -103,38 +111,17 @@ const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((
 async function webWorkload(
   b: Awaited<ReturnType<typeof bench>>,
   replicas: number,
-  template: { startDelayMs: number; strategy?: object },
+  template: { startDelayMs: number; strategy?: V1DeploymentStrategy },
 ) {
   await b.core.createNamespace({ body: { metadata: { name: NS } } });
-  await b.core.createNamespacedService({
-    namespace: NS,
-    body: {
-      metadata: { name: "web" },
-      spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-    },
-  });
+  await b.core.createNamespacedService({ namespace: NS, body: service("web") });
   await b.apps.createNamespacedDeployment({
     namespace: NS,
-    body: {
-      metadata: { name: "web" },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: "web" } },
-        ...(template.strategy ? { strategy: template.strategy } : {}),
-        template: {
-          metadata: {
-            labels: { app: "web" },
-            annotations: { [`${SIM}/start-delay-ms`]: String(template.startDelayMs) },
-          },
-          spec: {
-            terminationGracePeriodSeconds: 2,
-            containers: [
-              { name: "web", image: "example.invalid/web:1", ports: [{ name: "http", containerPort: 8080 }] },
-            ],
-          },
-        },
-      },
-    },
+    body: deployment("web", replicas, {
+      annotations: { [`${SIM}/start-delay-ms`]: String(template.startDelayMs) },
+      terminationGracePeriodSeconds: 2,
+      ...(template.strategy ? { strategy: template.strategy } : {}),
+    }),
   });
 }
 
@@ -143,20 +130,8 @@ async function createBinding(
   name: string,
   listenerId: string,
   service = "web",
-  ns = NS,
 ) {
-  await b.custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: PLURAL,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: "GaapListenerBinding",
-      metadata: { name },
-      spec: { listenerId, serviceRef: { name: service, port: 80 } },
-    },
-  });
+  await new Bindings(b.kc, NS).create(name, { listenerId, serviceRef: { name: service, port: 80 } });
 }
 
 /** The first bind after `afterSeq` whose set reflects a change of `ip` to `ready`. */
@@ -483,8 +458,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       "all bindings Ready",
       1_800_000,
       async () => {
-        const list = await listBindings(b);
-        ready = list.items.filter((x) =>
+        ready = (await listBindings(b)).filter((x) =>
           x.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
         ).length;
         return ready === bindings ? true : undefined;
@@ -509,7 +483,13 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
     const budgetFloorS =
       Math.max(...Object.entries(unavoidable).map(([a, n]) => n / Math.min(limit(a), budgetRate(args, a)))) +
       T_MS / 1000;
-    const counts = countCalls(b.emu.calls.list({ since: seq0 }));
+    const coldCalls = b.emu.calls.list({ since: seq0 });
+    const counts = countCalls(coldCalls);
+    // Calls GAAP refused (throttled, or a task still running) are in the counts above; name them.
+    const refused = countCalls(
+      coldCalls.filter((c) => c.code !== "Success"),
+      (c) => `${c.action}: ${c.code}`,
+    );
     log(`${scenario}: all Ready in ${readyS.toFixed(1)} s; steady state for ${steadyMs / 1000} s`);
 
     const seq1 = b.emu.calls.lastSeq;
@@ -541,8 +521,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       "restart: every binding re-verified",
       600_000,
       async () => {
-        const list = await listBindings(b);
-        const fresh = list.items.filter(
+        const fresh = (await listBindings(b)).filter(
           (x) => Date.parse(x.status?.lastSyncTime ?? "") >= Math.floor(restartAt / 1000) * 1000,
         );
         return fresh.length >= bindings ? true : undefined;
@@ -573,6 +552,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
           : "reported beside the limit run; within 1.2x of the floor at this budget",
       met: readyS / budgetFloorS <= 1.2,
       callsDuringColdStart: counts,
+      refusedDuringColdStart: refused,
       operatorAtReady: coldStats,
       steadyState: {
         seconds: steadyMs / 1000,
@@ -611,6 +591,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
           `${result.budgetFloorS} / ${result.readyOverBudgetFloor}`,
         ],
         ["GAAP calls", JSON.stringify(counts)],
+        ["of which refused", JSON.stringify(refused)],
         [
           "operator peak RSS (MiB) / CPU (s) at ready",
           `${round(coldStats.peakRssMiB)} / ${round(coldStats.cpuSeconds)}`,
@@ -631,20 +612,16 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
   }
 }
 
-async function listBindings(b: Awaited<ReturnType<typeof bench>>): Promise<{ items: GaapListenerBinding[] }> {
-  return (await b.custom.listNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: NS,
-    plural: PLURAL,
-  })) as {
-    items: GaapListenerBinding[];
-  };
+async function listBindings(b: Awaited<ReturnType<typeof bench>>): Promise<GaapListenerBinding[]> {
+  return new Bindings(b.kc, NS).list();
 }
 
-function countCalls(calls: CallRecord[]): Record<string, number> {
+function countCalls(
+  calls: CallRecord[],
+  key: (c: CallRecord) => string = (c) => c.action,
+): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const c of calls) out[c.action] = (out[c.action] ?? 0) + 1;
+  for (const c of calls) out[key(c)] = (out[key(c)] ?? 0) + 1;
   return out;
 }
 

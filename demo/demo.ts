@@ -10,19 +10,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
-import { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
-import { type GaapListenerBinding, GROUP, PLURAL, VERSION } from "../src/api/types.ts";
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { startEmulator } from "../src/emulator/server.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
 import { KubeletSimulator } from "../test/harness/kubelet.ts";
 import { ProcessGroup, RUN_DIR_PREFIX } from "../test/harness/processes.ts";
+import { Bindings } from "../test/support/bindings.ts";
+import { gaapClient } from "../test/support/gaap.ts";
+import { deployment, service } from "../test/support/workload.ts";
 
 const plain = process.argv.includes("--plain") || !process.stdout.isTTY;
 const NS = "demo";
@@ -33,7 +28,12 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
   say("gaap-operator demo: starting a local control plane, the GAAP emulator and the operator...");
-  const cp = await ControlPlane.start({ log: plain ? (l) => say(`  ${l}`) : () => {} });
+  // Batched EndpointSlice updates, so scaling 6 to 2 reaches the operator as one change (and trips the breaker)
+  // rather than as 6 to 4 to 2, which it rightly lets through.
+  const cp = await ControlPlane.start({
+    log: plain ? (l) => say(`  ${l}`) : () => {},
+    endpointSliceBatchPeriod: "1s",
+  });
   const procs = new ProcessGroup(mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX)));
   const kubelet = new KubeletSimulator(cp.kubeConfig(), {
     nodes: [1, 2, 3].map((i) => ({ name: `node-${i}` })),
@@ -73,24 +73,12 @@ async function main(): Promise<number> {
     const kc = cp.kubeConfig();
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const u = new URL(emu.url);
-    const gaap = new GaapSdk({
-      credential: { secretId: "AKIDexample", secretKey: "example-key" },
-      profile: { httpProfile: { endpoint: u.host, protocol: "http://" } },
-    });
+    const bindings = new Bindings(kc, NS);
+    const gaap = gaapClient(emu.url);
 
     const view = async () => {
       const [b, pods, l, registered] = await Promise.all([
-        custom
-          .getNamespacedCustomObject({
-            group: GROUP,
-            version: VERSION,
-            namespace: NS,
-            plural: PLURAL,
-            name: "web",
-          })
-          .catch(() => undefined) as Promise<GaapListenerBinding | undefined>,
+        bindings.get("web").catch(() => undefined),
         core.listNamespacedPod({ namespace: NS, labelSelector: "app=web" }),
         gaap.DescribeTCPListeners({ ListenerId: LISTENER }),
         gaap.DescribeRealServers({ ProjectId: -1 }),
@@ -167,48 +155,12 @@ async function main(): Promise<number> {
     };
 
     await core.createNamespace({ body: { metadata: { name: NS } } });
-    await core.createNamespacedService({
-      namespace: NS,
-      body: {
-        metadata: { name: "web" },
-        spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-      },
-    });
+    await core.createNamespacedService({ namespace: NS, body: service("web") });
     await apps.createNamespacedDeployment({
       namespace: NS,
-      body: {
-        metadata: { name: "web" },
-        spec: {
-          replicas: 3,
-          selector: { matchLabels: { app: "web" } },
-          template: {
-            metadata: { labels: { app: "web" } },
-            spec: {
-              terminationGracePeriodSeconds: 2,
-              containers: [
-                {
-                  name: "web",
-                  image: "example.invalid/web:1",
-                  ports: [{ name: "http", containerPort: 8080 }],
-                },
-              ],
-            },
-          },
-        },
-      },
+      body: deployment("web", 3, { terminationGracePeriodSeconds: 2 }),
     });
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: NS,
-      plural: PLURAL,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: "GaapListenerBinding",
-        metadata: { name: "web" },
-        spec: { listenerId: LISTENER, serviceRef: { name: "web", port: 80 }, weight: 10 },
-      },
-    });
+    await bindings.create("web", { listenerId: LISTENER, weight: 10 });
     await step(
       "A Deployment of 3 behind a Service, and a GaapListenerBinding: the listener follows the pods",
       (v) => v.converged,
@@ -244,26 +196,10 @@ async function main(): Promise<number> {
       (v) => v.degraded === "MassUnbind",
     );
 
-    await custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: NS,
-        plural: PLURAL,
-        name: "web",
-        body: { spec: { maxUnbindPercent: 100 } },
-      },
-      merge,
-    );
+    await bindings.patchSpec("web", { maxUnbindPercent: 100 });
     await step("Allow it (maxUnbindPercent: 100)", (v) => v.converged && v.pods.startsWith("2/2"));
 
-    await custom.deleteNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: NS,
-      plural: PLURAL,
-      name: "web",
-    });
+    await bindings.delete("web");
     await step(
       "Delete the binding: the finalizer unbinds the listener and removes the origin servers it registered",
       (v) => v.empty && v.binding === "no binding" && v.registered === 0,

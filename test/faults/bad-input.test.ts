@@ -6,7 +6,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { condition } from "../support/bindings.ts";
 import { eventually } from "../support/eventually.ts";
-import { createWeb, deployment, L, type Scenario, scale, scenario, untilBound } from "../support/scenario.ts";
+import { createWeb, L, type Scenario, scale, scenario, untilBound } from "../support/scenario.ts";
+import { deployment } from "../support/workload.ts";
 
 describe("bad input", () => {
   let s: Scenario;

@@ -1,17 +1,18 @@
 // Fault suite: the control plane fails under the operator. kube-apiserver stopped and restarted (every watch
 // breaks), etcd restarted. The operator must recover by itself (same process) and never unbind on the way.
 // This file runs its own control plane, so stopping it disturbs no other test.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GROUP, PLURAL, VERSION } from "../../src/api/types.ts";
 import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
 import { ControlPlane } from "../harness/control-plane.ts";
 import { KubeletSimulator } from "../harness/kubelet.ts";
+import { Bindings } from "../support/bindings.ts";
 import { eventually } from "../support/eventually.ts";
 import { gaapClient } from "../support/gaap.ts";
 import { assertNoAccidentalShrink } from "../support/invariants.ts";
 import { OperatorProcess } from "../support/operator.ts";
-import { deployment, L, mergePatch, scenarioState } from "../support/scenario.ts";
+import { L, mergePatch, scenarioState } from "../support/scenario.ts";
+import { deployment, service } from "../support/workload.ts";
 
 describe("control-plane faults", () => {
   let cp: ControlPlane;
@@ -75,28 +76,11 @@ describe("control-plane faults", () => {
     emu = await startEmulator({ state: scenarioState() });
     const kc = cp.kubeConfig();
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
-    await kc.makeApiClient(CoreV1Api).createNamespacedService({
-      namespace: ns,
-      body: {
-        metadata: { name: "web" },
-        spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-      },
-    });
+    await kc.makeApiClient(CoreV1Api).createNamespacedService({ namespace: ns, body: service("web") });
     await kc
       .makeApiClient(AppsV1Api)
       .createNamespacedDeployment({ namespace: ns, body: deployment("web", 4) });
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: ns,
-      plural: PLURAL,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: "GaapListenerBinding",
-        metadata: { name: "web" },
-        spec: { listenerId: L.wrr, serviceRef: { name: "web", port: 80 } },
-      },
-    });
+    await new Bindings(kc, ns).create("web", { listenerId: L.wrr });
     op = new OperatorProcess({ cluster: cp.info, gaapUrl: emu.url, namespace: ns }).start();
     await converged(4);
   }, 180_000);

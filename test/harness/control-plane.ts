@@ -25,6 +25,11 @@ export interface ControlPlaneOptions {
   log?: Log;
   /** Start kube-controller-manager and kube-scheduler too (default true). */
   controllers?: boolean;
+  /**
+   * kube-controller-manager's `--endpointslice-updates-batch-period` (e.g. "1s"): pod changes within it reach the
+   * EndpointSlice in one update, as on large clusters. Default: none, every change on its own.
+   */
+  endpointSliceBatchPeriod?: string;
 }
 
 /** What a client needs to reach a running control plane; also what globalSetup hands to test workers. */
@@ -89,7 +94,7 @@ export class ControlPlane {
       info.caPem = await readFile(join(dir, "pki", "apiserver.crt"), "utf8");
       await writeFile(info.kubeconfigPath, kubeconfigYaml(info));
       if (opts.controllers !== false) {
-        cp.startControllerManager();
+        cp.startControllerManager(opts.endpointSliceBatchPeriod);
         cp.startScheduler();
       }
       log(`control plane ready at ${info.server} (kubeconfig ${info.kubeconfigPath})`);
@@ -152,7 +157,7 @@ export class ControlPlane {
     });
   }
 
-  startControllerManager(): void {
+  startControllerManager(endpointSliceBatchPeriod?: string): void {
     this.procs.start("kube-controller-manager", this.bins["kube-controller-manager"], [
       `--kubeconfig=${this.info.kubeconfigPath}`,
       `--controllers=${CONTROLLERS.join(",")}`,
@@ -161,6 +166,9 @@ export class ControlPlane {
       "--kube-api-qps=200",
       "--kube-api-burst=400",
       "--concurrent-service-endpoint-syncs=10",
+      ...(endpointSliceBatchPeriod
+        ? [`--endpointslice-updates-batch-period=${endpointSliceBatchPeriod}`]
+        : []),
     ]);
   }
 

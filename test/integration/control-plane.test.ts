@@ -1,14 +1,10 @@
 // Proof that the test control plane is the real thing: real Deployments, ReplicaSets, Pods, the real
 // EndpointSlice controller, driven only through @kubernetes/client-node.
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  type V1EndpointSlice,
-} from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions, type V1EndpointSlice } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestCluster, tempNamespace, testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
+import { deployment, service } from "../support/workload.ts";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -21,25 +17,6 @@ describe("local control plane", () => {
     ns = await tempNamespace(c.core, "cp");
   });
   afterAll(async () => ns?.remove());
-
-  function deployment(replicas: number): V1Deployment {
-    return {
-      metadata: { name: "web" },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: "web" } },
-        template: {
-          metadata: { labels: { app: "web" } },
-          spec: {
-            terminationGracePeriodSeconds: 2,
-            containers: [
-              { name: "web", image: "example.invalid/web:1", ports: [{ name: "http", containerPort: 8080 }] },
-            ],
-          },
-        },
-      },
-    };
-  }
 
   async function endpoints(): Promise<NonNullable<V1EndpointSlice["endpoints"]>> {
     const slices = await c.discovery.listNamespacedEndpointSlice({
@@ -72,14 +49,11 @@ describe("local control plane", () => {
   });
 
   it("turns a 3-replica Deployment behind a Service into an EndpointSlice with 3 ready endpoints", async () => {
-    await c.core.createNamespacedService({
+    await c.core.createNamespacedService({ namespace: ns.name, body: service("web") });
+    await c.apps.createNamespacedDeployment({
       namespace: ns.name,
-      body: {
-        metadata: { name: "web" },
-        spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-      },
+      body: deployment("web", 3, { terminationGracePeriodSeconds: 2 }),
     });
-    await c.apps.createNamespacedDeployment({ namespace: ns.name, body: deployment(3) });
     const ips = await eventually(
       async () => {
         const ready = await readyIPs();

@@ -5,7 +5,6 @@ import { eventually } from "../support/eventually.ts";
 import {
   calls,
   createWeb,
-  deployment,
   gaapSet,
   L,
   mergePatch,
@@ -15,6 +14,7 @@ import {
   scenarioState,
   untilBound,
 } from "../support/scenario.ts";
+import { deployment } from "../support/workload.ts";
 
 async function taggedOrigins(s: Scenario): Promise<string[]> {
   const res = await s.gaap.DescribeRealServers({

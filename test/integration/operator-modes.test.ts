@@ -4,15 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM } from "../harness/kubelet.ts";
 import { condition } from "../support/bindings.ts";
 import { eventually } from "../support/eventually.ts";
-import {
-  deployment,
-  gaapSet,
-  L,
-  mergePatch,
-  readyPodIPs,
-  type Scenario,
-  scenario,
-} from "../support/scenario.ts";
+import { gaapSet, L, mergePatch, readyPodIPs, type Scenario, scenario } from "../support/scenario.ts";
+import { deployment } from "../support/workload.ts";
 
 describe("Node mode", () => {
   let s: Scenario;

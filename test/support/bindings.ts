@@ -37,6 +37,16 @@ export class Bindings {
     })) as GaapListenerBinding;
   }
 
+  async list(): Promise<GaapListenerBinding[]> {
+    const list = (await this.api.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: this.ns,
+      plural: PLURAL,
+    })) as { items: GaapListenerBinding[] };
+    return list.items;
+  }
+
   async get(name: string): Promise<GaapListenerBinding | undefined> {
     try {
       return (await this.api.getNamespacedCustomObject({

@@ -2,7 +2,6 @@
 // process watching that namespace. Helpers to create workloads and to read what GAAP holds through the SDK.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { V1Deployment } from "@kubernetes/client-node";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
 import type { CallRecord } from "../../src/emulator/call-log.ts";
@@ -13,6 +12,7 @@ import { type TestCluster, tempNamespace, testCluster } from "./cluster.ts";
 import { eventually } from "./eventually.ts";
 import { DEMO_CREDENTIAL, gaapClient } from "./gaap.ts";
 import { OperatorProcess } from "./operator.ts";
+import { type DeploymentOptions, deployment, service } from "./workload.ts";
 
 export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -95,51 +95,12 @@ export async function scenario(
   };
 }
 
-export function deployment(
-  name: string,
-  replicas: number,
-  extra: { labels?: Record<string, string>; annotations?: Record<string, string>; port?: number } = {},
-): V1Deployment {
-  const labels = { app: name, ...extra.labels };
-  return {
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
-      template: {
-        metadata: { labels, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: "web",
-              image: "example.invalid/web:1",
-              ports: [{ name: "http", containerPort: extra.port ?? 8080 }],
-            },
-          ],
-        },
-      },
-    },
-  };
-}
-
 export async function createWeb(
   s: Scenario,
   replicas: number,
-  extra: Parameters<typeof deployment>[2] & { type?: string } = {},
+  extra: DeploymentOptions & { type?: string } = {},
 ): Promise<void> {
-  await s.c.core.createNamespacedService({
-    namespace: s.ns,
-    body: {
-      metadata: { name: "web" },
-      spec: {
-        selector: { app: "web" },
-        ...(extra.type ? { type: extra.type } : {}),
-        ports: [{ name: "http", port: 80, targetPort: "http" }],
-      },
-    },
-  });
+  await s.c.core.createNamespacedService({ namespace: s.ns, body: service("web", extra) });
   await s.c.apps.createNamespacedDeployment({ namespace: s.ns, body: deployment("web", replicas, extra) });
 }
 
