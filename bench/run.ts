@@ -550,7 +550,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
         budget === "limit"
           ? "within 1.2x of the floor"
           : "reported beside the limit run; within 1.2x of the floor at this budget",
-      met: readyS / budgetFloorS <= 1.2,
+      met: readyS / (budget === "limit" ? floorS : budgetFloorS) <= 1.2,
       callsDuringColdStart: counts,
       refusedDuringColdStart: refused,
       operatorAtReady: coldStats,

@@ -72,6 +72,8 @@ export class GaapClient {
   private readonly protocols = new Map<string, "TCP" | "UDP">();
   private readonly homes = new Map<string, Home>();
   private readonly batches = new Map<string, Map<string, Waiter[]>>();
+  /** Listeners last counted on each channel, by `protocol/proxyId`: how many pages a shared read costs. */
+  private readonly channelSizes = new Map<string, number>();
   private directory: Promise<void> | undefined;
   private directoryAt = 0;
   private pageSize = 50;
@@ -102,7 +104,7 @@ export class GaapClient {
     return this.homeOf(listenerId).then((home) => {
       if (!home) return this.describeOne(listenerId, protocolHint);
       return new Promise<ListenerState>((resolve, reject) => {
-        const key = `${home.protocol}/${home.proxyId}`;
+        const key = channelKey(home);
         let batch = this.batches.get(key);
         if (!batch) {
           const created = new Map<string, Waiter[]>();
@@ -179,26 +181,41 @@ export class GaapClient {
         paid = false;
       }
       for (const l of res.ListenerSet ?? []) out.push(toListenerState(l, protocol));
-      if ((res.ListenerSet?.length ?? 0) < this.pageSize || offset + this.pageSize >= (res.TotalCount ?? 0))
+      const total = typeof res.TotalCount === "number" ? res.TotalCount : undefined;
+      if (
+        (res.ListenerSet?.length ?? 0) < this.pageSize ||
+        (total !== undefined && offset + this.pageSize >= total)
+      ) {
+        this.channelSizes.set(channelKey({ proxyId, protocol }), out.length);
         return out;
+      }
     }
   }
 
   private async flush(key: string, home: Home, batch: Map<string, Waiter[]>): Promise<void> {
-    // The batch stays open until its call holds a token: when reads are throttled, those that arrive meanwhile
-    // ride along instead of each waiting for a token of its own.
-    await this.takeToken(listenersAction(home.protocol));
-    this.batches.delete(key);
     const settle = (id: string, result: ListenerState | Error) => {
       for (const w of batch.get(id) ?? []) result instanceof Error ? w.reject(result) : w.resolve(result);
     };
+    // The batch stays open until its call holds a token: when reads are throttled, those that arrive meanwhile
+    // ride along instead of each waiting for a token of its own.
+    try {
+      await this.takeToken(listenersAction(home.protocol));
+    } catch (err) {
+      if (this.batches.get(key) === batch) this.batches.delete(key);
+      for (const id of batch.keys()) settle(id, err as Error);
+      return;
+    }
+    this.batches.delete(key);
     const ids = [...batch.keys()];
-    if (ids.length === 1) {
-      const id = ids[0] as string;
-      await this.describeOne(id, home.protocol, home.protocol).then(
+    const alone = (id: string, prepaid?: "TCP" | "UDP") =>
+      this.describeOne(id, home.protocol, prepaid).then(
         (l) => settle(id, l),
         (e: Error) => settle(id, e),
       );
+    // A shared read costs a call per page of the channel; fewer reads than that are cheaper one by one.
+    const pages = Math.ceil((this.channelSizes.get(key) ?? 0) / this.pageSize);
+    if (ids.length === 1 || ids.length < pages) {
+      await Promise.all(ids.map((id, i) => alone(id, i === 0 ? home.protocol : undefined)));
       return;
     }
     let found: Map<string, ListenerState>;
@@ -206,21 +223,21 @@ export class GaapClient {
       const all = await this.listenersOn(home.proxyId, home.protocol, true);
       found = new Map(all.map((l) => [l.listenerId, l]));
     } catch (err) {
-      for (const id of ids) settle(id, err as Error);
-      return;
+      // A channel that is gone says nothing certain of each listener: only a read of the listener itself may.
+      if (!(err instanceof OperatorError && err.kind === "notFound")) {
+        for (const id of ids) settle(id, err as Error);
+        return;
+      }
+      found = new Map();
     }
+    const missing = ids.filter((id) => !found.has(id));
     for (const id of ids) {
       const l = found.get(id);
       if (l) settle(id, l);
-      else {
-        // Moved or deleted since the directory was read: ask for it alone.
-        this.homes.delete(id);
-        await this.describeOne(id, home.protocol).then(
-          (x) => settle(id, x),
-          (e: Error) => settle(id, e),
-        );
-      }
     }
+    // Moved or deleted since the directory was read: ask for each alone.
+    for (const id of missing) this.homes.delete(id);
+    await Promise.all(missing.map((id) => alone(id)));
   }
 
   /**
@@ -465,6 +482,10 @@ export class GaapClient {
     }
     return b;
   }
+}
+
+function channelKey(home: Home): string {
+  return `${home.protocol}/${home.proxyId}`;
 }
 
 function listenersAction(protocol: "TCP" | "UDP"): string {

@@ -76,6 +76,41 @@ describe("GaapClient", () => {
     expect(describes() - before).toBe(1);
   });
 
+  it("reads a few listeners of a many-page channel one by one, and many with one sweep", async () => {
+    emu.reset(
+      normalizeState({
+        credentials: [DEMO_CREDENTIAL],
+        proxies: [{ proxyId: "link-a" }],
+        listeners: Array.from({ length: 50 }, (_, i) => ({
+          listenerId: `listener-p${String(i).padStart(4, "0")}`,
+          proxyId: "link-a",
+          protocol: "TCP",
+          port: 1000 + i,
+        })),
+        // Pages of 20 at most: the channel's 50 TCP listeners take 3 calls to sweep.
+        behavior: { bindTaskMs: 100, rateLimits: { default: 1000 }, maxDescribeListenersLimit: 20 },
+      }),
+    );
+    const c = client();
+    await c.describeListener("listener-p0000");
+    const reads = (since: number) =>
+      emu.calls
+        .list({ since, action: "DescribeTCPListeners" })
+        .filter((r) => r.code === "Success")
+        .map((r) => (r.listenerId ? "one" : "page"));
+
+    let since = emu.calls.lastSeq;
+    const two = await Promise.all(["listener-p0011", "listener-p0042"].map((id) => c.describeListener(id)));
+    expect(two.map((l) => l.port)).toEqual([1011, 1042]);
+    expect(reads(since)).toEqual(["one", "one"]);
+
+    since = emu.calls.lastSeq;
+    const ids = [3, 17, 25, 38, 49].map((i) => `listener-p${String(i).padStart(4, "0")}`);
+    const five = await Promise.all(ids.map((id) => c.describeListener(id)));
+    expect(five.map((l) => l.listenerId)).toEqual(ids);
+    expect(reads(since)).toEqual(["page", "page", "page"]);
+  });
+
   it("reads each listener alone when batching is off", async () => {
     const c = client(false);
     await Promise.all(

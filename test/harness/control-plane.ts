@@ -49,6 +49,7 @@ export class ControlPlane {
   private readonly bins: BinaryPaths;
   private readonly ports: { etcd: number; etcdPeer: number; apiserver: number };
   private readonly log: Log;
+  private endpointSliceBatchPeriod: string | undefined;
 
   private constructor(
     procs: ProcessGroup,
@@ -94,7 +95,8 @@ export class ControlPlane {
       info.caPem = await readFile(join(dir, "pki", "apiserver.crt"), "utf8");
       await writeFile(info.kubeconfigPath, kubeconfigYaml(info));
       if (opts.controllers !== false) {
-        cp.startControllerManager(opts.endpointSliceBatchPeriod);
+        cp.endpointSliceBatchPeriod = opts.endpointSliceBatchPeriod;
+        cp.startControllerManager();
         cp.startScheduler();
       }
       log(`control plane ready at ${info.server} (kubeconfig ${info.kubeconfigPath})`);
@@ -157,7 +159,8 @@ export class ControlPlane {
     });
   }
 
-  startControllerManager(endpointSliceBatchPeriod?: string): void {
+  startControllerManager(): void {
+    const batchPeriod = this.endpointSliceBatchPeriod;
     this.procs.start("kube-controller-manager", this.bins["kube-controller-manager"], [
       `--kubeconfig=${this.info.kubeconfigPath}`,
       `--controllers=${CONTROLLERS.join(",")}`,
@@ -166,9 +169,7 @@ export class ControlPlane {
       "--kube-api-qps=200",
       "--kube-api-burst=400",
       "--concurrent-service-endpoint-syncs=10",
-      ...(endpointSliceBatchPeriod
-        ? [`--endpointslice-updates-batch-period=${endpointSliceBatchPeriod}`]
-        : []),
+      ...(batchPeriod ? [`--endpointslice-updates-batch-period=${batchPeriod}`] : []),
     ]);
   }
 
