@@ -18,6 +18,8 @@ export interface CallRecord {
   userAgent: string;
   /** For binds: the set requested, as "ip:port" strings, so tests can check every set ever sent. */
   bindSet?: string[];
+  /** Set when a fault rule shaped this call (an injected error, hang or delay). */
+  injected?: true;
 }
 
 export class CallLog {

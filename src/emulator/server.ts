@@ -147,8 +147,12 @@ export class GaapEmulator {
             (e) => `${e.RealServerIP}:${e.RealServerPort}`,
           )
         : undefined;
-    const extra = { ...(listenerId ? { listenerId } : {}), ...(bindSet ? { bindSet } : {}) };
     const fault = this.faults.decide(action, listenerId);
+    const extra: Partial<CallRecord> = {
+      ...(listenerId ? { listenerId } : {}),
+      ...(bindSet ? { bindSet } : {}),
+      ...(fault.outcome || fault.delayMs > 0 ? { injected: true as const } : {}),
+    };
     if (fault.delayMs > 0) await sleep(fault.delayMs);
 
     let result: Record<string, unknown> | GaapError | undefined;

@@ -30,9 +30,9 @@ describe("emulator admin API", () => {
     // count: 1 retired the rule.
     expect((await gaap.DescribeTCPListeners({ ListenerId: "listener-aaaa1111" })).TotalCount).toBe(1);
     const log = await calls(emu.url, "?action=DescribeTCPListeners");
-    expect(log.map((c) => [c.action, c.listenerId, c.code])).toEqual([
-      ["DescribeTCPListeners", "listener-aaaa1111", "InternalError"],
-      ["DescribeTCPListeners", "listener-aaaa1111", "Success"],
+    expect(log.map((c) => [c.action, c.listenerId, c.code, c.injected])).toEqual([
+      ["DescribeTCPListeners", "listener-aaaa1111", "InternalError", true],
+      ["DescribeTCPListeners", "listener-aaaa1111", "Success", undefined],
     ]);
     expect(log[0]?.client).toMatch(/^SDK_NODEJS_/);
     expect(Date.parse(log[0]?.time as string)).not.toBeNaN();
@@ -72,6 +72,7 @@ describe("emulator admin API", () => {
     await gaap.DescribeProxies({});
     const [entry] = await calls(emu.url, "?action=DescribeProxies");
     expect(entry?.latencyMs).toBeGreaterThanOrEqual(300);
+    expect([entry?.code, entry?.injected]).toEqual(["Success", true]);
   });
 
   it("hangs a call until the client times out; the SDK reports a transport failure", async () => {

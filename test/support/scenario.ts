@@ -158,7 +158,8 @@ export async function untilBound(
 ): Promise<string[]> {
   return eventually(
     async () => {
-      const want = (await readyPodIPs(s)).map((ip) => `${ip}:${port}`);
+      // Sorted as "ip:port" strings, as gaapSet sorts them ("10.0.0.20:80" sorts before "10.0.0.2:80").
+      const want = (await readyPodIPs(s)).map((ip) => `${ip}:${port}`).sort();
       if (opts.count !== undefined && want.length !== opts.count)
         throw new Error(`${want.length} ready endpoints, waiting for ${opts.count}`);
       const have = await gaapSet(s, listenerId);
