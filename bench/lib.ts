@@ -4,22 +4,19 @@ import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  type KubeConfig,
-} from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
 import { type GaapEmulator, startEmulator } from "../src/emulator/server.ts";
 import type { EmulatorState } from "../src/emulator/state.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
 import { KubeletSimulator } from "../test/harness/kubelet.ts";
+import { Bindings } from "../test/support/bindings.ts";
 import { gaapClient } from "../test/support/gaap.ts";
 import { OperatorProcess } from "../test/support/operator.ts";
 
 export const T_MS = 2000;
+/** The namespace every scenario's objects live in. */
+export const NS = "bench";
 
 export interface Bench {
   cp: ControlPlane;
@@ -27,7 +24,8 @@ export interface Bench {
   core: CoreV1Api;
   apps: AppsV1Api;
   discovery: DiscoveryV1Api;
-  custom: CustomObjectsApi;
+  /** GaapListenerBindings in NS. */
+  bindings: Bindings;
   emu: GaapEmulator;
   gaap: GaapSdk;
   kubelet: KubeletSimulator;
@@ -63,7 +61,7 @@ export async function bench(state: EmulatorState, opts: { startDelayMs?: number 
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
     discovery: kc.makeApiClient(DiscoveryV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
+    bindings: new Bindings(kc, NS),
     emu,
     gaap: gaapClient(emu.url),
     kubelet,
@@ -79,9 +77,8 @@ export async function bench(state: EmulatorState, opts: { startDelayMs?: number 
     },
     close: async () => {
       if (process.env.BENCH_DEBUG) {
-        const { writeFileSync: write } = await import("node:fs");
-        write("/tmp/bench-operator.log", ops.map((o) => o.output()).join("\n"));
-        write("/tmp/bench-calls.json", JSON.stringify(emu.calls.list(), null, 1));
+        writeFileSync("/tmp/bench-operator.log", ops.map((o) => o.output()).join("\n"));
+        writeFileSync("/tmp/bench-calls.json", JSON.stringify(emu.calls.list(), null, 1));
       }
       for (const op of ops) await op.close();
       kubelet.stop();

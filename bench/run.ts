@@ -8,18 +8,17 @@ import {
   type V1EndpointSlice,
   type V1Pod,
 } from "@kubernetes/client-node";
-import type { GaapListenerBinding } from "../src/api/types.ts";
 import { FLAGS } from "../src/config.ts";
 import type { CallRecord } from "../src/emulator/call-log.ts";
 import { normalizeState } from "../src/emulator/state.ts";
 import { Informer } from "../src/kube/informer.ts";
 import { SIM } from "../test/harness/kubelet.ts";
-import { Bindings } from "../test/support/bindings.ts";
 import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
 import { deployment, service } from "../test/support/workload.ts";
 import {
   bench,
   log,
+  NS,
   percentile,
   processStats,
   round,
@@ -30,7 +29,6 @@ import {
   writeResult,
 } from "./lib.ts";
 
-const NS = "bench";
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 function oneListener(listenerId = "listener-bench0001") {
@@ -125,15 +123,6 @@ async function webWorkload(
   });
 }
 
-async function createBinding(
-  b: Awaited<ReturnType<typeof bench>>,
-  name: string,
-  listenerId: string,
-  service = "web",
-) {
-  await new Bindings(b.kc, NS).create(name, { listenerId, serviceRef: { name: service, port: 80 } });
-}
-
 /** The first bind after `afterSeq` whose set reflects a change of `ip` to `ready`. */
 function reflectingBind(
   calls: CallRecord[],
@@ -160,7 +149,7 @@ async function reaction(): Promise<void> {
     await webWorkload(b, 6, { startDelayMs: 2500 });
     const w = sliceWatcher(b);
     await w.synced;
-    await createBinding(b, "web", L);
+    await b.bindings.create("web", { listenerId: L });
     const op = b.operator([]).start();
     const settled = async () =>
       until("settled", 120_000, async () => {
@@ -283,7 +272,7 @@ async function rolling(): Promise<void> {
     });
     const w = sliceWatcher(b);
     await w.synced;
-    await createBinding(b, "web", L);
+    await b.bindings.create("web", { listenerId: L });
     const op = b.operator([]).start();
     await until(
       "initial convergence",
@@ -452,13 +441,18 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
     log(`${scenario}: creating ${bindings} GaapListenerBindings at once`);
     const seq0 = b.emu.calls.lastSeq;
     const started = Date.now();
-    await pool(bindings, 32, async (i) => createBinding(b, `b${i}`, listenerId(i), `svc${i}`));
+    await pool(bindings, 32, async (i) => {
+      await b.bindings.create(`b${i}`, {
+        listenerId: listenerId(i),
+        serviceRef: { name: `svc${i}`, port: 80 },
+      });
+    });
     let ready = 0;
     await until(
       "all bindings Ready",
       1_800_000,
       async () => {
-        ready = (await listBindings(b)).filter((x) =>
+        ready = (await b.bindings.list()).filter((x) =>
           x.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
         ).length;
         return ready === bindings ? true : undefined;
@@ -521,7 +515,7 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
       "restart: every binding re-verified",
       600_000,
       async () => {
-        const fresh = (await listBindings(b)).filter(
+        const fresh = (await b.bindings.list()).filter(
           (x) => Date.parse(x.status?.lastSyncTime ?? "") >= Math.floor(restartAt / 1000) * 1000,
         );
         return fresh.length >= bindings ? true : undefined;
@@ -610,10 +604,6 @@ async function coldstart(budget: "limit" | "default"): Promise<void> {
   } finally {
     await b.close();
   }
-}
-
-async function listBindings(b: Awaited<ReturnType<typeof bench>>): Promise<GaapListenerBinding[]> {
-  return new Bindings(b.kc, NS).list();
 }
 
 function countCalls(

@@ -198,15 +198,16 @@ export class GaapClient {
     };
     // The batch stays open until its call holds a token: when reads are throttled, those that arrive meanwhile
     // ride along instead of each waiting for a token of its own.
-    try {
-      await this.takeToken(listenersAction(home.protocol));
-    } catch (err) {
-      if (this.batches.get(key) === batch) this.batches.delete(key);
-      for (const id of batch.keys()) settle(id, err as Error);
-      return;
-    }
+    const noToken = await this.takeToken(listenersAction(home.protocol)).then(
+      () => undefined,
+      (err: Error) => err,
+    );
     this.batches.delete(key);
     const ids = [...batch.keys()];
+    if (noToken) {
+      for (const id of ids) settle(id, noToken);
+      return;
+    }
     const alone = (id: string, prepaid?: "TCP" | "UDP") =>
       this.describeOne(id, home.protocol, prepaid).then(
         (l) => settle(id, l),

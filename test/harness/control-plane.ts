@@ -160,7 +160,7 @@ export class ControlPlane {
   }
 
   startControllerManager(): void {
-    const batchPeriod = this.endpointSliceBatchPeriod;
+    const batchPeriod = this.endpointSliceBatchPeriod; // kept from start(), so a restart keeps it too
     this.procs.start("kube-controller-manager", this.bins["kube-controller-manager"], [
       `--kubeconfig=${this.info.kubeconfigPath}`,
       `--controllers=${CONTROLLERS.join(",")}`,

@@ -8,7 +8,7 @@ import {
   gaapSet,
   L,
   mergePatch,
-  readyPodIPs,
+  readyOrigins,
   type Scenario,
   scenario,
   scenarioState,
@@ -173,8 +173,8 @@ describe("several bindings on one listener", () => {
       ownership: "Shared",
       serviceRef: { name: "api", port: 80 },
     });
-    const web = (await readyPodIPs(s, "web")).map((ip) => `${ip}:8080`).sort();
-    const api = (await readyPodIPs(s, "api")).map((ip) => `${ip}:9090`).sort();
+    const web = await readyOrigins(s, 8080, "web");
+    const api = await readyOrigins(s, 9090, "api");
     const all = [...web, ...api, "198.18.200.1:443"].sort();
     await eventually(async () => expect(await gaapSet(s, L.shared)).toEqual(all), {
       what: "shared set",

@@ -124,6 +124,11 @@ export async function readyPodIPs(s: Scenario, service = "web"): Promise<string[
     .sort();
 }
 
+/** The ready pods as "ip:port", sorted as gaapSet sorts ("10.0.0.20:80" before "10.0.0.2:80"). */
+export async function readyOrigins(s: Scenario, port: number, service = "web"): Promise<string[]> {
+  return (await readyPodIPs(s, service)).map((ip) => `${ip}:${port}`).sort();
+}
+
 /** What GAAP has bound on a listener, read through the SDK: "ip:port" (and weight/role when asked). */
 export async function gaapSet(s: Scenario, listenerId: string, detail = false): Promise<string[]> {
   let res: {
@@ -158,8 +163,7 @@ export async function untilBound(
 ): Promise<string[]> {
   return eventually(
     async () => {
-      // Sorted as "ip:port" strings, as gaapSet sorts them ("10.0.0.20:80" sorts before "10.0.0.2:80").
-      const want = (await readyPodIPs(s)).map((ip) => `${ip}:${port}`).sort();
+      const want = await readyOrigins(s, port);
       if (opts.count !== undefined && want.length !== opts.count)
         throw new Error(`${want.length} ready endpoints, waiting for ${opts.count}`);
       const have = await gaapSet(s, listenerId);
