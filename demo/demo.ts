@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { startEmulator } from "../src/emulator/server.ts";
@@ -23,7 +24,6 @@ const plain = process.argv.includes("--plain") || !process.stdout.isTTY;
 const NS = "demo";
 const LISTENER = "listener-aaaa1111";
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
@@ -219,12 +219,9 @@ async function main(): Promise<number> {
   }
 }
 
-let stopping = false;
+// Exit at once: on exit each process group kills what it started, and its reaper removes the run directories.
 process.on("SIGINT", () => {
-  if (stopping) process.exit(130);
-  stopping = true;
-  say("\ninterrupted: cleaning up (Ctrl-C again to force)");
-  // The process group's reaper removes everything once this process exits.
+  say("\ninterrupted: stopping what the demo started and exiting");
   process.exit(130);
 });
 

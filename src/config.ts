@@ -15,6 +15,7 @@ export interface Config {
   verifyIntervalMs: number;
   busyPollMs: number;
   taskEstimateMs: number;
+  retryMaxDelayMs: number;
   gcDelayMs: number;
   clusterName: string;
   maxOriginsPerListener: number;
@@ -98,6 +99,12 @@ export const FLAGS: Record<string, Flag> = {
     kind: "duration",
     default: "1s",
     help: "first guess of how long GAAP takes to apply a bind (learned afterwards)",
+  },
+  "retry-max-delay": {
+    type: "string",
+    kind: "duration",
+    default: "10s",
+    help: "longest wait between retries of a binding after a transient failure (GAAP or Kubernetes server errors, throttling, transport); backoff starts at 1s and doubles up to this, so after an outage ends every binding is retried within it",
   },
   "gc-delay": {
     type: "string",
@@ -292,6 +299,7 @@ export function parseConfig(argv: string[]): ParsedArgs {
     verifyIntervalMs: duration("verify-interval", 1000),
     busyPollMs: duration("busy-poll", 10),
     taskEstimateMs: duration("task-estimate", 10),
+    retryMaxDelayMs: duration("retry-max-delay", 1000),
     gcDelayMs: duration("gc-delay", 0),
     clusterName,
     maxOriginsPerListener: num("max-origins-per-listener", 1, 10_000, true),

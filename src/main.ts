@@ -6,9 +6,10 @@ import { hostname } from "node:os";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { type Config, ConfigError, parseConfig, usage } from "./config.ts";
 import { Controller } from "./controller/controller.ts";
+import { CLUSTER_TAG } from "./controller/executor.ts";
 import { OriginCollector } from "./controller/origins.ts";
 import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "./controller/queue.ts";
-import { CLUSTER_TAG, Reconciler } from "./controller/reconciler.ts";
+import { Reconciler } from "./controller/reconciler.ts";
 import { GaapClient } from "./gaap/client.ts";
 import { resolveCredential } from "./gaap/credentials.ts";
 import { parseBindAddress, serve, text } from "./http.ts";
@@ -77,33 +78,37 @@ async function main(): Promise<void> {
     observer: metrics.gaapObserver(),
   });
   const controllerMetrics = metrics.controllerMetrics("gaaplistenerbinding");
+  // Failures back off per key from 1 s, doubling, up to --retry-max-delay: GAAP is protected by the token buckets,
+  // so the backoff only spaces one binding's retries, and after an outage every binding is retried within the cap.
+  const backoff = () => new ExponentialLimiter(1000, config.retryMaxDelayMs);
   const queue = new WorkQueue(
-    new ControllerLimiter(new ExponentialLimiter(1000, 300_000), new TokenBucket(10, 100)),
+    new ControllerLimiter(backoff(), new TokenBucket(10, 100)),
     controllerMetrics.queue,
   );
   const sources = new Sources(kc, (key) => queue.add(key), {
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
     onError: (informer, err) => log.warn({ informer, err: String(err) }, "watch failed; restarting"),
   });
-  let reconciler: Reconciler | undefined;
   const origins = new OriginCollector({
-    gaap,
+    store: gaap.origins,
     log,
     clusterTag: { key: CLUSTER_TAG, value: config.clusterName },
     bindingKeys: () => sources.liveBindingKeys(),
     canWrite,
     debounceMs: config.gcDelayMs,
-    onRemoved: (ips) => reconciler?.forgetOrigins(ips),
   });
-  reconciler = new Reconciler({
-    sources,
-    gaap,
+  const reconciler = new Reconciler({
+    cache: sources,
+    reader: gaap.listeners,
+    registry: gaap.origins,
+    binder: gaap.binder,
     status: new BindingWriter(kc),
     events: new EventRecorder(kc, {
       instance: identity,
       onError: (err) => log.warn({ err: String(err) }, "event not recorded"),
     }),
     origins,
+    backoff: backoff(),
     log,
     canWrite,
     hooks: metrics.reconcilerHooks(),
@@ -115,12 +120,11 @@ async function main(): Promise<void> {
       initialTaskMs: config.taskEstimateMs,
     },
   });
-  const r = reconciler;
   const controller = new Controller({
     name: "gaaplistenerbinding",
     queue,
     sources,
-    reconcile: (key) => r.reconcile(key),
+    reconcile: (key) => reconciler.reconcile(key),
     workers: config.workers,
     log,
     metrics: controllerMetrics,

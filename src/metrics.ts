@@ -2,8 +2,8 @@
 // work), client-go's leader metric, and the operator's own GAAP and binding metrics. One registry.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { ControllerMetrics } from "./controller/controller.ts";
-import type { ReconcilerHooks } from "./controller/reconciler.ts";
-import type { GaapObserver } from "./gaap/client.ts";
+import type { ReconcilerHooks } from "./controller/ports.ts";
+import type { GaapObserver } from "./gaap/transport.ts";
 
 export class Metrics {
   readonly registry = new Registry();

@@ -4,8 +4,8 @@
 import type { Logger } from "pino";
 import { OperatorError } from "../errors.ts";
 import type { Sources } from "../kube/sources.ts";
+import type { ReconcileResult } from "./ports.ts";
 import type { QueueMetrics, WorkQueue } from "./queue.ts";
-import type { ReconcileResult } from "./reconciler.ts";
 
 export interface ControllerMetrics {
   reconciled?(result: "success" | "error" | "requeue_after", seconds: number): void;

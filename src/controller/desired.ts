@@ -1,9 +1,10 @@
 // Desired state: a pure function from cached Kubernetes objects to the origin set a binding calls for.
 // No I/O. Weights and roles are decided here per origin; whether GAAP gets them depends on the listener (plan.ts).
 import { isIP } from "node:net";
-import type { V1EndpointSlice, V1Node, V1Pod, V1Service, V1ServicePort } from "@kubernetes/client-node";
+import type { V1Node, V1Service, V1ServicePort } from "@kubernetes/client-node";
 import { type ResolvedSpec, WEIGHT_ANNOTATION } from "../api/types.ts";
-import { matchesSelector } from "../kube/selectors.ts";
+import type { ClusterView } from "../model/cluster-view.ts";
+import { matchesSelector } from "../model/selectors.ts";
 
 export interface Origin {
   ip: string;
@@ -26,16 +27,6 @@ export type Desired =
       notes: string[];
     }
   | { ok: false; problem: DesiredProblem; message: string };
-
-/** What the desired-state function may read: the binding's namespace view of the caches. */
-export interface ClusterView {
-  service: V1Service | undefined;
-  /** The Service's EndpointSlices (label kubernetes.io/service-name). */
-  slices: readonly V1EndpointSlice[];
-  /** All nodes; read in Node mode only. */
-  nodes: readonly V1Node[];
-  pod(name: string): V1Pod | undefined;
-}
 
 export const EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
 export const DELETION_TAINTS = ["ToBeDeletedByClusterAutoscaler", "karpenter.sh/disrupted"];

@@ -2,18 +2,26 @@
 // once no binding of this cluster wants them and GAAP says nothing binds them. Level-triggered: a sweep looks at
 // everything tagged, so an origin left behind by a crash is found by the next sweep.
 import type { Logger } from "pino";
-import type { GaapClient } from "../gaap/client.ts";
+import type { OriginTag } from "../gaap/types.ts";
+
+/** The origin-server calls a sweep makes. */
+export interface OriginStore {
+  tagged(tag: OriginTag): Promise<Array<{ id: string; ip: string }>>;
+  /** Which of these origins something binds (any listener, any client). */
+  boundOf(ids: readonly string[]): Promise<Set<string>>;
+  /** Removes origins; resolves to those GAAP refused because something bound them meanwhile. */
+  remove(ids: readonly string[]): Promise<string[]>;
+}
 
 export interface OriginCollectorOptions {
-  gaap: GaapClient;
+  store: OriginStore;
   log: Logger;
-  clusterTag: { key: string; value: string };
+  clusterTag: OriginTag;
   /** Bindings known to the caches: a sweep waits until each has reported what it wants. */
   bindingKeys: () => string[];
   canWrite: () => boolean;
   /** Delay between a change that may free origins and the sweep that collects them. */
   debounceMs: number;
-  onRemoved?: (ips: string[]) => void;
 }
 
 export class OriginCollector {
@@ -69,17 +77,14 @@ export class OriginCollector {
       if (ips === undefined && !only) return; // a binding's desired set is unknown: keep everything
       for (const ip of ips ?? []) inUse.add(ip);
     }
-    const tagged = await this.o.gaap.originsTagged(this.o.clusterTag);
+    const tagged = await this.o.store.tagged(this.o.clusterTag);
     const candidates = tagged.filter((t) => !inUse.has(t.ip) && (!only || only.has(t.ip)));
     if (candidates.length === 0) return;
-    const bound = await this.o.gaap.boundOrigins(candidates.map((c) => c.id));
+    const bound = await this.o.store.boundOf(candidates.map((c) => c.id));
     const unused = candidates.filter((c) => !bound.has(c.id));
     if (unused.length === 0) return;
-    const refused = new Set(await this.o.gaap.removeOrigins(unused.map((c) => c.id)));
-    const removed = unused.filter((c) => !refused.has(c.id)).map((c) => c.ip);
-    if (removed.length > 0) {
-      this.o.log.info({ removed: removed.length }, "removed unused origin servers");
-      this.o.onRemoved?.(removed);
-    }
+    const refused = new Set(await this.o.store.remove(unused.map((c) => c.id)));
+    const removed = unused.length - refused.size;
+    if (removed > 0) this.o.log.info({ removed }, "removed unused origin servers");
   }
 }

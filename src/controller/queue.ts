@@ -8,7 +8,6 @@ export interface RateLimiter {
   /** How long to wait before the key's next retry; counts a failure. */
   when(key: string): number;
   forget(key: string): void;
-  failures(key: string): number;
 }
 
 /** Per-key exponential backoff: base * 2^failures, capped, with up to `jitter` of it randomly taken off. */
@@ -36,10 +35,6 @@ export class ExponentialLimiter implements RateLimiter {
   forget(key: string): void {
     this.counts.delete(key);
   }
-
-  failures(key: string): number {
-    return this.counts.get(key) ?? 0;
-  }
 }
 
 /** The larger of a per-key limiter and an overall token bucket (client-go's MaxOfRateLimiter). */
@@ -58,10 +53,6 @@ export class ControllerLimiter implements RateLimiter {
 
   forget(key: string): void {
     this.perKey.forget(key);
-  }
-
-  failures(key: string): number {
-    return this.perKey.failures(key);
   }
 }
 
@@ -130,11 +121,6 @@ export class WorkQueue {
 
   forget(key: string): void {
     this.limiter.forget(key);
-  }
-
-  /** When a delayed add of `key` is due, if one is pending. */
-  pendingAt(key: string): number | undefined {
-    return this.waiting.get(key)?.at;
   }
 
   /** The next key to work on, or undefined once the queue is shut down and drained. */

@@ -1,5 +1,5 @@
-// Request parameter checking for the emulator's actions: required fields, types, and unknown fields, with the
-// error codes the API 3.0 gateway uses.
+// Request parameter checking for the emulator's actions: required fields, types, unknown fields and paging,
+// with the error codes the API 3.0 gateway uses.
 
 export class GaapError extends Error {
   readonly code: string;
@@ -140,4 +140,18 @@ export function checkParams(params: unknown, schema: Schema, prefix = ""): void 
         break;
     }
   }
+}
+
+/** Offset and Limit of a paged Describe* call, checked against the action's largest Limit. */
+export function page(
+  p: Record<string, unknown>,
+  defLimit: number,
+  maxLimit: number,
+): { offset: number; limit: number } {
+  const offset = (p.Offset as number | undefined) ?? 0;
+  const limit = (p.Limit as number | undefined) ?? defLimit;
+  if (offset < 0) throw new GaapError("InvalidParameterValue", "Offset must not be negative.");
+  if (limit < 1 || limit > maxLimit)
+    throw new GaapError("InvalidParameterValue", `Limit must be in 1-${maxLimit}.`);
+  return { offset, limit };
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout } from "node:timers/promises";
 import { TokenBucket } from "../util/token-bucket.ts";
 import { CallLog, type CallRecord } from "./call-log.ts";
 import { type FaultDecision, Faults, parseFaultRules } from "./faults.ts";
@@ -153,7 +154,7 @@ export class GaapEmulator {
       ...(bindSet ? { bindSet } : {}),
       ...(fault.outcome || fault.delayMs > 0 ? { injected: true as const } : {}),
     };
-    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.delayMs > 0) await setTimeout(fault.delayMs);
 
     let result: Record<string, unknown> | GaapError | undefined;
     if (!fault.outcome || fault.when === "after") {
@@ -223,10 +224,11 @@ export class GaapEmulator {
       );
     }
     const ts = Number(header(req, "x-tc-timestamp"));
-    if (Math.abs(this.now() / 1000 - ts) > this.world.behavior.signatureMaxSkewSec) {
+    const maxSkew = this.world.behavior.signatureMaxSkewSec;
+    if (Math.abs(this.now() / 1000 - ts) > maxSkew) {
       throw new GaapError(
         "AuthFailure.SignatureExpire",
-        "The request has expired: X-TC-Timestamp is more than 5 minutes from the server time.",
+        `The request has expired: X-TC-Timestamp is more than ${duration(maxSkew)} from the server time.`,
       );
     }
     const cred = this.world.credential(auth.secretId);
@@ -363,7 +365,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     .end(text);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The skew for the message: whole minutes as minutes, so the default 300 s still reads "5 minutes". */
+function duration(sec: number): string {
+  if (sec > 0 && sec % 60 === 0) return sec === 60 ? "1 minute" : `${sec / 60} minutes`;
+  return sec === 1 ? "1 second" : `${sec} seconds`;
+}
 
 /** Starts an emulator; `port: 0` picks a free port. */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<GaapEmulator> {

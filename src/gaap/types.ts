@@ -22,3 +22,9 @@ export interface ListenerState {
   status: number;
   bound: BoundOrigin[];
 }
+
+/** A tag on an origin server: the operator marks what it registers with its cluster and binding. */
+export interface OriginTag {
+  key: string;
+  value: string;
+}

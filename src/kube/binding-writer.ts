@@ -17,8 +17,14 @@ const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 export class BindingWriter {
   private readonly api: CustomObjectsApi;
-  /** What was last written per binding uid, so a cache that lags behind our own write is not rewritten. */
-  private readonly written = new Map<string, { text: string; status: GaapListenerBindingStatus }>();
+  /**
+   * What was last written per binding key (for the object with this uid), so a cache that lags behind our own
+   * write is not rewritten. An entry goes when its binding does.
+   */
+  private readonly written = new Map<
+    string,
+    { uid: string; text: string; status: GaapListenerBindingStatus }
+  >();
 
   constructor(kc: KubeConfig) {
     this.api = apiClient(kc, CustomObjectsApi);
@@ -26,14 +32,13 @@ export class BindingWriter {
 
   /** Patches the status if it differs from both the cached object's and what we last wrote. */
   async write(b: GaapListenerBinding, status: GaapListenerBindingStatus): Promise<boolean> {
-    const uid = b.metadata.uid ?? bindingKey(b);
     const text = stableJson(status);
-    if (text === stableJson(b.status ?? {}) || text === this.written.get(uid)?.text) return false;
+    if (text === stableJson(b.status ?? {}) || text === this.last(b)?.text) return false;
     // Keys present before and absent now are deleted explicitly (merge patch semantics).
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(b.status ?? {})) if (!(k in status)) patch[k] = null;
     await this.patch(b, { status: patch }, "status");
-    this.written.set(uid, { text, status });
+    this.written.set(bindingKey(b), { uid: b.metadata.uid ?? "", text, status });
     return true;
   }
 
@@ -70,11 +75,18 @@ export class BindingWriter {
 
   /** The status this process last wrote for the binding, newer than a cache that has not caught up. */
   lastWritten(b: GaapListenerBinding): GaapListenerBindingStatus | undefined {
-    return this.written.get(b.metadata.uid ?? bindingKey(b))?.status;
+    return this.last(b)?.status;
   }
 
-  forget(uid: string): void {
-    this.written.delete(uid);
+  /** The binding is gone from the caches. */
+  forget(key: string): void {
+    this.written.delete(key);
+  }
+
+  /** A binding deleted and created again under the same name is a new object: what we wrote was for the old. */
+  private last(b: GaapListenerBinding) {
+    const w = this.written.get(bindingKey(b));
+    return w && w.uid === (b.metadata.uid ?? "") ? w : undefined;
   }
 }
 

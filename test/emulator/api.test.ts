@@ -120,6 +120,24 @@ describe("GAAP emulator through the official SDK", () => {
       }
     });
 
+    it.each([
+      { maxSkewSec: 300, skewSec: 360, says: "5 minutes" },
+      { maxSkewSec: 30, skewSec: 60, says: "30 seconds" },
+    ])(
+      "says the configured skew ($says) when a timestamp is too far off",
+      async ({ maxSkewSec, skewSec, says }) => {
+        const state = account({ behavior: { bindTaskMs: 300, signatureMaxSkewSec: maxSkewSec } });
+        const skewed = await startEmulator({ state, now: () => Date.now() + skewSec * 1000 });
+        try {
+          const err = await sdkError(gaapClient(skewed.url, { credential: CRED }).DescribeProxies({}));
+          expect(err.code).toBe("AuthFailure.SignatureExpire");
+          expect(err.message).toContain(`more than ${says} from the server time`);
+        } finally {
+          await skewed.close();
+        }
+      },
+    );
+
     it("checks temporary credentials' token", async () => {
       await admin(emu.url, "POST", "reset", {
         ...account(),
@@ -336,6 +354,7 @@ describe("GAAP emulator through the official SDK", () => {
         gaap.BindListenerRealServers({ ListenerId: "listener-closed01", RealServerBindSet: bindSet([a]) }),
       );
       expect(err.code).toBe("FailedOperation.ProxyStatusNotInRuning");
+      expect(err.message).toBe("Proxy link-closed01 is CLOSED.");
     });
 
     it("ResourceNotFound for an unknown listener, or InvalidParameter when so configured", async () => {

@@ -94,9 +94,13 @@ describe("control-plane faults", () => {
   it("kube-apiserver stopped and restarted: watches break, the same process recovers, nothing is unbound", async () => {
     const before = await bound();
     const since = emu.calls.lastSeq;
+    const failedWatches = () => op.logs().filter((l) => l.msg === "watch failed; restarting").length;
+    const watchesBefore = failedWatches();
     await cp.stopApiserver();
-    // GAAP keeps its set while the apiserver is away.
-    await new Promise((r) => setTimeout(r, 3000));
+    // GAAP keeps its set while the apiserver is away, after the operator has seen its watches break.
+    await eventually(() => expect(failedWatches()).toBeGreaterThan(watchesBefore), {
+      what: "the operator saw its watches break",
+    });
     expect(await bound()).toEqual(before);
     await cp.startApiserver();
     await scale(6);
@@ -110,7 +114,10 @@ describe("control-plane faults", () => {
   it("etcd restarted: the operator rides through it", async () => {
     const since = emu.calls.lastSeq;
     await cp.stopEtcd();
-    await new Promise((r) => setTimeout(r, 2000));
+    // Away long enough that the apiserver noticed.
+    await eventually(async () => expect(await cp.apiserverReady()).toBe(false), {
+      what: "apiserver not ready",
+    });
     await cp.startEtcd();
     await scale(5);
     await converged(5);

@@ -1,16 +1,31 @@
 // Fault suite: GAAP misbehaves. 30% InternalError, RequestLimitExceeded bursts, 2 s latency spikes, calls that hang
 // until the client times out, and ListenerHasTask from binds by someone else, all while the workload churns.
 // The operator converges, never sends a bad set, and its retries stay within its rate budget.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/emulator/faults.ts";
+import { condition } from "../support/bindings.ts";
+import { AFTER_OUTAGE_MS, FAILURES_TO_CAP, PASS_MS, TIMING, throughFaults } from "../support/deadlines.ts";
+import { eventually } from "../support/eventually.ts";
 import { admin } from "../support/gaap.ts";
 import { assertNoAccidentalShrink, assertWithinBudget } from "../support/invariants.ts";
 import { FAST } from "../support/operator.ts";
-import { calls, createWeb, L, type Scenario, scale, scenario, untilBound } from "../support/scenario.ts";
+import {
+  calls,
+  createWeb,
+  gaapSet,
+  L,
+  readyOrigins,
+  type Scenario,
+  scale,
+  scenario,
+  untilBound,
+} from "../support/scenario.ts";
 
 const SEED = Number(process.env.FAULT_SEED ?? 42);
 /** Changes made under each kind of fault: 3 in npm test, 8 in the full run. */
 const ROUNDS = Number(process.env.FAULT_KILLS ?? 6) >= 50 ? 8 : 3;
+/** About half the passes fail under these rates: 16 failed passes in a row has odds near 1 in 35,000. */
+const ROUND_MS = throughFaults(16);
 
 describe(`GAAP faults (seed ${SEED})`, () => {
   let s: Scenario;
@@ -21,6 +36,8 @@ describe(`GAAP faults (seed ${SEED})`, () => {
     await s.bindings.create("web", { listenerId: L.wrr });
     await untilBound(s, L.wrr, 8080, { count: 4 });
   });
+  // A test that fails mid-way must not leave its faults to the next one.
+  afterEach(async () => admin(s.emu.url, "DELETE", "faults"));
   afterAll(async () => s?.close());
 
   it.each([
@@ -35,31 +52,102 @@ describe(`GAAP faults (seed ${SEED})`, () => {
       name: "lost bind answers (the bind took effect)",
       faults: [{ action: "BindListenerRealServers", errorCode: "InternalError", when: "after", rate: 0.5 }],
     },
-  ])("converges through $name", async ({ faults }) => {
-    const random = seededRandom(SEED);
-    const since = s.emu.calls.lastSeq;
-    const faultsFrom = Date.now();
-    await admin(s.emu.url, "POST", "faults", { seed: SEED, faults });
-    let replicas = 4;
-    let outsideTasks = 0;
-    for (let i = 0; i < ROUNDS; i++) {
-      replicas = replicas === 4 ? 5 : 4;
-      await scale(s, replicas);
-      // Someone else binds the listener now and then: ListenerHasTask for the operator.
-      if (random() < 0.5) {
-        await admin(s.emu.url, "POST", "task", { listenerId: L.wrr, durationMs: 1500 });
-        outsideTasks++;
+  ])(
+    "converges through $name",
+    async ({ faults }) => {
+      const random = seededRandom(SEED);
+      const since = s.emu.calls.lastSeq;
+      const faultsFrom = Date.now();
+      await admin(s.emu.url, "POST", "faults", { seed: SEED, faults });
+      let replicas = 4;
+      let outsideTasks = 0;
+      for (let i = 0; i < ROUNDS; i++) {
+        replicas = replicas === 4 ? 5 : 4;
+        await scale(s, replicas);
+        // Someone else binds the listener now and then: ListenerHasTask for the operator.
+        if (random() < 0.5) {
+          await admin(s.emu.url, "POST", "task", { listenerId: L.wrr, durationMs: 1500 });
+          outsideTasks++;
+        }
+        await untilBound(s, L.wrr, 8080, { count: replicas, timeoutMs: ROUND_MS });
       }
-      await untilBound(s, L.wrr, 8080, { count: replicas, timeoutMs: 90_000 });
+      // Calls that began under this round's rules (a delayed call of the previous round may end inside it).
+      const injected = calls(s, { since }).filter(
+        (c) => c.injected && Date.parse(c.time) >= faultsFrom,
+      ).length;
+      await admin(s.emu.url, "DELETE", "faults");
+      expect(injected).toBeGreaterThan(0);
+      assertNoAccidentalShrink(s, L.wrr, 50, since);
+      assertWithinBudget(s, since, 10);
+      console.log(
+        `faults tried (${JSON.stringify(faults)}): ${injected} calls hit, ${outsideTasks} outside tasks (ListenerHasTask), over ${ROUNDS} changes`,
+      );
+    },
+    ROUNDS * ROUND_MS,
+  );
+
+  it("after an outage ends, every binding converges within the retry cap plus one pass", async () => {
+    const keys = ["web-b", "web-c"];
+    await s.bindings.create("web-b", { listenerId: L.wrr2 });
+    await s.bindings.create("web-c", { listenerId: L.rr });
+    const listeners = [L.wrr, L.wrr2, L.rr];
+    for (const l of listeners) await untilBound(s, l, 8080, { count: 4 });
+
+    const failedPasses = (key: string) =>
+      s.operator.logs().filter((l) => l.msg === "reconcile failed" && l.binding === `${s.ns}/${key}`);
+    const earlier = new Map(["web", ...keys].map((k) => [k, failedPasses(k).length]));
+    const failures = (key: string) => failedPasses(key).slice(earlier.get(key));
+
+    // Every call fails, while every binding has a change to make.
+    await admin(s.emu.url, "POST", "faults", {
+      seed: SEED,
+      faults: [{ action: "*", errorCode: "InternalError", rate: 1 }],
+    });
+    await scale(s, 5);
+    // Long enough for each binding's backoff to reach its cap.
+    const toCap = FAILURES_TO_CAP * (TIMING.retryMaxMs + PASS_MS);
+    for (const key of ["web", ...keys]) {
+      await eventually(() => expect(failures(key).length).toBeGreaterThanOrEqual(FAILURES_TO_CAP), {
+        what: `${key} failed ${FAILURES_TO_CAP} times`,
+        timeoutMs: toCap,
+      });
+      // The status says why, and no retry is further away than the cap.
+      expect(condition(await s.bindings.get(key), "Synced")).toMatchObject({
+        status: "False",
+        reason: "InternalError",
+      });
+      expect(Math.max(...failures(key).map((l) => Number(l.retryInMs)))).toBeLessThanOrEqual(
+        TIMING.retryMaxMs,
+      );
     }
-    // Calls that began under this round's rules (a delayed call of the previous round may end inside it).
-    const injected = calls(s, { since }).filter((c) => c.injected && Date.parse(c.time) >= faultsFrom).length;
+    const bound = await Promise.all(listeners.map((l) => gaapSet(s, l)));
+
     await admin(s.emu.url, "DELETE", "faults");
-    expect(injected).toBeGreaterThan(0);
-    assertNoAccidentalShrink(s, L.wrr, 50, since);
-    assertWithinBudget(s, since, 10);
+    const ended = Date.now();
+    const want = await eventually(
+      async () => {
+        const w = await readyOrigins(s, 8080);
+        expect(w).toHaveLength(5);
+        return w;
+      },
+      { what: "5 ready endpoints" },
+    );
+    const took: number[] = [];
+    await Promise.all(
+      listeners.map(async (l, i) => {
+        await eventually(async () => expect(await gaapSet(s, l)).toEqual(want), {
+          what: `${l} converged after the outage`,
+          timeoutMs: AFTER_OUTAGE_MS,
+          intervalMs: 50,
+        });
+        took[i] = Date.now() - ended;
+      }),
+    );
+    // Nothing was lost during the outage: each listener kept its set until the fix.
+    expect(bound.every((b) => b.length === 4)).toBe(true);
+    assertNoAccidentalShrink(s, L.wrr, 50);
     console.log(
-      `faults tried (${JSON.stringify(faults)}): ${injected} calls hit, ${outsideTasks} outside tasks (ListenerHasTask), over ${ROUNDS} changes`,
+      `outage: ${listeners.length} bindings converged ${took.map((t) => `${t} ms`).join(", ")} after the faults cleared (bound: retry cap ${TIMING.retryMaxMs} ms + one pass = ${AFTER_OUTAGE_MS} ms)`,
     );
   });
 });

@@ -152,11 +152,13 @@ export class ControlPlane {
       "--disable-admission-plugins=ServiceAccount",
       "--profiling=false",
     ]);
-    const readyz = `${this.info.server}/readyz`;
-    await waitFor("kube-apiserver", p, 120_000, async () => {
-      const res = await httpGet(readyz, this.info.adminToken);
-      return res.status === 200;
-    });
+    await waitFor("kube-apiserver", p, 120_000, () => this.apiserverReady());
+  }
+
+  /** Whether the apiserver answers /readyz with 200 (it does not while etcd is away). */
+  async apiserverReady(): Promise<boolean> {
+    const res = await httpGet(`${this.info.server}/readyz`, this.info.adminToken).catch(() => undefined);
+    return res?.status === 200;
   }
 
   startControllerManager(): void {

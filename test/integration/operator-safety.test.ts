@@ -2,10 +2,12 @@
 // fast restarts without redundant writes, fault tolerance, and secrets kept out of logs.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout } from "node:timers/promises";
 import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeconfigYaml } from "../harness/control-plane.ts";
 import { condition } from "../support/bindings.ts";
+import { PASS_MS, throughFaults } from "../support/deadlines.ts";
 import { eventually } from "../support/eventually.ts";
 import { admin, DEMO_CREDENTIAL } from "../support/gaap.ts";
 import { assertNoAccidentalShrink, assertWithinBudget } from "../support/invariants.ts";
@@ -71,11 +73,12 @@ describe("never shrink by accident", () => {
       const before = s.emu.calls.lastSeq;
       const bound = await gaapSet(s, L.wrr);
       blind.start();
-      // Let it run without caches for a while: no GAAP call may go out.
+      // Let it run without caches for a while: no GAAP call may go out. This is an observation window, not a wait
+      // for a condition: a process that did not wait for its caches would call GAAP within its first pass.
       await eventually(() => expect(blind.logs().some((l) => l.msg === "starting")).toBe(true), {
         what: "operator started",
       });
-      await new Promise((r) => setTimeout(r, 2000));
+      await setTimeout(PASS_MS);
       expect(calls(s, { since: before }).filter((c) => c.userAgent.startsWith("gaap-operator/"))).toEqual([]);
       proxy.resume();
       await eventually(
@@ -194,6 +197,8 @@ describe("never shrink by accident", () => {
   });
 });
 
+const STORM_MS = throughFaults(25);
+
 describe("drift, faults and limits", () => {
   let s: Scenario;
   beforeAll(async () => {
@@ -238,28 +243,37 @@ describe("drift, faults and limits", () => {
     expect(b.filter((c) => c.code === "FailedOperation.ListenerHasTask")).toEqual([]);
   });
 
-  it("converges through 30% InternalError and a RequestLimitExceeded storm", async () => {
-    await admin(s.emu.url, "POST", "faults", {
-      seed: 7,
-      faults: [
-        { action: "*", errorCode: "InternalError", rate: 0.3 },
-        { action: "*", errorCode: "RequestLimitExceeded", rate: 0.2 },
-      ],
-    });
-    const before = s.emu.calls.lastSeq;
-    await scale(s, 6);
-    await untilBound(s, L.wrr, 8080, { count: 6, timeoutMs: 60_000 });
-    await scale(s, 4);
-    await untilBound(s, L.wrr, 8080, { count: 4, timeoutMs: 60_000 });
-    const faulted = calls(s, { since: before }).filter(
-      (c) => c.code === "InternalError" || c.code === "RequestLimitExceeded",
-    );
-    expect(faulted.length).toBeGreaterThan(0);
-    // Retries stay within the process-wide budget (default 10/s per action).
-    assertWithinBudget(s, before, 10);
-    await admin(s.emu.url, "DELETE", "faults");
-    assertNoAccidentalShrink(s, L.wrr, 50, before);
-  });
+  it(
+    "converges through 30% InternalError and a RequestLimitExceeded storm",
+    async () => {
+      const before = s.emu.calls.lastSeq;
+      try {
+        await admin(s.emu.url, "POST", "faults", {
+          seed: 7,
+          faults: [
+            { action: "*", errorCode: "InternalError", rate: 0.3 },
+            { action: "*", errorCode: "RequestLimitExceeded", rate: 0.2 },
+          ],
+        });
+        // About 44% of calls fail, so up to 70% of passes may: 25 failed passes in a row has odds near 1 in 10,000.
+        await scale(s, 6);
+        await untilBound(s, L.wrr, 8080, { count: 6, timeoutMs: STORM_MS });
+        await scale(s, 4);
+        await untilBound(s, L.wrr, 8080, { count: 4, timeoutMs: STORM_MS });
+      } finally {
+        // A failure here must not leave the faults to the next test.
+        await admin(s.emu.url, "DELETE", "faults");
+      }
+      const faulted = calls(s, { since: before }).filter(
+        (c) => c.code === "InternalError" || c.code === "RequestLimitExceeded",
+      );
+      expect(faulted.length).toBeGreaterThan(0);
+      // Retries stay within the process-wide budget (default 10/s per action).
+      assertWithinBudget(s, before, 10);
+      assertNoAccidentalShrink(s, L.wrr, 50, before);
+    },
+    2 * STORM_MS + PASS_MS,
+  );
 
   it("reports more origins than the listener takes as Degraded TooManyOrigins, keeping the set", async () => {
     await s.operator.stop();

@@ -1,6 +1,7 @@
 /**
  * Polls `check` until it returns without throwing, or fails with its last error once `timeoutMs` has passed.
- * Tests wait on conditions this way, never on fixed sleeps.
+ * Tests wait on conditions this way. The only fixed pauses left are observation windows (a time in which something
+ * must not happen) and the fault suite's random kill times, and each says so where it is.
  */
 export async function eventually<T>(
   check: () => T | Promise<T>,

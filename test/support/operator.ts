@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClusterInfo } from "../harness/control-plane.ts";
 import { type ManagedProcess, ProcessGroup, RUN_DIR_PREFIX } from "../harness/processes.ts";
+import { TIMING } from "./deadlines.ts";
 import { DEMO_CREDENTIAL } from "./gaap.ts";
 
 export interface OperatorOptions {
@@ -18,14 +19,16 @@ export interface OperatorOptions {
   name?: string;
 }
 
-/** Fast settings for tests: short verification and polling, quick GC. */
+/** Fast settings for tests: short verification, polling and retry cap, quick GC (deadlines.ts derives from them). */
 export const FAST = [
   "--verify-interval",
-  "3s",
+  `${TIMING.verifyMs}ms`,
   "--busy-poll",
-  "100ms",
+  `${TIMING.busyPollMs}ms`,
   "--gc-delay",
-  "200ms",
+  `${TIMING.gcDelayMs}ms`,
+  "--retry-max-delay",
+  `${TIMING.retryMaxMs}ms`,
   "--log-level",
   "debug",
 ];

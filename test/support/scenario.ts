@@ -9,6 +9,7 @@ import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
 import { type EmulatorState, normalizeState } from "../../src/emulator/state.ts";
 import { Bindings } from "./bindings.ts";
 import { type TestCluster, tempNamespace, testCluster } from "./cluster.ts";
+import { TIMING } from "./deadlines.ts";
 import { eventually } from "./eventually.ts";
 import { DEMO_CREDENTIAL, gaapClient } from "./gaap.ts";
 import { OperatorProcess } from "./operator.ts";
@@ -47,7 +48,7 @@ export function scenarioState(extra: Partial<Record<keyof EmulatorState, unknown
       },
       { listenerId: L.shared, proxyId: PROXY, protocol: "TCP", port: 84, scheduler: "wrr" },
     ],
-    behavior: { bindTaskMs: 500, ...(behavior as object) },
+    behavior: { bindTaskMs: TIMING.bindTaskMs, ...(behavior as object) },
     ...rest,
   });
 }

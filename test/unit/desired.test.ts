@@ -1,7 +1,8 @@
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBindingSpec, resolveSpec } from "../../src/api/types.ts";
-import { type ClusterView, desiredOrigins } from "../../src/controller/desired.ts";
+import { desiredOrigins } from "../../src/controller/desired.ts";
+import type { ClusterView } from "../../src/model/cluster-view.ts";
 
 const svc = (
   ports: Array<{ name?: string; port: number; nodePort?: number; protocol?: string }>,

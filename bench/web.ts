@@ -1,0 +1,134 @@
+// The Deployment "web" behind a Service, bound to one listener: what the reaction and rolling scenarios share.
+// Watches its EndpointSlices to time each address's changes, and reads the set GAAP holds.
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type V1DeploymentStrategy,
+  type V1EndpointSlice,
+} from "@kubernetes/client-node";
+import type { CallRecord } from "../src/emulator/call-log.ts";
+import { normalizeState } from "../src/emulator/state.ts";
+import { Informer } from "../src/kube/informer.ts";
+import { SIM } from "../test/harness/kubelet.ts";
+import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
+import type { OperatorProcess } from "../test/support/operator.ts";
+import { deployment, service } from "../test/support/workload.ts";
+import { type Bench, NS, T_MS } from "./lib.ts";
+
+export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+export function oneListener(listenerId: string) {
+  return normalizeState({
+    credentials: [DEMO_CREDENTIAL],
+    proxies: [{ proxyId: "link-bench0001" }],
+    listeners: [{ listenerId, proxyId: "link-bench0001", protocol: "TCP", port: 80, scheduler: "wrr" }],
+    behavior: { bindTaskMs: T_MS },
+  });
+}
+
+export type SliceWatcher = ReturnType<typeof sliceWatcher>;
+
+/** Watches the namespace's EndpointSlices and records when each address became ready or stopped being ready. */
+function sliceWatcher(b: Bench) {
+  const ready = new Map<string, boolean>();
+  const serving = new Map<string, boolean>();
+  const transitions: Array<{ ip: string; ready: boolean; at: number }> = [];
+  /** When an address stopped serving: its endpoint's serving condition turned false, or the endpoint went away. */
+  const stoppedServing = new Map<string, number>();
+  const inf = new Informer<V1EndpointSlice>(b.kc, {
+    name: "bench-slices",
+    path: `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
+    list: () => b.discovery.listNamespacedEndpointSlice({ namespace: NS }),
+    modelType: "V1EndpointSlice",
+  });
+  const recompute = () => {
+    const now = Date.now();
+    const current = new Map<string, boolean>();
+    const currentServing = new Map<string, boolean>();
+    for (const s of inf.list(NS)) {
+      for (const e of s.endpoints ?? []) {
+        const ip = e.addresses[0] as string;
+        const r = e.conditions?.ready !== false;
+        current.set(ip, (current.get(ip) ?? false) || r);
+        const sv = e.conditions?.serving ?? r;
+        currentServing.set(ip, (currentServing.get(ip) ?? false) || sv);
+      }
+    }
+    for (const [ip, sv] of serving) {
+      if (sv && !currentServing.get(ip) && !stoppedServing.has(ip)) stoppedServing.set(ip, now);
+    }
+    serving.clear();
+    for (const [ip, sv] of currentServing) serving.set(ip, sv);
+    for (const [ip, r] of current) {
+      if ((ready.get(ip) ?? false) !== r) transitions.push({ ip, ready: r, at: now });
+    }
+    for (const [ip, r] of ready) if (r && !current.has(ip)) transitions.push({ ip, ready: false, at: now });
+    ready.clear();
+    for (const [ip, r] of current) ready.set(ip, r);
+  };
+  inf.on({ add: recompute, update: recompute, delete: recompute });
+  inf.start();
+  return {
+    synced: inf.synced,
+    transitions,
+    stoppedServing,
+    readyIPs: () =>
+      [...ready]
+        .filter(([, r]) => r)
+        .map(([ip]) => ip)
+        .sort(),
+    stop: () => inf.stop(),
+  };
+}
+
+/**
+ * The Deployment "web" behind a Service, the watch on its EndpointSlices, a binding to `listenerId`, and the
+ * operator started on it.
+ */
+export async function webBinding(
+  b: Bench,
+  listenerId: string,
+  replicas: number,
+  template: { startDelayMs: number; strategy?: V1DeploymentStrategy },
+): Promise<{ w: SliceWatcher; op: OperatorProcess }> {
+  await b.core.createNamespace({ body: { metadata: { name: NS } } });
+  await b.core.createNamespacedService({ namespace: NS, body: service("web") });
+  await b.apps.createNamespacedDeployment({
+    namespace: NS,
+    body: deployment("web", replicas, {
+      annotations: { [`${SIM}/start-delay-ms`]: String(template.startDelayMs) },
+      terminationGracePeriodSeconds: 2,
+      ...(template.strategy ? { strategy: template.strategy } : {}),
+    }),
+  });
+  const w = sliceWatcher(b);
+  await w.synced;
+  await b.bindings.create("web", { listenerId });
+  return { w, op: b.operator([]).start() };
+}
+
+export async function gaapIPs(b: Bench, listenerId: string): Promise<{ status: number; ips: string[] }> {
+  const l = (await b.gaap.DescribeTCPListeners({ ListenerId: listenerId })).ListenerSet?.[0];
+  return {
+    status: l?.ListenerStatus ?? -1,
+    ips: (l?.RealServerSet ?? []).map((r) => r.RealServerIP as string).sort(),
+  };
+}
+
+export const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The first bind after `afterSeq` whose set reflects a change of `ip` to `ready`. */
+export function reflectingBind(
+  calls: CallRecord[],
+  afterSeq: number,
+  ip: string,
+  ready: boolean,
+): CallRecord | undefined {
+  return calls.find(
+    (c) =>
+      c.seq > afterSeq &&
+      c.action === "BindListenerRealServers" &&
+      c.code === "Success" &&
+      (c.bindSet ?? []).some((x) => x.startsWith(`${ip}:`)) === ready,
+  );
+}

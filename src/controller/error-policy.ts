@@ -1,0 +1,58 @@
+// What a failed pass does next, by the error's kind. A transient GAAP or Kubernetes error (server trouble,
+// throttling, transport) retries on a short per-binding backoff with a low cap: the process-wide token buckets are
+// what protect GAAP, so after an outage every binding is back within the cap. A busy listener is a short poll, not
+// a failure. Errors a retry will not soon fix are reported with an event and retried slowly.
+import type { OperatorError } from "../errors.ts";
+import type { RateLimiter } from "./queue.ts";
+
+export interface ErrorPolicySettings {
+  busyPollMs: number;
+  /** Retry interval of configuration and permission errors (jittered). */
+  slowRetryMs: number;
+}
+
+export type ErrorDecision =
+  /**
+   * Come back after this delay. "retrying": the status shows the error, but not the retry time, so the same
+   * error again writes nothing (an outage must not turn into a status write per binding per retry). "stuck": the
+   * status shows the retry time too, and an event tells the user.
+   */
+  | { requeueAfterMs: number; report: "none" | "retrying" | "stuck" }
+  /** Not ours to judge (a stale cache behind our own write): hand it to the work queue. */
+  | { rethrow: true };
+
+export class ErrorPolicy {
+  private readonly settings: ErrorPolicySettings;
+  private readonly backoff: RateLimiter;
+  private readonly random: () => number;
+
+  constructor(settings: ErrorPolicySettings, backoff: RateLimiter, random: () => number = Math.random) {
+    this.settings = settings;
+    this.backoff = backoff;
+    this.random = random;
+  }
+
+  decide(key: string, err: OperatorError): ErrorDecision {
+    switch (err.kind) {
+      case "busy":
+        return { requeueAfterMs: this.settings.busyPollMs, report: "none" };
+      case "conflict":
+        return { rethrow: true };
+      case "transient":
+      case "throttled":
+        return { requeueAfterMs: this.backoff.when(key), report: "retrying" };
+      default:
+        return { requeueAfterMs: jitter(this.settings.slowRetryMs, this.random), report: "stuck" };
+    }
+  }
+
+  /** A pass that did not fail: the next failure starts from the base delay again. */
+  succeeded(key: string): void {
+    this.backoff.forget(key);
+  }
+}
+
+/** Spreads periodic work: 90-110% of the interval. */
+export function jitter(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (0.9 + random() * 0.2));
+}

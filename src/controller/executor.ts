@@ -1,0 +1,197 @@
+// Carries out a step: register origins, write the status, send the bind, record events, say when to come back.
+// It is also the one writer per listener (a lock per listener, and no pass while our own bind is being applied),
+// and it applies the error policy to a pass that failed. Every write of a reconcile happens here.
+import type { Logger } from "pino";
+import { bindingKey, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
+import { OperatorError } from "../errors.ts";
+import type { OriginTag } from "../gaap/types.ts";
+import { KeyedMutex } from "../util/keyed-mutex.ts";
+import { type ErrorPolicy, jitter } from "./error-policy.ts";
+import type {
+  Clock,
+  EventSink,
+  ListenerBinder,
+  OriginRegistry,
+  OriginUse,
+  ReconcileResult,
+  ReconcilerHooks,
+  StatusWriter,
+} from "./ports.ts";
+import { composeStatus, type Outcome } from "./report.ts";
+import type { Act, Requeue, Step } from "./step.ts";
+import type { BindTaskTracker } from "./task-tracker.ts";
+
+/** Tags on origins the operator registers, so it can find (and only ever remove) its own. */
+export const CLUSTER_TAG = "gaap.operator.dev/cluster";
+export const BINDING_TAG = "gaap.operator.dev/binding";
+
+export interface ExecutorDeps {
+  registry: OriginRegistry;
+  binder: ListenerBinder;
+  status: StatusWriter;
+  events: EventSink;
+  origins: OriginUse;
+  tracker: BindTaskTracker;
+  policy: ErrorPolicy;
+  clock: Clock;
+  log: Logger;
+  clusterName: string;
+  busyPollMs: number;
+  verifyIntervalMs: number;
+  /** False while this process is not the leader: nothing is written to GAAP or Kubernetes. */
+  canWrite: () => boolean;
+  hooks?: ReconcilerHooks;
+  random?: () => number;
+}
+
+export class StepExecutor {
+  private readonly d: ExecutorDeps;
+  private readonly listenerLocks = new KeyedMutex();
+
+  constructor(deps: ExecutorDeps) {
+    this.d = deps;
+  }
+
+  /**
+   * Runs a pass that may write this listener: one at a time per listener, and not while our own bind on it is
+   * still being applied (GAAP has nothing new to tell until then). A pass that fails goes to the error policy.
+   */
+  async exclusive(
+    b: GaapListenerBinding,
+    listenerId: string,
+    desiredCount: number | undefined,
+    pass: () => Promise<ReconcileResult>,
+  ): Promise<ReconcileResult> {
+    const key = bindingKey(b);
+    const wait = this.d.tracker.pending(listenerId);
+    if (wait !== undefined) return { requeueAfterMs: wait };
+    try {
+      const res = await this.listenerLocks.run(listenerId, () => {
+        // Checked again under the lock: another binding on this listener may just have bound.
+        const again = this.d.tracker.pending(listenerId);
+        return again === undefined ? pass() : Promise.resolve({ requeueAfterMs: again });
+      });
+      this.d.policy.succeeded(key);
+      return res;
+    } catch (err) {
+      if (!(err instanceof OperatorError)) throw err;
+      return this.failed(b, err, desiredCount);
+    }
+  }
+
+  /** Computes the step, registers what it needs first (then computes it again), and carries it out. */
+  async run(b: GaapListenerBinding, spec: ResolvedSpec, compute: () => Step): Promise<ReconcileResult> {
+    let step = compute();
+    if (step.kind === "register") {
+      await this.register(b, spec, step.ips);
+      step = compute();
+      if (step.kind === "register") {
+        throw new OperatorError(
+          "transient",
+          "RegistrationIncomplete",
+          `origins ${step.ips.join(", ")} are still not registered`,
+        );
+      }
+    }
+    return this.carryOut(b, step);
+  }
+
+  async carryOut(b: GaapListenerBinding, step: Act): Promise<ReconcileResult> {
+    const key = bindingKey(b);
+    if (step.outcome) await this.report(b, step.outcome);
+    if (step.bind) {
+      const { listenerId, set, change } = step.bind;
+      try {
+        await this.d.binder.bind(listenerId, set);
+      } catch (err) {
+        if (err instanceof OperatorError && err.code === "InvalidParameterValue.RealServerNotBelong") {
+          // An origin ID we remembered is gone (removed by hand, or by another cluster). IDs the listener holds
+          // are learned again from the next read; the rest are looked up again.
+          this.d.registry.forget(set.map((o) => o.ip));
+          throw new OperatorError("transient", "StaleOriginId", err.message, { cause: err });
+        }
+        throw err;
+      }
+      this.d.tracker.sent(listenerId);
+      this.d.hooks?.bound?.(listenerId, set.length);
+      this.d.log.info(
+        { binding: key, listener: listenerId, change, drift: step.drift ?? false, entries: set.length },
+        "bind sent",
+      );
+    }
+    for (const e of step.events) this.record(b, e.type, e.reason, e.action, e.note);
+    if (step.sweep) this.d.origins.sweepSoon();
+    if (step.counts) this.d.hooks?.origins?.(key, step.counts.desired, step.counts.bound);
+    return { requeueAfterMs: this.delay(step.requeue) };
+  }
+
+  /** Records an event; holds and drift repairs are counted too. */
+  record(
+    b: GaapListenerBinding,
+    type: "Normal" | "Warning",
+    reason: string,
+    action: string,
+    note: string,
+  ): void {
+    this.d.events.record(b, type, reason, action, note);
+    if (action === "Hold") this.d.hooks?.held?.(reason);
+    if (reason === "DriftRepaired") this.d.hooks?.driftRepaired?.();
+  }
+
+  /** Writes the status this outcome makes of the binding's current one (only when it changed). */
+  async report(b: GaapListenerBinding, outcome: Outcome): Promise<void> {
+    if (!this.d.canWrite()) return;
+    const now = new Date(this.d.clock.now());
+    await this.d.status.write(b, composeStatus(b.status, b.metadata.generation, outcome, now));
+  }
+
+  /**
+   * Registers origins we know no ID for. It registers them straight away: an IP that is registered already gets
+   * DuplicateRS and only then is looked up, so a cold start does not look up thousands of IPs that do not exist yet.
+   */
+  private async register(b: GaapListenerBinding, spec: ResolvedSpec, ips: string[]): Promise<void> {
+    if (!this.d.canWrite()) return;
+    const tags: OriginTag[] = [
+      { key: CLUSTER_TAG, value: this.d.clusterName },
+      { key: BINDING_TAG, value: bindingKey(b) },
+    ];
+    const ids = await this.d.registry.register(ips, spec.projectId, "gaap-operator", tags);
+    this.d.log.info({ binding: bindingKey(b), registered: ids.size }, "registered origin servers");
+  }
+
+  private async failed(
+    b: GaapListenerBinding,
+    err: OperatorError,
+    desiredCount: number | undefined,
+  ): Promise<ReconcileResult> {
+    const key = bindingKey(b);
+    const decision = this.d.policy.decide(key, err);
+    if ("rethrow" in decision) throw err;
+    const { requeueAfterMs, report } = decision;
+    this.d.log.warn(
+      { binding: key, code: err.code, kind: err.kind, err: err.message, retryInMs: requeueAfterMs },
+      "reconcile failed",
+    );
+    if (report === "none") return { requeueAfterMs };
+    if (report === "stuck")
+      this.record(b, "Warning", err.code.replace(/[^A-Za-z0-9]/g, ""), "Sync", err.message);
+    const retryAt = report === "stuck" ? { retryAt: new Date(this.d.clock.now() + requeueAfterMs) } : {};
+    const counted = desiredCount === undefined ? {} : { desiredCount };
+    // A status that cannot be written now (the apiserver may be what failed) is written by the retry.
+    await this.report(b, { phase: "error", error: err, ...retryAt, ...counted }).catch(() => {});
+    return { requeueAfterMs };
+  }
+
+  private delay(why: Requeue): number {
+    switch (why) {
+      case "busyPoll":
+        return this.d.busyPollMs;
+      case "hold":
+        return this.d.verifyIntervalMs;
+      case "verify":
+        return jitter(this.d.verifyIntervalMs, this.d.random);
+      case "afterBind":
+        return this.d.tracker.estimateMs;
+    }
+  }
+}

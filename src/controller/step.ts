@@ -1,0 +1,155 @@
+// The whole of one reconcile step, computed without I/O from what the pass read: the status to write, the bind to
+// send, the events to record and when to come back. The executor carries it out; nothing here talks to anything.
+import type { GaapListenerBinding, ResolvedSpec } from "../api/types.ts";
+import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
+import { type Desired, originKey } from "./desired.ts";
+import { type Change, type PlanInput, plan, planRelease, splitOwnership } from "./plan.ts";
+import type { Outcome } from "./report.ts";
+
+export interface StepEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  /** events.k8s.io action: Bind, Hold, Unbind, Sync. */
+  action: string;
+  note: string;
+}
+
+/** Why the key comes back, and so after how long: the executor knows the settings and the task estimate. */
+export type Requeue = "busyPoll" | "hold" | "verify" | "afterBind";
+
+/** What to do now. */
+export interface Act {
+  kind: "act";
+  /** Written first: before a bind, it records what the binding is about to own. */
+  outcome?: Outcome;
+  bind?: { listenerId: string; set: BoundOrigin[]; change: Change };
+  /** Recorded after the bind was sent (or after the status, when there is no bind). */
+  events: StepEvent[];
+  requeue: Requeue;
+  /** Origins may have been freed: sweep soon. */
+  sweep?: boolean;
+  /** The binding's desired and bound counts, for the origins gauge. */
+  counts?: { desired: number | undefined; bound: number };
+  /** Was the bind a repair of drift someone else caused. */
+  drift?: boolean;
+}
+
+/** Origins without an ID must be registered first; the step is computed again afterwards. */
+export type Step = { kind: "register"; ips: string[] } | Act;
+
+export interface SyncInput extends PlanInput {
+  binding: GaapListenerBinding;
+  desired: Desired;
+}
+
+export function syncStep(input: SyncInput): Step {
+  const { binding: b, spec, desired, listener, owned } = input;
+  const p = plan(input);
+  if (p.kind === "register") return p;
+  const { ours } = splitOwnership(spec, listener, owned);
+  const desiredCount = desired.ok ? desired.origins.length : undefined;
+  const counted = desiredCount === undefined ? {} : { desiredCount };
+  const notes = desired.ok ? desired.notes : [];
+  switch (p.kind) {
+    case "wait":
+      return {
+        kind: "act",
+        outcome: { phase: "waiting", listener, ours, message: p.message, ...counted },
+        events: [],
+        requeue: "busyPoll",
+      };
+    case "hold":
+      return {
+        kind: "act",
+        outcome: { phase: "held", listener, ours, reason: p.reason, message: p.message, ...counted },
+        events: [{ type: "Warning", reason: p.reason, action: "Hold", note: p.message }],
+        requeue: "hold",
+      };
+    case "inSync": {
+      const removed = (b.status?.boundServers ?? []).some((s) => !ours.some((o) => o.ip === s.ip));
+      return {
+        kind: "act",
+        outcome: { phase: "inSync", listener, ours, owned: p.owned, desiredCount: desiredCount ?? 0, notes },
+        events: [],
+        requeue: "verify",
+        sweep: removed,
+        counts: { desired: desiredCount, bound: ours.length },
+      };
+    }
+    case "bind": {
+      const drift = isDrift(b, ours);
+      const what = `bound ${p.set.length} origin(s) to ${spec.listenerId} (+${p.change.added} -${p.change.removed} ~${p.change.updated})`;
+      const events: StepEvent[] = [
+        drift
+          ? {
+              type: "Warning",
+              reason: "DriftRepaired",
+              action: "Bind",
+              note: `GAAP no longer held the bound set; ${what}`,
+            }
+          : { type: "Normal", reason: "Bound", action: "Bind", note: what },
+      ];
+      if (p.heldRemovals) {
+        events.push({
+          type: "Warning",
+          reason: "MassUnbind",
+          action: "Hold",
+          note: `${p.heldRemovals} removal(s) held back by maxUnbindPercent (${spec.maxUnbindPercent}%)`,
+        });
+      }
+      return {
+        kind: "act",
+        // What this binding is about to own, recorded before GAAP can hold it, so a crash never leaves our own
+        // origins looking like someone else's.
+        outcome: {
+          phase: "binding",
+          listener,
+          ours,
+          owned: [...new Set([...owned, ...p.owned])].sort(),
+          desiredCount: desiredCount ?? 0,
+          change: p.change,
+          ...(p.heldRemovals ? { heldRemovals: p.heldRemovals } : {}),
+          notes,
+        },
+        bind: { listenerId: spec.listenerId, set: p.set, change: p.change },
+        events,
+        requeue: "afterBind",
+        drift,
+      };
+    }
+  }
+}
+
+/** On deletion with policy Unbind: unbind this binding's entries, or say they are gone already (undefined). */
+export function releaseStep(
+  spec: ResolvedSpec,
+  listener: ListenerState,
+  owned: ReadonlySet<string>,
+): Act | undefined {
+  const p = planRelease(spec, listener, owned);
+  if (p.kind === "wait") return { kind: "act", events: [], requeue: "busyPoll" };
+  if (p.kind !== "bind") return undefined;
+  return {
+    kind: "act",
+    bind: { listenerId: spec.listenerId, set: p.set, change: p.change },
+    events: [
+      {
+        type: "Normal",
+        reason: "Unbinding",
+        action: "Unbind",
+        note: `unbinding this binding's origins from ${spec.listenerId}`,
+      },
+    ],
+    requeue: "afterBind",
+  };
+}
+
+/** GAAP no longer shows what this binding last confirmed while it was Ready: someone changed it. */
+function isDrift(b: GaapListenerBinding, ours: readonly BoundOrigin[]): boolean {
+  const ready = b.status?.conditions?.find((c) => c.type === "Ready");
+  if (ready?.status !== "True") return false;
+  const shape = (o: { ip: string; port: number; weight?: number; role?: string }) =>
+    `${originKey(o)}/${o.weight ?? 1}/${o.role ?? ""}`;
+  const confirmed = (b.status?.boundServers ?? []).map(shape).sort().join(",");
+  return confirmed !== ours.map(shape).sort().join(",");
+}

@@ -1,0 +1,55 @@
+// GAAP applies a bind asynchronously and gives no task id: the listener is busy until it is done. The tracker
+// remembers the binds this process sent, so nobody reads GAAP (or binds again) before the task can have finished,
+// and learns from what it sees how long tasks take.
+import type { Clock } from "./ports.ts";
+
+const LONGEST_TASK_MS = 60_000;
+const SHORTEST_ESTIMATE_MS = 100;
+
+export class BindTaskTracker {
+  private readonly clock: Clock;
+  private readonly inflight = new Map<string, { sentAt: number; expectedAt: number; busySeen: boolean }>();
+  private estimate: number;
+
+  constructor(initialEstimateMs: number, clock: Clock) {
+    this.estimate = initialEstimateMs;
+    this.clock = clock;
+  }
+
+  /** How long GAAP is expected to take to apply a bind. */
+  get estimateMs(): number {
+    return this.estimate;
+  }
+
+  /** A bind to this listener was just sent. */
+  sent(listenerId: string): void {
+    const now = this.clock.now();
+    this.inflight.set(listenerId, { sentAt: now, expectedAt: now + this.estimate, busySeen: false });
+  }
+
+  /** Milliseconds until our bind on this listener should be applied, or undefined when none is pending. */
+  pending(listenerId: string): number | undefined {
+    const p = this.inflight.get(listenerId);
+    const left = p ? p.expectedAt - this.clock.now() : 0;
+    return left > 0 ? left : undefined;
+  }
+
+  /**
+   * What a read of the listener showed. We look when we expect the task done, so the estimate must be able to
+   * shrink as well as grow: done at the first look says it may be shorter (10% off), still busy says it is longer
+   * (move towards what it took, polling included).
+   */
+  observe(listenerId: string, listenerStatus: number): void {
+    const p = this.inflight.get(listenerId);
+    if (!p) return;
+    if (listenerStatus !== 0) {
+      p.busySeen = true;
+      return;
+    }
+    this.inflight.delete(listenerId);
+    const took = Math.min(this.clock.now() - p.sentAt, LONGEST_TASK_MS);
+    this.estimate = p.busySeen
+      ? Math.round(0.7 * this.estimate + 0.3 * took)
+      : Math.max(SHORTEST_ESTIMATE_MS, Math.round(this.estimate * 0.9));
+  }
+}

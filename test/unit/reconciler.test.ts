@@ -1,0 +1,496 @@
+// The reconciler through its ports, with in-memory caches, GAAP, status writer and a fake clock: ownership,
+// wait / hold / bind / in sync, drift, the finalizer and the error policy. The same passes run against the real
+// apiserver and the emulator in test/integration; here each decision is pinned down on its own.
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import {
+  FINALIZER,
+  type GaapListenerBinding,
+  type GaapListenerBindingSpec,
+  type GaapListenerBindingStatus,
+} from "../../src/api/types.ts";
+import type {
+  BindingCache,
+  Clock,
+  EventSink,
+  ListenerBinder,
+  ListenerReader,
+  OriginRegistry,
+  OriginUse,
+  StatusWriter,
+} from "../../src/controller/ports.ts";
+import { ExponentialLimiter } from "../../src/controller/queue.ts";
+import { Reconciler } from "../../src/controller/reconciler.ts";
+import { OperatorError } from "../../src/errors.ts";
+import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
+import type { ClusterView } from "../../src/model/cluster-view.ts";
+
+const LISTENER = "listener-a";
+const TASK_MS = 1000;
+const VERIFY_MS = 60_000;
+const BUSY_POLL_MS = 250;
+const RETRY_CAP_MS = 8000;
+
+/** Everything outside the reconciler, in memory; `log` lists every write in order. */
+class World
+  implements BindingCache, ListenerReader, OriginRegistry, ListenerBinder, StatusWriter, EventSink, OriginUse
+{
+  t = 1_000_000;
+  readonly clock: Clock = { now: () => this.t };
+  readonly bindings = new Map<string, GaapListenerBinding>();
+  readonly views = new Map<string, ClusterView>();
+  readonly listeners = new Map<string, ListenerState & { busyUntil?: number }>();
+  readonly known = new Map<string, string>();
+  readonly log: string[] = [];
+  readonly events: Array<{ reason: string; type: string; note: string }> = [];
+  readonly wanted = new Map<string, string[] | undefined>();
+  readonly written = new Map<string, GaapListenerBindingStatus>();
+  /** Errors the next calls of an action throw, in order. */
+  readonly failures: Record<"describe" | "bind", OperatorError[]> = { describe: [], bind: [] };
+  leader = true;
+  reads = 0;
+
+  // BindingCache
+  binding(key: string) {
+    return this.bindings.get(key);
+  }
+  bindingsOnListener(listenerId: string) {
+    return [...this.bindings.values()].filter((b) => b.spec.listenerId === listenerId);
+  }
+  view(b: GaapListenerBinding) {
+    return this.views.get(`${b.metadata.namespace}/${b.metadata.name}`) ?? podView([]);
+  }
+  // ListenerReader
+  async describeListener(listenerId: string): Promise<ListenerState> {
+    this.reads++;
+    const fail = this.failures.describe.shift();
+    if (fail) throw fail;
+    const l = this.listeners.get(listenerId);
+    if (!l)
+      throw new OperatorError("notFound", "ListenerNotFound", `GAAP listener ${listenerId} does not exist`);
+    const busy = (l.busyUntil ?? 0) > this.t;
+    return { ...l, status: busy ? 3 : 0, bound: l.bound.map((o) => ({ ...o })) };
+  }
+  // OriginRegistry
+  get ids(): ReadonlyMap<string, string> {
+    return this.known;
+  }
+  async register(ips: readonly string[]) {
+    this.log.push(`register ${ips.join(",")}`);
+    for (const ip of ips) this.known.set(ip, `rs-${ip}`);
+    return new Map(ips.map((ip) => [ip, `rs-${ip}`]));
+  }
+  forget(ipsOrKey: readonly string[] | string) {
+    if (typeof ipsOrKey === "string") {
+      // StatusWriter.forget and OriginUse.forget take a binding key.
+      this.log.push(`forget ${ipsOrKey}`);
+      return;
+    }
+    for (const ip of ipsOrKey) this.known.delete(ip);
+    this.log.push(`forget ids ${ipsOrKey.join(",")}`);
+  }
+  // ListenerBinder
+  async bind(listenerId: string, set: readonly BoundOrigin[]) {
+    const fail = this.failures.bind.shift();
+    if (fail) throw fail;
+    this.log.push(`bind ${set.map((o) => `${o.ip}:${o.port}`).join(",")}`);
+    const l = this.listeners.get(listenerId);
+    if (!l) throw new Error("no listener");
+    l.bound = set.map((o) => ({ ...o }));
+    l.busyUntil = this.t + TASK_MS;
+  }
+  // StatusWriter: the cache sees our writes at once
+  async write(b: GaapListenerBinding, status: GaapListenerBindingStatus) {
+    if (JSON.stringify(b.status ?? {}) === JSON.stringify(status)) return false;
+    const key = `${b.metadata.namespace}/${b.metadata.name}`;
+    this.log.push(`status ${status.conditions?.find((c) => c.type === "Ready")?.reason}`);
+    this.written.set(key, status);
+    this.bindings.set(key, { ...b, status });
+    return true;
+  }
+  async setFinalizers(b: GaapListenerBinding, finalizers: string[]) {
+    const key = `${b.metadata.namespace}/${b.metadata.name}`;
+    this.log.push(`finalizers [${finalizers.join(",")}]`);
+    if (b.metadata.deletionTimestamp && finalizers.length === 0) this.bindings.delete(key);
+    else this.bindings.set(key, { ...b, metadata: { ...b.metadata, finalizers } });
+  }
+  lastWritten(b: GaapListenerBinding) {
+    return this.written.get(`${b.metadata.namespace}/${b.metadata.name}`);
+  }
+  // EventSink
+  record(_b: GaapListenerBinding, type: string, reason: string, _action: string, note: string) {
+    this.events.push({ type, reason, note });
+  }
+  // OriginUse
+  want(key: string, ips: string[] | undefined) {
+    this.wanted.set(key, ips);
+  }
+  sweepSoon() {
+    this.log.push("sweep soon");
+  }
+  async collect(only: ReadonlySet<string>) {
+    this.log.push(`collect ${[...only].sort().join(",")}`);
+  }
+
+  reconciler(opts: { cap?: number } = {}) {
+    return new Reconciler({
+      cache: this,
+      reader: this,
+      registry: this,
+      binder: this,
+      status: this,
+      events: this,
+      origins: this,
+      backoff: new ExponentialLimiter(1000, opts.cap ?? RETRY_CAP_MS, 0),
+      log: pino({ level: "silent" }),
+      settings: {
+        clusterName: "test",
+        verifyIntervalMs: VERIFY_MS,
+        busyPollMs: BUSY_POLL_MS,
+        maxOriginsPerListener: 100,
+        initialTaskMs: TASK_MS,
+      },
+      canWrite: () => this.leader,
+      clock: this.clock,
+      random: () => 0.5,
+    });
+  }
+
+  addListener(bound: BoundOrigin[] = [], extra: Partial<ListenerState & { busyUntil: number }> = {}) {
+    this.listeners.set(LISTENER, {
+      listenerId: LISTENER,
+      protocol: "TCP",
+      port: 80,
+      scheduler: "rr",
+      failoverSwitch: 0,
+      realServerType: "IP",
+      status: 0,
+      bound,
+      ...extra,
+    });
+  }
+
+  addBinding(
+    name: string,
+    spec: Partial<GaapListenerBindingSpec> = {},
+    ips: string[] = [],
+    created = "2026-01-01T00:00:00Z",
+  ) {
+    const b: GaapListenerBinding = {
+      metadata: {
+        namespace: "ns",
+        name,
+        uid: `uid-${name}`,
+        generation: 1,
+        creationTimestamp: created as unknown as Date,
+        finalizers: [FINALIZER],
+      },
+      spec: { listenerId: LISTENER, serviceRef: { name: "web", port: 80 }, ...spec },
+    };
+    this.bindings.set(`ns/${name}`, b);
+    this.views.set(`ns/${name}`, podView(ips));
+    return `ns/${name}`;
+  }
+
+  get(key: string) {
+    return this.bindings.get(key) as GaapListenerBinding;
+  }
+  condition(key: string, type: string) {
+    return this.get(key).status?.conditions?.find((c) => c.type === type);
+  }
+  bound() {
+    return (this.listeners.get(LISTENER)?.bound ?? []).map((o) => o.ip).sort();
+  }
+}
+
+function podView(ips: string[]): ClusterView {
+  return {
+    service: { metadata: { name: "web" }, spec: { ports: [{ name: "http", port: 80, protocol: "TCP" }] } },
+    slices: [
+      {
+        addressType: "IPv4",
+        metadata: { name: "web-1", labels: { "kubernetes.io/service-name": "web" } },
+        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+        endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+      },
+    ],
+    nodes: [],
+    pod: () => undefined,
+  };
+}
+
+const origin = (ip: string): BoundOrigin => ({ realServerId: `rs-${ip}`, ip, port: 8080 });
+
+describe("Reconciler", () => {
+  it("adds its finalizer first and touches nothing else", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.bindings.set(key, { ...w.get(key), metadata: { ...w.get(key).metadata, finalizers: [] } });
+    expect(await w.reconciler().reconcile(key)).toEqual({});
+    expect(w.log).toEqual([`finalizers [${FINALIZER}]`]);
+    expect(w.reads).toBe(0);
+  });
+
+  it("registers what has no ID, records ownership before the bind, binds, and waits out the task", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.2", "10.0.0.1"]);
+    const r = w.reconciler();
+    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: TASK_MS });
+    expect(w.log).toEqual([
+      "register 10.0.0.1,10.0.0.2",
+      "status Binding",
+      "bind 10.0.0.1:8080,10.0.0.2:8080",
+    ]);
+    expect(w.get(key).status?.ownedServers).toEqual(["10.0.0.1:8080", "10.0.0.2:8080"]);
+    expect(w.events.map((e) => e.reason)).toEqual(["Bound"]);
+    expect(w.wanted.get(key)).toEqual(["10.0.0.1", "10.0.0.2"]);
+
+    // While the bind is being applied, a pass reads nothing.
+    w.t += 400;
+    const reads = w.reads;
+    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: TASK_MS - 400 });
+    expect(w.reads).toBe(reads);
+
+    // Done: in sync, Ready, next look at the verify interval (jittered: random 0.5 gives the interval itself).
+    w.t += TASK_MS;
+    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: VERIFY_MS });
+    expect(w.condition(key, "Ready")).toMatchObject({ status: "True", reason: "InSync" });
+    expect(w.get(key).status?.boundCount).toBe(2);
+  });
+
+  it.each([
+    {
+      name: "a listener busy with someone else's task: wait and poll",
+      listener: { busyUntil: Number.POSITIVE_INFINITY },
+      ips: ["10.0.0.1"],
+      requeue: BUSY_POLL_MS,
+      ready: "ListenerBusy",
+      event: undefined,
+    },
+    {
+      name: "zero endpoints with origins bound: hold, keep the set",
+      listener: {},
+      ips: [],
+      requeue: VERIFY_MS,
+      ready: "EmptyEndpoints",
+      event: "EmptyEndpoints",
+    },
+    {
+      name: "a removal over maxUnbindPercent with nothing to add: hold",
+      listener: {},
+      ips: ["10.0.0.1"],
+      requeue: VERIFY_MS,
+      ready: "MassUnbind",
+      event: "MassUnbind",
+    },
+  ])("$name", async ({ listener, ips, requeue, ready, event }) => {
+    const w = new World();
+    w.addListener(["10.0.0.1", "10.0.0.2", "10.0.0.3"].map(origin), listener);
+    const key = w.addBinding("web", {}, ips);
+    expect(await w.reconciler().reconcile(key)).toEqual({ requeueAfterMs: requeue });
+    expect(w.condition(key, "Ready")).toMatchObject({ status: "False", reason: ready });
+    expect(w.bound()).toEqual(["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    expect(w.log.filter((l) => l.startsWith("bind"))).toEqual([]);
+    expect(w.events.map((e) => e.reason)).toEqual(event ? [event] : []);
+  });
+
+  it("repairs drift with a warning when GAAP lost what the binding confirmed", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1", "10.0.0.2"]);
+    const r = w.reconciler();
+    await r.reconcile(key);
+    w.t += TASK_MS;
+    await r.reconcile(key);
+    expect(w.condition(key, "Ready")?.status).toBe("True");
+    // Someone removes an origin in the console.
+    (w.listeners.get(LISTENER) as ListenerState).bound = [origin("10.0.0.1")];
+    // The first look found the first task done already, so the task estimate shrank by 10%.
+    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: 0.9 * TASK_MS });
+    expect(w.bound()).toEqual(["10.0.0.1", "10.0.0.2"]);
+    expect(w.events.at(-1)).toMatchObject({ type: "Warning", reason: "DriftRepaired" });
+  });
+
+  it("lets only the oldest Exclusive binding write a listener; the other reports the conflict", async () => {
+    const w = new World();
+    w.addListener();
+    const old = w.addBinding("old", {}, ["10.0.0.1"], "2026-01-01T00:00:00Z");
+    const young = w.addBinding("young", {}, ["10.0.0.9"], "2026-02-01T00:00:00Z");
+    const r = w.reconciler();
+    expect(await r.reconcile(young)).toEqual({});
+    expect(w.condition(young, "Ready")).toMatchObject({ status: "False", reason: "ListenerConflict" });
+    expect(w.condition(young, "Ready")?.message).toMatch(/held by ns\/old \(Exclusive\)/);
+    expect(w.wanted.get(young)).toEqual([]);
+    expect(w.reads).toBe(0);
+    await r.reconcile(old);
+    expect(w.bound()).toEqual(["10.0.0.1"]);
+  });
+
+  it("under Shared ownership keeps the entries of others and binds its own beside them", async () => {
+    const w = new World();
+    w.addListener([origin("192.0.2.50")]);
+    const a = w.addBinding("a", { ownership: "Shared" }, ["10.0.0.1"]);
+    const b = w.addBinding("b", { ownership: "Shared" }, ["10.0.0.2"]);
+    const r = w.reconciler();
+    await r.reconcile(a);
+    w.t += TASK_MS;
+    await r.reconcile(b);
+    expect(w.bound()).toEqual(["10.0.0.1", "10.0.0.2", "192.0.2.50"]);
+    expect(w.get(b).status?.ownedServers).toEqual(["10.0.0.2:8080"]);
+  });
+
+  it("a process that is not the leader writes nothing", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.leader = false;
+    expect(await w.reconciler().reconcile(key)).toEqual({});
+    expect(w.log).toEqual([]);
+  });
+
+  it("forgets a binding that is gone", async () => {
+    const w = new World();
+    const r = w.reconciler();
+    expect(await r.reconcile("ns/gone")).toEqual({});
+    expect(w.log).toEqual(["forget ns/gone", "forget ns/gone"]);
+  });
+});
+
+describe("Reconciler: deletion", () => {
+  const deleting = (w: World, key: string) =>
+    w.bindings.set(key, {
+      ...w.get(key),
+      metadata: { ...w.get(key).metadata, deletionTimestamp: new Date() },
+    });
+
+  it("Retain lets go at once and leaves GAAP as it is", async () => {
+    const w = new World();
+    w.addListener([origin("10.0.0.1")]);
+    const key = w.addBinding("web", { deletionPolicy: "Retain" }, ["10.0.0.1"]);
+    deleting(w, key);
+    await w.reconciler().reconcile(key);
+    expect(w.log).toEqual(["forget ns/web", "finalizers []"]);
+    expect(w.bound()).toEqual(["10.0.0.1"]);
+  });
+
+  it("Unbind removes what it bound, then its origins, then the finalizer", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    const r = w.reconciler();
+    await r.reconcile(key);
+    w.t += TASK_MS;
+    await r.reconcile(key);
+    deleting(w, key);
+    w.log.length = 0;
+    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: expect.any(Number) });
+    expect(w.log).toEqual(["bind "]);
+    expect(w.events.at(-1)?.reason).toBe("Unbinding");
+    w.t += 2 * TASK_MS;
+    expect(await r.reconcile(key)).toEqual({});
+    expect(w.log.slice(1)).toEqual([
+      "forget ns/web",
+      "collect 10.0.0.1",
+      "sweep soon",
+      "forget ns/web",
+      "finalizers []",
+    ]);
+    expect(w.bindings.has(key)).toBe(false);
+  });
+
+  it("a binding that bound nothing, or whose listener is gone, lets go without a bind", async () => {
+    const w = new World();
+    w.addListener([origin("192.0.2.9")]);
+    const never = w.addBinding("never", {}, []);
+    deleting(w, never);
+    await w.reconciler().reconcile(never);
+    expect(w.bound()).toEqual(["192.0.2.9"]);
+    expect(w.bindings.has(never)).toBe(false);
+
+    const gone = w.addBinding("gone", {}, ["10.0.0.1"]);
+    w.bindings.set(gone, { ...w.get(gone), status: { ownedServers: ["10.0.0.1:8080"] } });
+    deleting(w, gone);
+    w.listeners.clear();
+    await w.reconciler().reconcile(gone);
+    expect(w.bindings.has(gone)).toBe(false);
+  });
+});
+
+describe("Reconciler: error policy", () => {
+  it("backs a transient failure off from 1 s, doubling to the cap, and starts over after a success", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    const r = w.reconciler();
+    const delays: Array<number | undefined> = [];
+    for (let i = 0; i < 6; i++) {
+      w.failures.describe.push(new OperatorError("transient", "InternalError", "DescribeTCPListeners: boom"));
+      delays.push((await r.reconcile(key)).requeueAfterMs);
+    }
+    expect(delays).toEqual([1000, 2000, 4000, RETRY_CAP_MS, RETRY_CAP_MS, RETRY_CAP_MS]);
+    expect(w.condition(key, "Synced")).toMatchObject({ status: "False", reason: "InternalError" });
+    // The same error again writes nothing new: no retry time in the status, no event.
+    expect(w.get(key).status?.nextRetryTime).toBeUndefined();
+    expect(w.log.filter((l) => l.startsWith("status"))).toHaveLength(1);
+    expect(w.events).toEqual([]);
+
+    await r.reconcile(key);
+    expect(w.bound()).toEqual(["10.0.0.1"]);
+    w.failures.describe.push(new OperatorError("throttled", "RequestLimitExceeded", "slow down"));
+    w.t += TASK_MS;
+    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: 1000 });
+  });
+
+  it("a configuration error is reported with an event and a retry time, and retried slowly", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.failures.describe.push(new OperatorError("config", "AuthFailure.SignatureFailure", "bad signature"));
+    expect(await w.reconciler().reconcile(key)).toEqual({ requeueAfterMs: VERIFY_MS });
+    expect(w.events).toEqual([
+      { type: "Warning", reason: "AuthFailureSignatureFailure", note: "bad signature" },
+    ]);
+    expect(w.condition(key, "Degraded")).toMatchObject({
+      status: "True",
+      reason: "AuthFailureSignatureFailure",
+    });
+    expect(w.get(key).status?.nextRetryTime).toBe(
+      new Date(w.t + VERIFY_MS).toISOString().replace(/\.\d+Z$/, "Z"),
+    );
+  });
+
+  it("a bind refused as ListenerHasTask is a short poll, not a failure", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.failures.bind.push(new OperatorError("busy", "FailedOperation.ListenerHasTask", "busy"));
+    expect(await w.reconciler().reconcile(key)).toEqual({ requeueAfterMs: BUSY_POLL_MS });
+    expect(w.events.map((e) => e.reason)).toEqual([]);
+  });
+
+  it("a stale origin ID makes it forget the IDs and register again next time", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.known.set("10.0.0.1", "rs-removed-by-hand");
+    w.failures.bind.push(
+      new OperatorError("config", "InvalidParameterValue.RealServerNotBelong", "RealServerId not found"),
+    );
+    const r = w.reconciler();
+    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: 1000 });
+    expect(w.log).toContain("forget ids 10.0.0.1");
+    expect(w.condition(key, "Synced")?.reason).toBe("StaleOriginId");
+    await r.reconcile(key);
+    expect(w.log.slice(-3)).toEqual(["register 10.0.0.1", "status Binding", "bind 10.0.0.1:8080"]);
+  });
+
+  it("a conflict (cache behind our own write) goes back to the work queue", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.failures.describe.push(new OperatorError("conflict", "Conflict", "stale"));
+    await expect(w.reconciler().reconcile(key)).rejects.toThrow("stale");
+  });
+});

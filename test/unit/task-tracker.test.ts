@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { BindTaskTracker } from "../../src/controller/task-tracker.ts";
+
+function tracker(initial = 1000) {
+  const clock = { t: 0, now: () => clock.t };
+  return { clock, tracker: new BindTaskTracker(initial, clock) };
+}
+
+describe("BindTaskTracker", () => {
+  it("holds a listener for the estimate after a bind, and lets go once a read shows it done", () => {
+    const { clock, tracker: t } = tracker();
+    expect(t.pending("l")).toBeUndefined();
+    t.sent("l");
+    clock.t = 300;
+    expect(t.pending("l")).toBe(700);
+    expect(t.pending("other")).toBeUndefined();
+    clock.t = 1000;
+    expect(t.pending("l")).toBeUndefined();
+  });
+
+  it.each([
+    { name: "done at the first look: the estimate shrinks 10%", looks: [{ at: 1000, status: 0 }], want: 900 },
+    {
+      name: "still busy at the first look: it moves 30% towards what the task took",
+      looks: [
+        { at: 1000, status: 3 },
+        { at: 5000, status: 0 },
+      ],
+      want: 0.7 * 1000 + 0.3 * 5000,
+    },
+    {
+      name: "a task that seems to take forever counts as 60 s",
+      looks: [
+        { at: 1000, status: 3 },
+        { at: 600_000, status: 0 },
+      ],
+      want: 0.7 * 1000 + 0.3 * 60_000,
+    },
+    { name: "reads of a listener with no bind of ours teach nothing", looks: [], want: 1000 },
+  ])("$name", ({ looks, want }) => {
+    const { clock, tracker: t } = tracker();
+    t.sent("l");
+    for (const look of looks) {
+      clock.t = look.at;
+      t.observe("l", look.status);
+    }
+    t.observe("unrelated", 0);
+    expect(t.estimateMs).toBe(want);
+  });
+
+  it("never estimates below 100 ms", () => {
+    const { clock, tracker: t } = tracker(105);
+    for (let i = 0; i < 5; i++) {
+      t.sent("l");
+      clock.t += 200;
+      t.observe("l", 0);
+    }
+    expect(t.estimateMs).toBe(100);
+  });
+});
