@@ -6,12 +6,12 @@ import { hostname } from "node:os";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { type Config, ConfigError, parseConfig, usage } from "./config.ts";
 import { Controller } from "./controller/controller.ts";
-import { CLUSTER_TAG } from "./controller/executor.ts";
 import { OriginCollector } from "./controller/origins.ts";
 import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "./controller/queue.ts";
 import { Reconciler } from "./controller/reconciler.ts";
 import { GaapClient } from "./gaap/client.ts";
 import { resolveCredential } from "./gaap/credentials.ts";
+import { CLUSTER_TAG } from "./gaap/types.ts";
 import { parseBindAddress, serve, text } from "./http.ts";
 import { BindingWriter } from "./kube/binding-writer.ts";
 import { loadKubeConfig } from "./kube/client.ts";
@@ -94,7 +94,8 @@ async function main(): Promise<void> {
     log,
     clusterTag: { key: CLUSTER_TAG, value: config.clusterName },
     bindingKeys: () => sources.liveBindingKeys(),
-    canWrite,
+    // A sweep before the caches are synced would see no binding wanting anything.
+    canWrite: () => canWrite() && sources.isSynced(),
     debounceMs: config.gcDelayMs,
   });
   const reconciler = new Reconciler({

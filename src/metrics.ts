@@ -31,111 +31,60 @@ export class Metrics {
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-    this.reconcileTotal = new Counter({
-      name: "controller_runtime_reconcile_total",
-      help: "Reconciliations per controller and result",
-      labelNames: ["controller", "result"],
-      registers: r,
-    });
-    this.reconcileErrors = new Counter({
-      name: "controller_runtime_reconcile_errors_total",
-      help: "Reconciliation errors per controller",
-      labelNames: ["controller"],
-      registers: r,
-    });
-    this.reconcileTime = new Histogram({
-      name: "controller_runtime_reconcile_time_seconds",
-      help: "Time per reconciliation",
-      labelNames: ["controller"],
-      buckets: seconds,
-      registers: r,
-    });
-    this.depth = new Gauge({
-      name: "workqueue_depth",
-      help: "Current depth of the work queue",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.adds = new Counter({
-      name: "workqueue_adds_total",
-      help: "Adds handled by the work queue",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.queueDuration = new Histogram({
-      name: "workqueue_queue_duration_seconds",
-      help: "Time an item waits in the queue before being worked on",
-      labelNames: ["name"],
-      buckets: seconds,
-      registers: r,
-    });
-    this.workDuration = new Histogram({
-      name: "workqueue_work_duration_seconds",
-      help: "Time working on an item",
-      labelNames: ["name"],
-      buckets: seconds,
-      registers: r,
-    });
-    this.retries = new Counter({
-      name: "workqueue_retries_total",
-      help: "Rate-limited retries handled by the queue",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.gaapCalls = new Counter({
-      name: "gaap_api_calls_total",
-      help: "GAAP API calls by action and result code (Success or the error code)",
-      labelNames: ["action", "code"],
-      registers: r,
-    });
-    this.gaapLatency = new Histogram({
-      name: "gaap_api_call_duration_seconds",
-      help: "GAAP API call latency",
-      labelNames: ["action"],
-      buckets: seconds,
-      registers: r,
-    });
-    this.throttleWait = new Histogram({
-      name: "gaap_api_throttle_wait_seconds",
-      help: "Time calls waited for the per-action token bucket",
-      labelNames: ["action"],
-      buckets: seconds,
-      registers: r,
-    });
-    this.binds = new Counter({
-      name: "gaap_binds_total",
-      help: "BindListenerRealServers calls sent",
-      registers: r,
-    });
-    this.holds = new Counter({
-      name: "gaap_holds_total",
-      help: "Changes held by a safety rule, by reason",
-      labelNames: ["reason"],
-      registers: r,
-    });
-    this.drift = new Counter({
-      name: "gaap_drift_repairs_total",
-      help: "Binds that restored a set changed outside the operator",
-      registers: r,
-    });
-    this.desired = new Gauge({
-      name: "gaap_binding_desired_origins",
-      help: "Origins a binding's Service calls for",
-      labelNames: ["namespace", "name"],
-      registers: r,
-    });
-    this.bound = new Gauge({
-      name: "gaap_binding_bound_origins",
-      help: "A binding's origins bound on its listener",
-      labelNames: ["namespace", "name"],
-      registers: r,
-    });
-    this.leader = new Gauge({
-      name: "leader_election_master_status",
-      help: "1 while this process is the leader",
-      labelNames: ["name"],
-      registers: r,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers: r });
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers: r });
+    const histogram = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+      new Histogram<L>({ name, help, labelNames, buckets: seconds, registers: r });
+    this.reconcileTotal = counter(
+      "controller_runtime_reconcile_total",
+      "Reconciliations per controller and result",
+      ["controller", "result"],
+    );
+    this.reconcileErrors = counter(
+      "controller_runtime_reconcile_errors_total",
+      "Reconciliation errors per controller",
+      ["controller"],
+    );
+    this.reconcileTime = histogram("controller_runtime_reconcile_time_seconds", "Time per reconciliation", [
+      "controller",
+    ]);
+    this.depth = gauge("workqueue_depth", "Current depth of the work queue", ["name"]);
+    this.adds = counter("workqueue_adds_total", "Adds handled by the work queue", ["name"]);
+    this.queueDuration = histogram(
+      "workqueue_queue_duration_seconds",
+      "Time an item waits in the queue before being worked on",
+      ["name"],
+    );
+    this.workDuration = histogram("workqueue_work_duration_seconds", "Time working on an item", ["name"]);
+    this.retries = counter("workqueue_retries_total", "Rate-limited retries handled by the queue", ["name"]);
+    this.gaapCalls = counter(
+      "gaap_api_calls_total",
+      "GAAP API calls by action and result code (Success or the error code)",
+      ["action", "code"],
+    );
+    this.gaapLatency = histogram("gaap_api_call_duration_seconds", "GAAP API call latency", ["action"]);
+    this.throttleWait = histogram(
+      "gaap_api_throttle_wait_seconds",
+      "Time calls waited for the per-action token bucket",
+      ["action"],
+    );
+    this.binds = counter("gaap_binds_total", "BindListenerRealServers calls sent");
+    this.holds = counter("gaap_holds_total", "Changes held by a safety rule, by reason", ["reason"]);
+    this.drift = counter(
+      "gaap_drift_repairs_total",
+      "Binds that restored a set changed outside the operator",
+    );
+    this.desired = gauge("gaap_binding_desired_origins", "Origins a binding's Service calls for", [
+      "namespace",
+      "name",
+    ]);
+    this.bound = gauge("gaap_binding_bound_origins", "A binding's origins bound on its listener", [
+      "namespace",
+      "name",
+    ]);
+    this.leader = gauge("leader_election_master_status", "1 while this process is the leader", ["name"]);
   }
 
   controllerMetrics(queueName: string): ControllerMetrics {

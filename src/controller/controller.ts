@@ -1,6 +1,7 @@
 // The controller loop: keys from the sources go into the work queue; workers run the reconciler and requeue as
 // controller-runtime does (error: rate-limited; requeueAfter: forget and delay; success: forget). No worker
 // starts before every informer has synced.
+import { setTimeout } from "node:timers/promises";
 import type { Logger } from "pino";
 import { OperatorError } from "../errors.ts";
 import type { Sources } from "../kube/sources.ts";
@@ -46,7 +47,7 @@ export class Controller {
     this.stopped = true;
     this.o.queue.shutDown();
     const all = Promise.allSettled([...this.active]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await Promise.race([all, setTimeout(graceMs, undefined, { ref: false })]);
   }
 
   private async worker(): Promise<void> {
@@ -69,7 +70,8 @@ export class Controller {
       if (res.requeueAfterMs !== undefined) {
         q.forget(key);
         q.addAfter(key, res.requeueAfterMs);
-        this.o.metrics?.reconciled?.("requeue_after", seconds());
+        // A failure the reconciler handled (it chose the retry delay) still counts as an error.
+        this.o.metrics?.reconciled?.(res.failed ? "error" : "requeue_after", seconds());
       } else {
         q.forget(key);
         this.o.metrics?.reconciled?.("success", seconds());

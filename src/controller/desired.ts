@@ -35,6 +35,25 @@ export function originKey(o: { ip: string; port: number }): string {
   return o.ip.includes(":") ? `[${o.ip}]:${o.port}` : `${o.ip}:${o.port}`;
 }
 
+/** The IP of an originKey. */
+export function ipOfKey(key: string): string {
+  return key.startsWith("[") ? key.slice(1, key.indexOf("]")) : key.slice(0, key.lastIndexOf(":"));
+}
+
+/**
+ * An address as GAAP and the plan compare it: IPv4 as it is, IPv6 in its one canonical form (lowercase, zeros
+ * compressed, RFC 5952, as the URL parser writes it), so one address written two ways is one origin. Anything else,
+ * including a zone-scoped IPv6 address (fe80::1%eth0, useless to GAAP), is no address.
+ */
+export function canonicalIp(raw: string | undefined): string | undefined {
+  const v = raw?.trim();
+  if (!v) return undefined;
+  const family = isIP(v);
+  if (family === 4) return v;
+  if (family !== 6 || v.includes("%")) return undefined;
+  return new URL(`http://[${v}]/`).hostname.slice(1, -1);
+}
+
 export function desiredOrigins(namespace: string, spec: ResolvedSpec, view: ClusterView): Desired {
   const svc = view.service;
   const ref = spec.serviceRef;
@@ -77,7 +96,7 @@ function readyEndpoints(view: ClusterView, svcPort: V1ServicePort) {
     for (const ep of slice.endpoints ?? []) {
       // "ready" unset means ready; terminating endpoints are never ready.
       if (ep.conditions?.ready === false || ep.conditions?.terminating === true) continue;
-      const address = ep.addresses?.[0];
+      const address = canonicalIp(ep.addresses?.[0]);
       if (!address) continue;
       out.push({
         address,
@@ -102,8 +121,8 @@ function podOrigins(
     const pod = ep.podName ? view.pod(ep.podName) : undefined;
     let ip = ep.address;
     if (spec.podAddressAnnotation) {
-      const value = pod?.metadata?.annotations?.[spec.podAddressAnnotation]?.trim();
-      if (!value || !isIP(value)) {
+      const value = canonicalIp(pod?.metadata?.annotations?.[spec.podAddressAnnotation]);
+      if (!value) {
         lacking.push(ep.podName ?? ep.address);
         continue;
       }
@@ -149,7 +168,9 @@ function nodeOrigins(
     const name = node.metadata?.name ?? "";
     if (!nodeEligible(node, spec)) continue;
     if (withEndpoints && !withEndpoints.has(name)) continue;
-    const address = node.status?.addresses?.find((a) => a.type === spec.nodeAddressType)?.address;
+    const address = canonicalIp(
+      node.status?.addresses?.find((a) => a.type === spec.nodeAddressType)?.address,
+    );
     if (!address) {
       noAddress.push(name);
       continue;

@@ -1,8 +1,12 @@
-// What a failed pass does next, by the error's kind. A transient GAAP or Kubernetes error (server trouble,
-// throttling, transport) retries on a short per-binding backoff with a low cap: the process-wide token buckets are
-// what protect GAAP, so after an outage every binding is back within the cap. A busy listener is a short poll, not
-// a failure. Errors a retry will not soon fix are reported with an event and retried slowly.
+// What a failed pass under the listener lock does next, by the error's kind. A transient GAAP or Kubernetes error
+// (server trouble, throttling, transport) retries on a short per-binding backoff with a low cap: the process-wide
+// token buckets are what protect GAAP, so after an outage every binding is back within the cap. There is no
+// overall limit on these retries on purpose: each one waits for GAAP's read budget, and the same error again writes
+// no status. A busy listener is a short poll, not a failure. Errors a retry will not soon fix are reported with an
+// event and retried slowly. (Failures outside the lock, such as a finalizer patch, go to the work queue's own
+// limiter, capped by the same --retry-max-delay.)
 import type { OperatorError } from "../errors.ts";
+import { jitter } from "../util/jitter.ts";
 import type { RateLimiter } from "./queue.ts";
 
 export interface ErrorPolicySettings {
@@ -50,9 +54,4 @@ export class ErrorPolicy {
   succeeded(key: string): void {
     this.backoff.forget(key);
   }
-}
-
-/** Spreads periodic work: 90-110% of the interval. */
-export function jitter(ms: number, random: () => number = Math.random): number {
-  return Math.round(ms * (0.9 + random() * 0.2));
 }

@@ -1,12 +1,15 @@
 // Carries out a step: register origins, write the status, send the bind, record events, say when to come back.
 // It is also the one writer per listener (a lock per listener, and no pass while our own bind is being applied),
-// and it applies the error policy to a pass that failed. Every write of a reconcile happens here.
+// and it applies the error policy to a pass that failed. Every GAAP write and status write of a pass happens here;
+// only the finalizer patch and origin GC live elsewhere.
 import type { Logger } from "pino";
 import { bindingKey, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
-import type { OriginTag } from "../gaap/types.ts";
+import { BINDING_TAG, CLUSTER_TAG, type OriginTag } from "../gaap/types.ts";
+import type { BindingEvent } from "../model/binding-event.ts";
+import { jitter } from "../util/jitter.ts";
 import { KeyedMutex } from "../util/keyed-mutex.ts";
-import { type ErrorPolicy, jitter } from "./error-policy.ts";
+import type { ErrorPolicy } from "./error-policy.ts";
 import type {
   Clock,
   EventSink,
@@ -17,13 +20,9 @@ import type {
   ReconcilerHooks,
   StatusWriter,
 } from "./ports.ts";
-import { composeStatus, type Outcome } from "./report.ts";
+import { composeStatus, type Outcome, reasonOf } from "./report.ts";
 import type { Act, Requeue, Step } from "./step.ts";
 import type { BindTaskTracker } from "./task-tracker.ts";
-
-/** Tags on origins the operator registers, so it can find (and only ever remove) its own. */
-export const CLUSTER_TAG = "gaap.operator.dev/cluster";
-export const BINDING_TAG = "gaap.operator.dev/binding";
 
 export interface ExecutorDeps {
   registry: OriginRegistry;
@@ -98,44 +97,43 @@ export class StepExecutor {
 
   async carryOut(b: GaapListenerBinding, step: Act): Promise<ReconcileResult> {
     const key = bindingKey(b);
+    // Without a bind, events go first: a status write that fails must not lose the hold's event.
+    if (!step.bind) this.recordAll(b, step);
+    if (step.sweep) this.d.origins.sweepSoon();
     if (step.outcome) await this.report(b, step.outcome);
     if (step.bind) {
-      const { listenerId, set, change } = step.bind;
+      const { listenerId, set, change, unheld } = step.bind;
       try {
         await this.d.binder.bind(listenerId, set);
       } catch (err) {
         if (err instanceof OperatorError && err.code === "InvalidParameterValue.RealServerNotBelong") {
           // An origin ID we remembered is gone (removed by hand, or by another cluster). IDs the listener holds
           // are learned again from the next read; the rest are looked up again.
-          this.d.registry.forget(set.map((o) => o.ip));
+          this.d.registry.forget(unheld);
           throw new OperatorError("transient", "StaleOriginId", err.message, { cause: err });
         }
         throw err;
       }
       this.d.tracker.sent(listenerId);
       this.d.hooks?.bound?.(listenerId, set.length);
+      if (step.drift) this.d.hooks?.driftRepaired?.();
       this.d.log.info(
         { binding: key, listener: listenerId, change, drift: step.drift ?? false, entries: set.length },
         "bind sent",
       );
+      this.recordAll(b, step);
     }
-    for (const e of step.events) this.record(b, e.type, e.reason, e.action, e.note);
-    if (step.sweep) this.d.origins.sweepSoon();
     if (step.counts) this.d.hooks?.origins?.(key, step.counts.desired, step.counts.bound);
     return { requeueAfterMs: this.delay(step.requeue) };
   }
 
-  /** Records an event; holds and drift repairs are counted too. */
-  record(
-    b: GaapListenerBinding,
-    type: "Normal" | "Warning",
-    reason: string,
-    action: string,
-    note: string,
-  ): void {
-    this.d.events.record(b, type, reason, action, note);
-    if (action === "Hold") this.d.hooks?.held?.(reason);
-    if (reason === "DriftRepaired") this.d.hooks?.driftRepaired?.();
+  record(b: GaapListenerBinding, e: BindingEvent): void {
+    this.d.events.record(b, e);
+  }
+
+  private recordAll(b: GaapListenerBinding, step: Act): void {
+    for (const e of step.events) this.d.events.record(b, e);
+    if (step.held) this.d.hooks?.held?.(step.held);
   }
 
   /** Writes the status this outcome makes of the binding's current one (only when it changed). */
@@ -172,14 +170,14 @@ export class StepExecutor {
       { binding: key, code: err.code, kind: err.kind, err: err.message, retryInMs: requeueAfterMs },
       "reconcile failed",
     );
-    if (report === "none") return { requeueAfterMs };
+    if (report === "none") return { requeueAfterMs }; // a busy listener: a wait, not a failure
     if (report === "stuck")
-      this.record(b, "Warning", err.code.replace(/[^A-Za-z0-9]/g, ""), "Sync", err.message);
+      this.record(b, { type: "Warning", reason: reasonOf(err.code), action: "Sync", note: err.message });
     const retryAt = report === "stuck" ? { retryAt: new Date(this.d.clock.now() + requeueAfterMs) } : {};
     const counted = desiredCount === undefined ? {} : { desiredCount };
     // A status that cannot be written now (the apiserver may be what failed) is written by the retry.
     await this.report(b, { phase: "error", error: err, ...retryAt, ...counted }).catch(() => {});
-    return { requeueAfterMs };
+    return { requeueAfterMs, failed: err };
   }
 
   private delay(why: Requeue): number {

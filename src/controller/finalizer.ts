@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { bindingKey, FINALIZER, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
 import type { ListenerState } from "../gaap/types.ts";
+import { ipOfKey } from "./desired.ts";
 import type { StepExecutor } from "./executor.ts";
 import { holderOf, ownedServers } from "./ownership.ts";
 import type { BindingCache, ListenerReader, OriginUse, ReconcileResult, StatusWriter } from "./ports.ts";
@@ -52,7 +53,8 @@ export class Finalizer {
       const step = releaseStep(spec, listener, owned);
       if (step) return this.d.executor.carryOut(b, step);
       await this.collect(b);
-      this.d.executor.record(b, "Normal", "Unbound", "Unbind", `origins removed from ${spec.listenerId}`);
+      const note = `origins removed from ${spec.listenerId}`;
+      this.d.executor.record(b, { type: "Normal", reason: "Unbound", action: "Unbind", note });
       return this.release(b, "unbound");
     });
   }
@@ -78,8 +80,4 @@ export class Finalizer {
     this.d.log.info({ binding: key, why }, "finalizer removed");
     return {};
   }
-}
-
-function ipOfKey(key: string): string {
-  return key.startsWith("[") ? key.slice(1, key.indexOf("]")) : key.slice(0, key.lastIndexOf(":"));
 }

@@ -2,12 +2,16 @@
 // register origins, bind), the binding's status and events, the origin collector and the clock. The process wires
 // the real ones; the reconciler's unit test wires in-memory ones.
 import type { GaapListenerBinding, GaapListenerBindingStatus } from "../api/types.ts";
+import type { OperatorError } from "../errors.ts";
 import type { BoundOrigin, ListenerState, OriginTag } from "../gaap/types.ts";
+import type { BindingEvent } from "../model/binding-event.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
 
 /** What a reconcile asks of the work queue: nothing (done), or to come back after a delay. */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  /** The pass failed and the error policy chose the delay: counted as an error, not as a plain requeue. */
+  failed?: OperatorError;
 }
 
 export interface BindingCache {
@@ -51,13 +55,7 @@ export interface StatusWriter {
 }
 
 export interface EventSink {
-  record(
-    b: GaapListenerBinding,
-    type: "Normal" | "Warning",
-    reason: string,
-    action: string,
-    note: string,
-  ): void;
+  record(b: GaapListenerBinding, event: BindingEvent): void;
 }
 
 /** The origin collector as the reconciler feeds it: which IPs each binding wants, and when to sweep. */

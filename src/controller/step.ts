@@ -2,17 +2,10 @@
 // send, the events to record and when to come back. The executor carries it out; nothing here talks to anything.
 import type { GaapListenerBinding, ResolvedSpec } from "../api/types.ts";
 import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
+import type { BindingEvent } from "../model/binding-event.ts";
 import { type Desired, originKey } from "./desired.ts";
 import { type Change, type PlanInput, plan, planRelease, splitOwnership } from "./plan.ts";
 import type { Outcome } from "./report.ts";
-
-export interface StepEvent {
-  type: "Normal" | "Warning";
-  reason: string;
-  /** events.k8s.io action: Bind, Hold, Unbind, Sync. */
-  action: string;
-  note: string;
-}
 
 /** Why the key comes back, and so after how long: the executor knows the settings and the task estimate. */
 export type Requeue = "busyPoll" | "hold" | "verify" | "afterBind";
@@ -22,15 +15,23 @@ export interface Act {
   kind: "act";
   /** Written first: before a bind, it records what the binding is about to own. */
   outcome?: Outcome;
-  bind?: { listenerId: string; set: BoundOrigin[]; change: Change };
+  bind?: {
+    listenerId: string;
+    set: BoundOrigin[];
+    change: Change;
+    /** IPs of the set whose IDs came from the registry, not from the listener: the ones that can be stale. */
+    unheld: string[];
+  };
   /** Recorded after the bind was sent (or after the status, when there is no bind). */
-  events: StepEvent[];
+  events: BindingEvent[];
   requeue: Requeue;
   /** Origins may have been freed: sweep soon. */
   sweep?: boolean;
   /** The binding's desired and bound counts, for the origins gauge. */
   counts?: { desired: number | undefined; bound: number };
-  /** Was the bind a repair of drift someone else caused. */
+  /** A safety rule held (some of) the change back, for the holds metric. */
+  held?: string;
+  /** The bind repairs drift someone else caused, for the drift metric. */
   drift?: boolean;
 }
 
@@ -64,6 +65,7 @@ export function syncStep(input: SyncInput): Step {
         outcome: { phase: "held", listener, ours, reason: p.reason, message: p.message, ...counted },
         events: [{ type: "Warning", reason: p.reason, action: "Hold", note: p.message }],
         requeue: "hold",
+        held: p.reason,
       };
     case "inSync": {
       const removed = (b.status?.boundServers ?? []).some((s) => !ours.some((o) => o.ip === s.ip));
@@ -79,7 +81,7 @@ export function syncStep(input: SyncInput): Step {
     case "bind": {
       const drift = isDrift(b, ours);
       const what = `bound ${p.set.length} origin(s) to ${spec.listenerId} (+${p.change.added} -${p.change.removed} ~${p.change.updated})`;
-      const events: StepEvent[] = [
+      const events: BindingEvent[] = [
         drift
           ? {
               type: "Warning",
@@ -111,9 +113,10 @@ export function syncStep(input: SyncInput): Step {
           ...(p.heldRemovals ? { heldRemovals: p.heldRemovals } : {}),
           notes,
         },
-        bind: { listenerId: spec.listenerId, set: p.set, change: p.change },
+        bind: { listenerId: spec.listenerId, set: p.set, change: p.change, unheld: unheld(p.set, listener) },
         events,
         requeue: "afterBind",
+        ...(p.heldRemovals ? { held: "MassUnbind" } : {}),
         drift,
       };
     }
@@ -131,7 +134,7 @@ export function releaseStep(
   if (p.kind !== "bind") return undefined;
   return {
     kind: "act",
-    bind: { listenerId: spec.listenerId, set: p.set, change: p.change },
+    bind: { listenerId: spec.listenerId, set: p.set, change: p.change, unheld: unheld(p.set, listener) },
     events: [
       {
         type: "Normal",
@@ -142,6 +145,10 @@ export function releaseStep(
     ],
     requeue: "afterBind",
   };
+}
+
+function unheld(set: readonly BoundOrigin[], listener: ListenerState): string[] {
+  return set.filter((o) => !listener.bound.some((x) => x.realServerId === o.realServerId)).map((o) => o.ip);
 }
 
 /** GAAP no longer shows what this binding last confirmed while it was Ready: someone changed it. */

@@ -7,22 +7,27 @@ import { GaapTransport, type GaapTransportOptions } from "./transport.ts";
 
 export interface GaapClientOptions
   extends GaapTransportOptions,
-    Omit<ListenerReaderOptions, "onListener">,
+    ListenerReaderOptions,
     OriginRegistryOptions {}
 
 export class GaapClient {
-  readonly listeners: ListenerReader;
+  readonly listeners: Pick<ListenerReader, "describeListener">;
   readonly origins: OriginRegistry;
   readonly binder: ListenerBinder;
 
   constructor(opts: GaapClientOptions) {
     const transport = new GaapTransport(opts);
     this.origins = new OriginRegistry(transport, opts);
-    // Every listener read teaches the registry the IDs of the origins it holds.
-    this.listeners = new ListenerReader(transport, {
-      ...opts,
-      onListener: (l) => this.origins.learn(l),
-    });
+    const reader = new ListenerReader(transport, opts);
+    // A listener the operator asks for teaches the registry the IDs of what it holds. Not every listener a shared
+    // read passes over: one in another project (or run by another tool) could hold an origin with the same IP.
+    this.listeners = {
+      describeListener: async (listenerId, protocolHint) => {
+        const l = await reader.describeListener(listenerId, protocolHint);
+        this.origins.learn(l);
+        return l;
+      },
+    };
     this.binder = new ListenerBinder(transport);
   }
 }

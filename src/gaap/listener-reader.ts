@@ -14,8 +14,6 @@ export interface ListenerReaderOptions {
   /** Share describe calls between listeners of one channel (default true), waiting this long to gather them. */
   batchReads?: boolean;
   batchWindowMs?: number;
-  /** Sees every listener read, from any call (e.g. so that the IDs of its origins are learned). */
-  onListener?: (l: ListenerState) => void;
 }
 
 type Protocol = "TCP" | "UDP";
@@ -220,11 +218,8 @@ export class ListenerReader {
     );
   }
 
-  /** Converts a listener just read and shows it to `onListener`. */
   private seen(l: TCPListener | UDPListener, protocol: Protocol): ListenerState {
-    const state = toListenerState(l, protocol);
-    this.opts.onListener?.(state);
-    return state;
+    return toListenerState(l, protocol);
   }
 }
 

@@ -24,6 +24,10 @@ export interface ListenerState {
 }
 
 /** A tag on an origin server: the operator marks what it registers with its cluster and binding. */
+/** Tags on origins the operator registers, so it can find (and only ever remove) its own. */
+export const CLUSTER_TAG = "gaap.operator.dev/cluster";
+export const BINDING_TAG = "gaap.operator.dev/binding";
+
 export interface OriginTag {
   key: string;
   value: string;

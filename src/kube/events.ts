@@ -3,6 +3,7 @@
 
 import { EventsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { bindingKey, type GaapListenerBinding, GROUP, KIND, VERSION } from "../api/types.ts";
+import type { BindingEvent } from "../model/binding-event.ts";
 import { apiClient } from "./client.ts";
 
 export const REPORTING_CONTROLLER = "gaap.operator.dev/gaap-operator";
@@ -25,13 +26,7 @@ export class EventRecorder {
   }
 
   /** Fire and forget: an event that cannot be written is reported through onError, never thrown. */
-  record(
-    b: GaapListenerBinding,
-    type: "Normal" | "Warning",
-    reason: string,
-    action: string,
-    note: string,
-  ): void {
+  record(b: GaapListenerBinding, { type, reason, action, note }: BindingEvent): void {
     const now = Date.now();
     const dedupe = `${b.metadata.uid}|${reason}|${note}`;
     const last = this.recent.get(dedupe);

@@ -2,6 +2,7 @@
 // process observed the record change (not by the clocks of others), updates guarded by resourceVersion (a 409 means
 // another candidate won), leadership given up the moment renewal has failed for longer than the renew deadline,
 // and the lease released on a graceful stop so a standby can take over at once.
+import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { fromKubeError } from "../errors.ts";
@@ -29,7 +30,6 @@ interface Observed {
 }
 
 const micro = (ms: number) => new Date(ms).toISOString().replace("Z", "000Z");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class LeaderElector {
   private readonly cfg: LeaderElectionConfig;

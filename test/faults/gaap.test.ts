@@ -91,7 +91,9 @@ describe(`GAAP faults (seed ${SEED})`, () => {
     await s.bindings.create("web-b", { listenerId: L.wrr2 });
     await s.bindings.create("web-c", { listenerId: L.rr });
     const listeners = [L.wrr, L.wrr2, L.rr];
-    for (const l of listeners) await untilBound(s, l, 8080, { count: 4 });
+    // The rounds above leave 4 or 5 pods; the outage comes with one more.
+    const before = (await readyOrigins(s, 8080)).length;
+    for (const l of listeners) await untilBound(s, l, 8080, { count: before });
 
     const failedPasses = (key: string) =>
       s.operator.logs().filter((l) => l.msg === "reconcile failed" && l.binding === `${s.ns}/${key}`);
@@ -103,7 +105,7 @@ describe(`GAAP faults (seed ${SEED})`, () => {
       seed: SEED,
       faults: [{ action: "*", errorCode: "InternalError", rate: 1 }],
     });
-    await scale(s, 5);
+    await scale(s, before + 1);
     // Long enough for each binding's backoff to reach its cap.
     const toCap = FAILURES_TO_CAP * (TIMING.retryMaxMs + PASS_MS);
     for (const key of ["web", ...keys]) {
@@ -127,10 +129,10 @@ describe(`GAAP faults (seed ${SEED})`, () => {
     const want = await eventually(
       async () => {
         const w = await readyOrigins(s, 8080);
-        expect(w).toHaveLength(5);
+        expect(w).toHaveLength(before + 1);
         return w;
       },
-      { what: "5 ready endpoints" },
+      { what: `${before + 1} ready endpoints` },
     );
     const took: number[] = [];
     await Promise.all(
@@ -144,7 +146,7 @@ describe(`GAAP faults (seed ${SEED})`, () => {
       }),
     );
     // Nothing was lost during the outage: each listener kept its set until the fix.
-    expect(bound.every((b) => b.length === 4)).toBe(true);
+    expect(bound.every((b) => b.length === before)).toBe(true);
     assertNoAccidentalShrink(s, L.wrr, 50);
     console.log(
       `outage: ${listeners.length} bindings converged ${took.map((t) => `${t} ms`).join(", ")} after the faults cleared (bound: retry cap ${TIMING.retryMaxMs} ms + one pass = ${AFTER_OUTAGE_MS} ms)`,

@@ -1,7 +1,8 @@
+import { isIP } from "node:net";
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBindingSpec, resolveSpec } from "../../src/api/types.ts";
-import { desiredOrigins } from "../../src/controller/desired.ts";
+import { canonicalIp, desiredOrigins, originKey } from "../../src/controller/desired.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 
 const svc = (
@@ -86,8 +87,9 @@ function view(v: Partial<Omit<ClusterView, "pod">> & { pods?: V1Pod[] }): Cluste
 const spec = (s: Partial<GaapListenerBindingSpec> = {}) =>
   resolveSpec({ listenerId: "listener-a", serviceRef: { name: "web", port: 80 }, ...s });
 
+// IPv6 in brackets, so "[2001:db8::1]:8080" cannot be misread as the address 2001:db8::1:8080.
 const ips = (r: ReturnType<typeof desiredOrigins>) =>
-  r.ok ? r.origins.map((o) => `${o.ip}:${o.port}`) : r.problem;
+  r.ok ? r.origins.map((o) => (isIP(o.ip) === 6 ? `[${o.ip}]:${o.port}` : `${o.ip}:${o.port}`)) : r.problem;
 
 describe("desired origins: Pod mode", () => {
   const http = svc([{ name: "http", port: 80 }]);
@@ -326,5 +328,290 @@ describe("desired origins: Node mode", () => {
       [50, false],
       [10, true],
     ]);
+  });
+});
+
+describe("desired origins: IPv6", () => {
+  const http = svc([{ name: "http", port: 80 }]);
+  const slice6 = (name: string, port: number, eps: Ep[], portName = "http") =>
+    slice(name, port, eps, portName, "IPv6");
+
+  it.each([
+    {
+      name: "an IPv6 slice yields IPv6 origins",
+      slices: [slice6("a", 8080, [{ ip: "2001:db8::2" }, { ip: "2001:db8::1", ready: true }])],
+      want: ["[2001:db8::1]:8080", "[2001:db8::2]:8080"],
+    },
+    {
+      name: "skips not-ready and terminating IPv6 endpoints",
+      slices: [
+        slice6("a", 8080, [
+          { ip: "2001:db8::1", ready: false },
+          { ip: "2001:db8::2", ready: false, terminating: true },
+          { ip: "2001:db8::3" },
+        ]),
+      ],
+      want: ["[2001:db8::3]:8080"],
+    },
+    {
+      name: "dual-stack: an IPv4 and an IPv6 slice for one Service yield both families",
+      slices: [
+        slice("a-v4", 8080, [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }]),
+        slice6("a-v6", 8080, [{ ip: "fd00::2" }, { ip: "2001:db8::1" }]),
+      ],
+      want: ["10.0.0.1:8080", "10.0.0.2:8080", "[2001:db8::1]:8080", "[fd00::2]:8080"],
+    },
+    {
+      name: "dedupes an IPv6 endpoint listed in two slices",
+      slices: [
+        slice6("a", 8080, [{ ip: "2001:db8::1" }]),
+        slice6("b", 8080, [{ ip: "2001:db8::1" }, { ip: "2001:db8::9" }]),
+      ],
+      want: ["[2001:db8::1]:8080", "[2001:db8::9]:8080"],
+    },
+    {
+      name: "keeps one IPv6 address on two resolved ports, ordered by port",
+      slices: [slice6("b", 8081, [{ ip: "2001:db8::1" }]), slice6("a", 8080, [{ ip: "2001:db8::1" }])],
+      want: ["[2001:db8::1]:8080", "[2001:db8::1]:8081"],
+    },
+    {
+      name: "ignores an IPv6 slice of another port name",
+      slices: [slice6("a", 9090, [{ ip: "2001:db8::1" }], "metrics")],
+      want: [],
+    },
+  ])("$name", ({ slices, want }) => {
+    expect(ips(desiredOrigins("ns", spec(), view({ service: http, slices })))).toEqual(want);
+  });
+
+  it("sorts mixed families by the address text, then port: the same order for any input order", () => {
+    const v4 = slice("a-v4", 8080, [{ ip: "10.0.0.2" }, { ip: "203.0.113.5" }, { ip: "10.0.0.10" }]);
+    const v6 = slice6("a-v6", 8080, [
+      { ip: "fd00::1" },
+      { ip: "2001:db8::a" },
+      { ip: "2001:db8::1" },
+      { ip: "::1" },
+      { ip: "2001:db8::10" },
+      { ip: "2001:db8::2" },
+    ]);
+    // A plain string order: digits before ":" before hex letters, so the families interleave.
+    const want = [
+      "10.0.0.10:8080",
+      "10.0.0.2:8080",
+      "[2001:db8::1]:8080",
+      "[2001:db8::10]:8080",
+      "[2001:db8::2]:8080",
+      "[2001:db8::a]:8080",
+      "203.0.113.5:8080",
+      "[::1]:8080",
+      "[fd00::1]:8080",
+    ];
+    const reversed = (s: V1EndpointSlice): V1EndpointSlice => ({
+      ...s,
+      endpoints: [...(s.endpoints ?? [])].reverse(),
+    });
+    expect(ips(desiredOrigins("ns", spec(), view({ service: http, slices: [v4, v6] })))).toEqual(want);
+    expect(
+      ips(desiredOrigins("ns", spec(), view({ service: http, slices: [reversed(v6), reversed(v4)] }))),
+    ).toEqual(want);
+  });
+
+  it("dedupes across families and slices deterministically, keeping each address once", () => {
+    const slices = [
+      slice6("a", 8080, [
+        { ip: "2001:db8::1", pod: "p1" },
+        { ip: "2001:db8::2", pod: "p2" },
+      ]),
+      slice("b", 8080, [{ ip: "10.0.0.1", pod: "p1" }]),
+      slice6("c", 8080, [
+        { ip: "2001:db8::2", pod: "p2" },
+        { ip: "2001:db8::1", pod: "p1" },
+      ]),
+    ];
+    const pods = [pod("p1", { "gaap.operator.dev/weight": "20" }), pod("p2")];
+    const once = desiredOrigins("ns", spec(), view({ service: http, slices, pods }));
+    const again = desiredOrigins("ns", spec(), view({ service: http, slices: [...slices].reverse(), pods }));
+    expect(ips(once)).toEqual(["10.0.0.1:8080", "[2001:db8::1]:8080", "[2001:db8::2]:8080"]);
+    expect(once.ok && once.origins.map((o) => o.weight)).toEqual([20, 20, 10]);
+    expect(again).toEqual(once);
+  });
+
+  it("binds an IPv6 address from the pod annotation, on either family's slice", () => {
+    const r = desiredOrigins(
+      "ns",
+      spec({ podAddressAnnotation: "example.com/public-ip" }),
+      view({
+        service: http,
+        slices: [
+          slice("a", 8080, [{ ip: "10.0.0.1", pod: "p1" }]),
+          slice6("b", 8080, [{ ip: "fd00::2", pod: "p2" }]),
+          slice6("c", 8080, [{ ip: "fd00::3", pod: "p3" }]),
+        ],
+        pods: [
+          pod("p1", { "example.com/public-ip": "2001:db8::1" }),
+          pod("p2", { "example.com/public-ip": " 2001:db8::2 " }),
+          pod("p3", { "example.com/public-ip": "198.18.0.3" }),
+        ],
+      }),
+    );
+    expect(ips(r)).toEqual(["198.18.0.3:8080", "[2001:db8::1]:8080", "[2001:db8::2]:8080"]);
+    expect(r.ok && r.notes).toEqual([]);
+  });
+
+  it("leaves out pods whose annotation is not a bare IPv6 address, with a note", () => {
+    const r = desiredOrigins(
+      "ns",
+      spec({ podAddressAnnotation: "example.com/public-ip" }),
+      view({
+        service: http,
+        slices: [
+          slice6("a", 8080, [
+            { ip: "fd00::1", pod: "p1" },
+            { ip: "fd00::2", pod: "p2" },
+            { ip: "fd00::3", pod: "p3" },
+            { ip: "fd00::4", pod: "p4" },
+            { ip: "fd00::5", pod: "p5" },
+          ]),
+        ],
+        pods: [
+          pod("p1", { "example.com/public-ip": "2001:db8::1" }),
+          pod("p2", { "example.com/public-ip": "[2001:db8::2]" }),
+          pod("p3", { "example.com/public-ip": "2001:db8::3/64" }),
+          pod("p4", { "example.com/public-ip": "2001:db8:::4" }),
+          pod("p5", { "example.com/public-ip": "[2001:db8::5]:80" }),
+        ],
+      }),
+    );
+    expect(ips(r)).toEqual(["[2001:db8::1]:8080"]);
+    expect(r.ok && r.notes).toEqual([
+      "4 ready pod(s) without an IP in annotation example.com/public-ip: p2, p3, p4, ...",
+    ]);
+  });
+
+  describe("Node mode", () => {
+    const np = svc([{ name: "http", port: 80, nodePort: 30080 }], { type: "NodePort" });
+    const nodeSpec = (s: Partial<GaapListenerBindingSpec> = {}) => spec({ targetType: "Node", ...s });
+    it.each([
+      {
+        name: "IPv6 ExternalIPs with the NodePort",
+        s: {},
+        nodes: [node("n1", { external: "2001:db8:1::1" }), node("n2", { external: "2001:db8:1::2" })],
+        want: ["[2001:db8:1::1]:30080", "[2001:db8:1::2]:30080"],
+      },
+      {
+        name: "IPv6 InternalIP when asked",
+        s: { nodeAddressType: "InternalIP" as const },
+        nodes: [
+          node("n1", { internal: "fd00:10::1" }),
+          node("n2", { external: null, internal: "fd00:10::2" }),
+        ],
+        want: ["[fd00:10::1]:30080", "[fd00:10::2]:30080"],
+      },
+      {
+        name: "mixed-family nodes, in address text order",
+        s: {},
+        nodes: [node("n1"), node("n2", { external: "2001:db8:1::2" }), node("n3", { external: "fd00::3" })],
+        want: ["[2001:db8:1::2]:30080", "203.0.113.1:30080", "[fd00::3]:30080"],
+      },
+      {
+        name: "skips an IPv6 node that is not ready",
+        s: {},
+        nodes: [
+          node("n1", { external: "2001:db8:1::1", ready: false }),
+          node("n2", { external: "2001:db8:1::2" }),
+        ],
+        want: ["[2001:db8:1::2]:30080"],
+      },
+    ])("$name", ({ s, nodes, want }) => {
+      expect(ips(desiredOrigins("ns", nodeSpec(s), view({ service: np, nodes })))).toEqual(want);
+    });
+
+    it("with externalTrafficPolicy Local, counts ready endpoints from IPv6 slices", () => {
+      const local = svc([{ name: "http", port: 80, nodePort: 30080 }], {
+        type: "NodePort",
+        externalTrafficPolicy: "Local",
+      });
+      const r = desiredOrigins(
+        "ns",
+        nodeSpec(),
+        view({
+          service: local,
+          nodes: [
+            node("n1", { external: "2001:db8:1::1" }),
+            node("n2", { external: "2001:db8:1::2" }),
+            node("n3", { external: "2001:db8:1::3" }),
+          ],
+          slices: [
+            slice6("a", 8080, [
+              { ip: "fd00::1", node: "n2" },
+              { ip: "fd00::2", node: "n3", ready: false },
+            ]),
+          ],
+        }),
+      );
+      expect(ips(r)).toEqual(["[2001:db8:1::2]:30080"]);
+    });
+  });
+
+  it.each([
+    { ip: "2001:db8::1", port: 80, want: "[2001:db8::1]:80" },
+    { ip: "::1", port: 30080, want: "[::1]:30080" },
+    { ip: "::ffff:10.0.0.1", port: 80, want: "[::ffff:10.0.0.1]:80" },
+    { ip: "10.0.0.1", port: 80, want: "10.0.0.1:80" },
+  ])("originKey($ip, $port) is $want", ({ ip, port, want }) => {
+    expect(originKey({ ip, port })).toBe(want);
+  });
+
+  it("originKey of every desired IPv6 origin is [ip]:port", () => {
+    const r = desiredOrigins(
+      "ns",
+      spec(),
+      view({
+        service: http,
+        slices: [slice6("a", 8080, [{ ip: "2001:db8::1" }]), slice("b", 8080, [{ ip: "10.0.0.1" }])],
+      }),
+    );
+    expect(r.ok && r.origins.map(originKey)).toEqual(["10.0.0.1:8080", "[2001:db8::1]:8080"]);
+  });
+
+  it.each([
+    { raw: "2001:DB8::1", want: "2001:db8::1" },
+    { raw: "2001:db8:0:0::1", want: "2001:db8::1" },
+    { raw: " 2001:db8::1 ", want: "2001:db8::1" },
+    { raw: "2001:0db8:0000:0000:0000:0000:0000:0001", want: "2001:db8::1" },
+    { raw: "::ffff:10.0.0.1", want: "::ffff:a00:1" },
+    { raw: "10.0.0.1", want: "10.0.0.1" },
+    { raw: "fe80::1%eth0", want: undefined },
+    { raw: "[2001:db8::1]", want: undefined },
+    { raw: "not-an-ip", want: undefined },
+    { raw: "", want: undefined },
+    { raw: undefined, want: undefined },
+  ])("canonicalIp($raw) is $want", ({ raw, want }) => {
+    expect(canonicalIp(raw)).toBe(want);
+  });
+
+  it("one address written three ways is one origin, in its canonical form; a zone-scoped one is none", () => {
+    const r = desiredOrigins(
+      "ns",
+      spec({ podAddressAnnotation: "example.com/public-ip" }),
+      view({
+        service: http,
+        slices: [
+          slice6("a", 8080, [
+            { ip: "fd00::1", pod: "p1" },
+            { ip: "fd00::2", pod: "p2" },
+            { ip: "fd00::3", pod: "p3" },
+            { ip: "fd00::4", pod: "p4" },
+          ]),
+        ],
+        pods: [
+          pod("p1", { "example.com/public-ip": "2001:DB8::1" }),
+          pod("p2", { "example.com/public-ip": "2001:db8:0:0::1" }),
+          pod("p3", { "example.com/public-ip": "2001:db8::1" }),
+          pod("p4", { "example.com/public-ip": "fe80::1%eth0" }),
+        ],
+      }),
+    );
+    expect(ips(r)).toEqual(["[2001:db8::1]:8080"]);
+    expect(r.ok && r.notes).toEqual(["1 ready pod(s) without an IP in annotation example.com/public-ip: p4"]);
   });
 });

@@ -23,6 +23,7 @@ import { ExponentialLimiter } from "../../src/controller/queue.ts";
 import { Reconciler } from "../../src/controller/reconciler.ts";
 import { OperatorError } from "../../src/errors.ts";
 import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
+import type { BindingEvent } from "../../src/model/binding-event.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 
 const LISTENER = "listener-a";
@@ -118,7 +119,7 @@ class World
     return this.written.get(`${b.metadata.namespace}/${b.metadata.name}`);
   }
   // EventSink
-  record(_b: GaapListenerBinding, type: string, reason: string, _action: string, note: string) {
+  record(_b: GaapListenerBinding, { type, reason, note }: BindingEvent) {
     this.events.push({ type, reason, note });
   }
   // OriginUse
@@ -440,7 +441,10 @@ describe("Reconciler: error policy", () => {
     expect(w.bound()).toEqual(["10.0.0.1"]);
     w.failures.describe.push(new OperatorError("throttled", "RequestLimitExceeded", "slow down"));
     w.t += TASK_MS;
-    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: 1000 });
+    expect(await r.reconcile(key)).toMatchObject({
+      requeueAfterMs: 1000,
+      failed: { code: "RequestLimitExceeded" },
+    });
   });
 
   it("a configuration error is reported with an event and a retry time, and retried slowly", async () => {
@@ -448,7 +452,10 @@ describe("Reconciler: error policy", () => {
     w.addListener();
     const key = w.addBinding("web", {}, ["10.0.0.1"]);
     w.failures.describe.push(new OperatorError("config", "AuthFailure.SignatureFailure", "bad signature"));
-    expect(await w.reconciler().reconcile(key)).toEqual({ requeueAfterMs: VERIFY_MS });
+    expect(await w.reconciler().reconcile(key)).toMatchObject({
+      requeueAfterMs: VERIFY_MS,
+      failed: { code: "AuthFailure.SignatureFailure" },
+    });
     expect(w.events).toEqual([
       { type: "Warning", reason: "AuthFailureSignatureFailure", note: "bad signature" },
     ]);
@@ -479,7 +486,7 @@ describe("Reconciler: error policy", () => {
       new OperatorError("config", "InvalidParameterValue.RealServerNotBelong", "RealServerId not found"),
     );
     const r = w.reconciler();
-    expect(await r.reconcile(key)).toEqual({ requeueAfterMs: 1000 });
+    expect(await r.reconcile(key)).toMatchObject({ requeueAfterMs: 1000, failed: { code: "StaleOriginId" } });
     expect(w.log).toContain("forget ids 10.0.0.1");
     expect(w.condition(key, "Synced")?.reason).toBe("StaleOriginId");
     await r.reconcile(key);
