@@ -91,6 +91,19 @@ describe(`GAAP faults (seed ${SEED})`, () => {
     await s.bindings.create("web-b", { listenerId: L.wrr2 });
     await s.bindings.create("web-c", { listenerId: L.rr });
     const listeners = [L.wrr, L.wrr2, L.rr];
+    const keyOf = ["web", ...keys];
+    // What the operator did after the outage, for a failure message that explains itself.
+    const sinceOutage = (ended: number, seq: number, key: string) => {
+      const at = (t: unknown) => `+${Date.parse(String(t)) - ended} ms`;
+      const gaap = calls(s, { since: seq })
+        .filter((c) => c.userAgent.startsWith("gaap-operator/"))
+        .map((c) => `${at(c.time)} ${c.action} ${c.listenerId ?? ""} ${c.code}`);
+      const log = s.operator
+        .logs()
+        .filter((l) => l.binding === key && Date.parse(String(l.time)) >= ended - TIMING.retryMaxMs)
+        .map((l) => `${at(l.time)} ${l.msg} ${l.code ?? ""} ${l.retryInMs ?? ""}`);
+      return `GAAP calls since the outage:\n${gaap.join("\n")}\n${key}'s log:\n${log.join("\n")}`;
+    };
     // The rounds above leave 4 or 5 pods; the outage comes with one more.
     const before = (await readyOrigins(s, 8080)).length;
     for (const l of listeners) await untilBound(s, l, 8080, { count: before });
@@ -138,11 +151,17 @@ describe(`GAAP faults (seed ${SEED})`, () => {
     const took: number[] = [];
     await Promise.all(
       listeners.map(async (l, i) => {
-        await eventually(async () => expect(await gaapSet(s, l)).toEqual(want), {
-          what: `${l} converged after the outage`,
-          timeoutMs: AFTER_OUTAGE_MS,
-          intervalMs: 50,
-        });
+        try {
+          await eventually(async () => expect(await gaapSet(s, l)).toEqual(want), {
+            what: `${l} converged after the outage`,
+            timeoutMs: AFTER_OUTAGE_MS,
+            intervalMs: 50,
+          });
+        } catch (err) {
+          throw new Error(
+            `${(err as Error).message}\n${sinceOutage(ended, outageEnd, `${s.ns}/${keyOf[i]}`)}`,
+          );
+        }
         took[i] = Date.now() - ended;
       }),
     );
