@@ -4,7 +4,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/emulator/faults.ts";
 import { condition } from "../support/bindings.ts";
-import { AFTER_OUTAGE_MS, FAILURES_TO_CAP, PASS_MS, TIMING, throughFaults } from "../support/deadlines.ts";
+import {
+  AFTER_OUTAGE_MS,
+  FAILURES_TO_CAP,
+  PASS_MS,
+  SETTLED_MS,
+  TIMING,
+  throughFaults,
+} from "../support/deadlines.ts";
 import { eventually } from "../support/eventually.ts";
 import { admin } from "../support/gaap.ts";
 import { assertNoAccidentalShrink, assertWithinBudget } from "../support/invariants.ts";
@@ -172,7 +179,13 @@ describe(`GAAP faults (seed ${SEED})`, () => {
     }
     const took = listeners.map((l) => heldAt(l) as number);
     expect(Math.max(...took)).toBeLessThanOrEqual(AFTER_OUTAGE_MS);
-    for (const l of listeners) expect(await gaapSet(s, l)).toEqual(want);
+    // And GAAP holds it, once each bind's task is done.
+    await eventually(
+      async () => {
+        for (const l of listeners) expect(await gaapSet(s, l)).toEqual(want);
+      },
+      { what: "GAAP holds the new sets", intervalMs: 250, timeoutMs: SETTLED_MS },
+    );
     // Nothing changed during the outage: the operator kept trying, and no call of it got through.
     // Only calls that began under the outage's rule: one begun just before it may end inside it.
     const tried = calls(s, { since: outageStart }).filter(
