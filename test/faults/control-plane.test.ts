@@ -97,12 +97,16 @@ describe("control-plane faults", () => {
     const failedWatches = () => op.logs().filter((l) => l.msg === "watch failed; restarting").length;
     const watchesBefore = failedWatches();
     await cp.stopApiserver();
-    // GAAP keeps its set while the apiserver is away, after the operator has seen its watches break.
-    await eventually(() => expect(failedWatches()).toBeGreaterThan(watchesBefore), {
-      what: "the operator saw its watches break",
-    });
-    expect(await bound()).toEqual(before);
-    await cp.startApiserver();
+    try {
+      // GAAP keeps its set while the apiserver is away, after the operator has seen its watches break.
+      await eventually(() => expect(failedWatches()).toBeGreaterThan(watchesBefore), {
+        what: "the operator saw its watches break",
+      });
+      expect(await bound()).toEqual(before);
+    } finally {
+      // Back even when a check failed, so the next test does not meet a control plane without its apiserver.
+      await cp.startApiserver();
+    }
     await scale(6);
     await converged(6);
     expect(op.running).toBe(true);
@@ -114,11 +118,14 @@ describe("control-plane faults", () => {
   it("etcd restarted: the operator rides through it", async () => {
     const since = emu.calls.lastSeq;
     await cp.stopEtcd();
-    // Away long enough that the apiserver noticed.
-    await eventually(async () => expect(await cp.apiserverReady()).toBe(false), {
-      what: "apiserver not ready",
-    });
-    await cp.startEtcd();
+    try {
+      // Away long enough that the apiserver noticed.
+      await eventually(async () => expect(await cp.apiserverReady()).toBe(false), {
+        what: "apiserver not ready",
+      });
+    } finally {
+      await cp.startEtcd();
+    }
     await scale(5);
     await converged(5);
     expect(op.running).toBe(true);
