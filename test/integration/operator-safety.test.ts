@@ -278,17 +278,19 @@ describe("drift, faults and limits", () => {
   it("reports more origins than the listener takes as Degraded TooManyOrigins, keeping the set", async () => {
     await s.operator.stop();
     s.operator.start(["--max-origins-per-listener", "5"]);
-    const bound = await gaapSet(s, L.wrr);
-    await scale(s, 6);
-    await eventually(
-      async () => expect(condition(await s.bindings.get("web"), "Degraded")?.reason).toBe("TooManyOrigins"),
-      {
-        what: "TooManyOrigins",
-      },
-    );
-    expect(await gaapSet(s, L.wrr)).toEqual(bound);
-    await s.operator.stop();
-    s.operator.start();
+    try {
+      const bound = await gaapSet(s, L.wrr);
+      await scale(s, 6);
+      await eventually(
+        async () => expect(condition(await s.bindings.get("web"), "Degraded")?.reason).toBe("TooManyOrigins"),
+        { what: "TooManyOrigins" },
+      );
+      expect(await gaapSet(s, L.wrr)).toEqual(bound);
+    } finally {
+      // The usual operator again, even when a check failed.
+      await s.operator.stop();
+      s.operator.start();
+    }
     await untilBound(s, L.wrr, 8080, { count: 6 });
   });
 
