@@ -457,34 +457,41 @@ describe("desired origins: IPv6", () => {
     expect(r.ok && r.notes).toEqual([]);
   });
 
-  it("leaves out pods whose annotation is not a bare IPv6 address, with a note", () => {
-    const r = desiredOrigins(
+  // Pods p1, p2, ... on an IPv6 slice, each annotated with the public address given.
+  const annotated = (values: string[]) =>
+    desiredOrigins(
       "ns",
       spec({ podAddressAnnotation: "example.com/public-ip" }),
       view({
         service: http,
         slices: [
-          slice6("a", 8080, [
-            { ip: "fd00::1", pod: "p1" },
-            { ip: "fd00::2", pod: "p2" },
-            { ip: "fd00::3", pod: "p3" },
-            { ip: "fd00::4", pod: "p4" },
-            { ip: "fd00::5", pod: "p5" },
-          ]),
+          slice6(
+            "a",
+            8080,
+            values.map((_, i) => ({ ip: `fd00::${i + 1}`, pod: `p${i + 1}` })),
+          ),
         ],
-        pods: [
-          pod("p1", { "example.com/public-ip": "2001:db8::1" }),
-          pod("p2", { "example.com/public-ip": "[2001:db8::2]" }),
-          pod("p3", { "example.com/public-ip": "2001:db8::3/64" }),
-          pod("p4", { "example.com/public-ip": "2001:db8:::4" }),
-          pod("p5", { "example.com/public-ip": "[2001:db8::5]:80" }),
-        ],
+        pods: values.map((v, i) => pod(`p${i + 1}`, { "example.com/public-ip": v })),
       }),
     );
-    expect(ips(r)).toEqual(["[2001:db8::1]:8080"]);
-    expect(r.ok && r.notes).toEqual([
-      "4 ready pod(s) without an IP in annotation example.com/public-ip: p2, p3, p4, ...",
-    ]);
+
+  it.each([
+    {
+      name: "leaves out pods whose annotation is not a bare IPv6 address, with a note",
+      values: ["2001:db8::1", "[2001:db8::2]", "2001:db8::3/64", "2001:db8:::4", "[2001:db8::5]:80"],
+      want: ["[2001:db8::1]:8080"],
+      note: "4 ready pod(s) without an IP in annotation example.com/public-ip: p2, p3, p4, ...",
+    },
+    {
+      name: "one address written three ways is one origin, in its canonical form; a zone-scoped one is none",
+      values: ["2001:DB8::1", "2001:db8:0:0::1", "2001:db8::1", "fe80::1%eth0"],
+      want: ["[2001:db8::1]:8080"],
+      note: "1 ready pod(s) without an IP in annotation example.com/public-ip: p4",
+    },
+  ])("$name", ({ values, want, note }) => {
+    const r = annotated(values);
+    expect(ips(r)).toEqual(want);
+    expect(r.ok && r.notes).toEqual([note]);
   });
 
   describe("Node mode", () => {
@@ -587,31 +594,5 @@ describe("desired origins: IPv6", () => {
     { raw: undefined, want: undefined },
   ])("canonicalIp($raw) is $want", ({ raw, want }) => {
     expect(canonicalIp(raw)).toBe(want);
-  });
-
-  it("one address written three ways is one origin, in its canonical form; a zone-scoped one is none", () => {
-    const r = desiredOrigins(
-      "ns",
-      spec({ podAddressAnnotation: "example.com/public-ip" }),
-      view({
-        service: http,
-        slices: [
-          slice6("a", 8080, [
-            { ip: "fd00::1", pod: "p1" },
-            { ip: "fd00::2", pod: "p2" },
-            { ip: "fd00::3", pod: "p3" },
-            { ip: "fd00::4", pod: "p4" },
-          ]),
-        ],
-        pods: [
-          pod("p1", { "example.com/public-ip": "2001:DB8::1" }),
-          pod("p2", { "example.com/public-ip": "2001:db8:0:0::1" }),
-          pod("p3", { "example.com/public-ip": "2001:db8::1" }),
-          pod("p4", { "example.com/public-ip": "fe80::1%eth0" }),
-        ],
-      }),
-    );
-    expect(ips(r)).toEqual(["[2001:db8::1]:8080"]);
-    expect(r.ok && r.notes).toEqual(["1 ready pod(s) without an IP in annotation example.com/public-ip: p4"]);
   });
 });
