@@ -277,31 +277,72 @@ describe("desired origins: Node mode", () => {
       nodes: [node("n1", { external: null }), node("n2")],
       want: ["203.0.113.2:30080"],
     },
+    {
+      name: "IPv6 ExternalIPs with the NodePort",
+      s: {},
+      nodes: [node("n1", { external: "2001:db8:1::1" }), node("n2", { external: "2001:db8:1::2" })],
+      want: ["[2001:db8:1::1]:30080", "[2001:db8:1::2]:30080"],
+    },
+    {
+      name: "IPv6 InternalIP when asked",
+      s: { nodeAddressType: "InternalIP" as const },
+      nodes: [node("n1", { internal: "fd00:10::1" }), node("n2", { external: null, internal: "fd00:10::2" })],
+      want: ["[fd00:10::1]:30080", "[fd00:10::2]:30080"],
+    },
+    {
+      name: "mixed-family nodes, in address text order",
+      s: {},
+      nodes: [node("n1"), node("n2", { external: "2001:db8:1::2" }), node("n3", { external: "fd00::3" })],
+      want: ["[2001:db8:1::2]:30080", "203.0.113.1:30080", "[fd00::3]:30080"],
+    },
+    {
+      name: "skips an IPv6 node that is not ready",
+      s: {},
+      nodes: [
+        node("n1", { external: "2001:db8:1::1", ready: false }),
+        node("n2", { external: "2001:db8:1::2" }),
+      ],
+      want: ["[2001:db8:1::2]:30080"],
+    },
   ])("$name", ({ s, nodes, want }) => {
     expect(ips(desiredOrigins("ns", nodeSpec(s), view({ service: np, nodes })))).toEqual(want);
   });
 
-  it("with externalTrafficPolicy Local, only nodes that run a ready endpoint", () => {
-    const local = svc([{ name: "http", port: 80, nodePort: 30080 }], {
-      type: "NodePort",
-      externalTrafficPolicy: "Local",
-    });
-    const r = desiredOrigins(
-      "ns",
-      nodeSpec(),
-      view({
-        service: local,
-        nodes: [node("n1"), node("n2"), node("n3")],
-        slices: [
-          slice("a", 8080, [
-            { ip: "10.0.0.1", node: "n2" },
-            { ip: "10.0.0.2", node: "n3", ready: false },
-          ]),
-        ],
-      }),
-    );
-    expect(ips(r)).toEqual(["203.0.113.2:30080"]);
-  });
+  it.each([
+    {
+      family: "IPv4",
+      nodes: [node("n1"), node("n2"), node("n3")],
+      addressType: "IPv4" as const,
+      endpoints: ["10.0.0.1", "10.0.0.2"],
+      want: ["203.0.113.2:30080"],
+    },
+    {
+      family: "IPv6",
+      nodes: [1, 2, 3].map((i) => node(`n${i}`, { external: `2001:db8:1::${i}` })),
+      addressType: "IPv6" as const,
+      endpoints: ["fd00::1", "fd00::2"],
+      want: ["[2001:db8:1::2]:30080"],
+    },
+  ])(
+    "with externalTrafficPolicy Local, only nodes that run a ready endpoint ($family)",
+    ({ nodes, addressType, endpoints, want }) => {
+      const local = svc([{ name: "http", port: 80, nodePort: 30080 }], {
+        type: "NodePort",
+        externalTrafficPolicy: "Local",
+      });
+      const [onN2, notReadyOnN3] = endpoints as [string, string];
+      const eps = [
+        { ip: onN2, node: "n2" },
+        { ip: notReadyOnN3, node: "n3", ready: false },
+      ];
+      const r = desiredOrigins(
+        "ns",
+        nodeSpec(),
+        view({ service: local, nodes, slices: [slice("a", 8080, eps, "http", addressType)] }),
+      );
+      expect(ips(r)).toEqual(want);
+    },
+  );
 
   it("refuses a Service without a NodePort", () => {
     const r = desiredOrigins(
@@ -492,71 +533,6 @@ describe("desired origins: IPv6", () => {
     const r = annotated(values);
     expect(ips(r)).toEqual(want);
     expect(r.ok && r.notes).toEqual([note]);
-  });
-
-  describe("Node mode", () => {
-    const np = svc([{ name: "http", port: 80, nodePort: 30080 }], { type: "NodePort" });
-    const nodeSpec = (s: Partial<GaapListenerBindingSpec> = {}) => spec({ targetType: "Node", ...s });
-    it.each([
-      {
-        name: "IPv6 ExternalIPs with the NodePort",
-        s: {},
-        nodes: [node("n1", { external: "2001:db8:1::1" }), node("n2", { external: "2001:db8:1::2" })],
-        want: ["[2001:db8:1::1]:30080", "[2001:db8:1::2]:30080"],
-      },
-      {
-        name: "IPv6 InternalIP when asked",
-        s: { nodeAddressType: "InternalIP" as const },
-        nodes: [
-          node("n1", { internal: "fd00:10::1" }),
-          node("n2", { external: null, internal: "fd00:10::2" }),
-        ],
-        want: ["[fd00:10::1]:30080", "[fd00:10::2]:30080"],
-      },
-      {
-        name: "mixed-family nodes, in address text order",
-        s: {},
-        nodes: [node("n1"), node("n2", { external: "2001:db8:1::2" }), node("n3", { external: "fd00::3" })],
-        want: ["[2001:db8:1::2]:30080", "203.0.113.1:30080", "[fd00::3]:30080"],
-      },
-      {
-        name: "skips an IPv6 node that is not ready",
-        s: {},
-        nodes: [
-          node("n1", { external: "2001:db8:1::1", ready: false }),
-          node("n2", { external: "2001:db8:1::2" }),
-        ],
-        want: ["[2001:db8:1::2]:30080"],
-      },
-    ])("$name", ({ s, nodes, want }) => {
-      expect(ips(desiredOrigins("ns", nodeSpec(s), view({ service: np, nodes })))).toEqual(want);
-    });
-
-    it("with externalTrafficPolicy Local, counts ready endpoints from IPv6 slices", () => {
-      const local = svc([{ name: "http", port: 80, nodePort: 30080 }], {
-        type: "NodePort",
-        externalTrafficPolicy: "Local",
-      });
-      const r = desiredOrigins(
-        "ns",
-        nodeSpec(),
-        view({
-          service: local,
-          nodes: [
-            node("n1", { external: "2001:db8:1::1" }),
-            node("n2", { external: "2001:db8:1::2" }),
-            node("n3", { external: "2001:db8:1::3" }),
-          ],
-          slices: [
-            slice6("a", 8080, [
-              { ip: "fd00::1", node: "n2" },
-              { ip: "fd00::2", node: "n3", ready: false },
-            ]),
-          ],
-        }),
-      );
-      expect(ips(r)).toEqual(["[2001:db8:1::2]:30080"]);
-    });
   });
 
   it.each([
