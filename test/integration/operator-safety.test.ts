@@ -276,16 +276,21 @@ describe("drift, faults and limits", () => {
   );
 
   it("reports more origins than the listener takes as Degraded TooManyOrigins, keeping the set", async () => {
+    // Six ready pods before the operator with a limit of 5 starts: it meets the whole change at once (scaling up
+    // under it would let it bind 5 on the way, rightly).
     await s.operator.stop();
+    const bound = await gaapSet(s, L.wrr);
+    await scale(s, 6);
+    await eventually(async () => expect(await readyPodIPs(s)).toHaveLength(6), { what: "6 ready pods" });
+    const since = s.emu.calls.lastSeq;
     s.operator.start(["--max-origins-per-listener", "5"]);
     try {
-      const bound = await gaapSet(s, L.wrr);
-      await scale(s, 6);
       await eventually(
         async () => expect(condition(await s.bindings.get("web"), "Degraded")?.reason).toBe("TooManyOrigins"),
         { what: "TooManyOrigins" },
       );
       expect(await gaapSet(s, L.wrr)).toEqual(bound);
+      expect(calls(s, { since, action: "BindListenerRealServers" })).toEqual([]);
     } finally {
       // The usual operator again, even when a check failed.
       await s.operator.stop();
