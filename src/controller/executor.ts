@@ -6,7 +6,6 @@ import type { Logger } from "pino";
 import { bindingKey, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
 import { BINDING_TAG, CLUSTER_TAG, type OriginTag } from "../gaap/types.ts";
-import type { BindingEvent } from "../model/binding-event.ts";
 import { jitter } from "../util/jitter.ts";
 import { KeyedMutex } from "../util/keyed-mutex.ts";
 import type { ErrorPolicy } from "./error-policy.ts";
@@ -127,10 +126,6 @@ export class StepExecutor {
     return { requeueAfterMs: this.delay(step.requeue) };
   }
 
-  record(b: GaapListenerBinding, e: BindingEvent): void {
-    this.d.events.record(b, e);
-  }
-
   private recordAll(b: GaapListenerBinding, step: Act): void {
     for (const e of step.events) this.d.events.record(b, e);
     if (step.held) this.d.hooks?.held?.(step.held);
@@ -172,7 +167,12 @@ export class StepExecutor {
     );
     if (report === "none") return { requeueAfterMs }; // a busy listener: a wait, not a failure
     if (report === "stuck")
-      this.record(b, { type: "Warning", reason: reasonOf(err.code), action: "Sync", note: err.message });
+      this.d.events.record(b, {
+        type: "Warning",
+        reason: reasonOf(err.code),
+        action: "Sync",
+        note: err.message,
+      });
     const retryAt = report === "stuck" ? { retryAt: new Date(this.d.clock.now() + requeueAfterMs) } : {};
     const counted = desiredCount === undefined ? {} : { desiredCount };
     // A status that cannot be written now (the apiserver may be what failed) is written by the retry.

@@ -8,7 +8,14 @@ import type { ListenerState } from "../gaap/types.ts";
 import { ipOfKey } from "./desired.ts";
 import type { StepExecutor } from "./executor.ts";
 import { holderOf, ownedServers } from "./ownership.ts";
-import type { BindingCache, ListenerReader, OriginUse, ReconcileResult, StatusWriter } from "./ports.ts";
+import type {
+  BindingCache,
+  EventSink,
+  ListenerReader,
+  OriginUse,
+  ReconcileResult,
+  StatusWriter,
+} from "./ports.ts";
 import { releaseStep } from "./step.ts";
 import type { BindTaskTracker } from "./task-tracker.ts";
 
@@ -17,6 +24,7 @@ export interface FinalizerDeps {
   reader: ListenerReader;
   status: StatusWriter;
   origins: OriginUse;
+  events: EventSink;
   executor: StepExecutor;
   tracker: BindTaskTracker;
   log: Logger;
@@ -54,7 +62,7 @@ export class Finalizer {
       if (step) return this.d.executor.carryOut(b, step);
       await this.collect(b);
       const note = `origins removed from ${spec.listenerId}`;
-      this.d.executor.record(b, { type: "Normal", reason: "Unbound", action: "Unbind", note });
+      this.d.events.record(b, { type: "Normal", reason: "Unbound", action: "Unbind", note });
       return this.release(b, "unbound");
     });
   }

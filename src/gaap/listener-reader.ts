@@ -121,7 +121,7 @@ export class ListenerReader {
       } finally {
         paid = false;
       }
-      for (const l of res.ListenerSet ?? []) out.push(this.seen(l, protocol));
+      for (const l of res.ListenerSet ?? []) out.push(toListenerState(l, protocol));
       const total = typeof res.TotalCount === "number" ? res.TotalCount : undefined;
       if (
         (res.ListenerSet?.length ?? 0) < this.pageSize ||
@@ -205,7 +205,7 @@ export class ListenerReader {
         this.protocols.set(listenerId, protocol);
         if (l.ProxyId && this.opts.batchReads !== false)
           this.homes.set(listenerId, { proxyId: l.ProxyId, protocol });
-        return this.seen(l, protocol);
+        return toListenerState(l, protocol);
       } catch (err) {
         if (!(err instanceof OperatorError && err.kind === "notFound")) throw err;
       }
@@ -216,10 +216,6 @@ export class ListenerReader {
       "ListenerNotFound",
       `GAAP listener ${listenerId} does not exist (neither TCP nor UDP)`,
     );
-  }
-
-  private seen(l: TCPListener | UDPListener, protocol: Protocol): ListenerState {
-    return toListenerState(l, protocol);
   }
 }
 
