@@ -16,6 +16,7 @@ export interface Config {
   busyPollMs: number;
   taskEstimateMs: number;
   retryMaxDelayMs: number;
+  unbindWindowMs: number;
   gcDelayMs: number;
   clusterName: string;
   maxOriginsPerListener: number;
@@ -24,6 +25,9 @@ export interface Config {
   shutdownGraceMs: number;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
+  webhookHost: string;
+  webhookPort: number;
+  webhookCertDir: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -106,6 +110,12 @@ export const FLAGS: Record<string, Flag> = {
     default: "10s",
     help: "longest wait between retries of a binding after a transient failure (GAAP or Kubernetes server errors, throttling, transport); backoff starts at 1s and doubles up to this, so after an outage ends every binding is retried within it",
   },
+  "unbind-window": {
+    type: "string",
+    kind: "duration",
+    default: "5m",
+    help: "how far back the mass-unbind breaker looks for a binding's peak: removals may not take the set more than maxUnbindPercent below the most origins it held within this window, so a collapse in small steps is held like one big step (0: judge each bind alone)",
+  },
   "gc-delay": {
     type: "string",
     kind: "duration",
@@ -144,6 +154,22 @@ export const FLAGS: Record<string, Flag> = {
     type: "string",
     default: ":8081",
     help: "address of /healthz and /readyz (host:port, :port, or 0 for off)",
+  },
+  "webhook-host": {
+    type: "string",
+    default: "",
+    help: "address the admission webhook listens on (default: all interfaces)",
+  },
+  "webhook-port": {
+    type: "string",
+    kind: "int",
+    default: "9443",
+    help: "HTTPS port of the pod admission webhook that injects readiness gates and the termination hold (0: off)",
+  },
+  "webhook-cert-dir": {
+    type: "string",
+    default: "/tmp/k8s-webhook-server/serving-certs",
+    help: "directory holding the webhook's tls.crt and tls.key; re-read when they change (as cert-manager rotates them)",
   },
   "leader-elect": {
     type: "string",
@@ -300,6 +326,7 @@ export function parseConfig(argv: string[]): ParsedArgs {
     busyPollMs: duration("busy-poll", 10),
     taskEstimateMs: duration("task-estimate", 10),
     retryMaxDelayMs: duration("retry-max-delay", 1000),
+    unbindWindowMs: duration("unbind-window", 0),
     gcDelayMs: duration("gc-delay", 0),
     clusterName,
     maxOriginsPerListener: num("max-origins-per-listener", 1, 10_000, true),
@@ -308,6 +335,9 @@ export function parseConfig(argv: string[]): ParsedArgs {
     shutdownGraceMs: duration("shutdown-grace", 0),
     metricsBindAddress: bindAddress("metrics-bind-address"),
     healthProbeBindAddress: bindAddress("health-probe-bind-address"),
+    webhookHost: (values["webhook-host"] as string | undefined) ?? "",
+    webhookPort: num("webhook-port", 0, 65_535, true),
+    webhookCertDir: get("webhook-cert-dir") as string,
     leaderElect: choice("leader-elect") === "true",
     leaderElectionNamespace:
       (values["leader-election-namespace"] as string | undefined) ??

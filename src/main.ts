@@ -7,6 +7,8 @@ import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/com
 import { type Config, ConfigError, parseConfig, usage } from "./config.ts";
 import { Controller } from "./controller/controller.ts";
 import { OriginCollector } from "./controller/origins.ts";
+import { PodGates } from "./controller/pod-gates.ts";
+import { systemClock } from "./controller/ports.ts";
 import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "./controller/queue.ts";
 import { Reconciler } from "./controller/reconciler.ts";
 import { GaapClient } from "./gaap/client.ts";
@@ -17,10 +19,14 @@ import { BindingWriter } from "./kube/binding-writer.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { LeaderElector } from "./kube/leader.ts";
+import { PodGateWriter } from "./kube/pod-gate-writer.ts";
 import { Sources } from "./kube/sources.ts";
+import { serverVersion } from "./kube/version.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./util/token-bucket.ts";
+import { defaultHoldSeconds, HOLD_ANNOTATION, mutatePod } from "./webhook/mutate.ts";
+import { WebhookServer } from "./webhook/server.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
 const INFORMER_DEAD_AFTER = 10;
@@ -89,6 +95,47 @@ async function main(): Promise<void> {
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
     onError: (informer, err) => log.warn({ informer, err: String(err) }, "watch failed; restarting"),
   });
+  const events = new EventRecorder(kc, {
+    instance: identity,
+    onError: (err) => log.warn({ err: String(err) }, "event not recorded"),
+  });
+
+  // Readiness gates: a second controller, keyed by pod, fed by the bindings' passes.
+  const gateMetrics = metrics.controllerMetrics("podreadinessgate", "podreadinessgate");
+  const gateQueue = new WorkQueue(
+    new ControllerLimiter(backoff(), new TokenBucket(10, 100)),
+    gateMetrics.queue,
+  );
+  const gateWriter = new PodGateWriter(kc);
+  const podGates = new PodGates({
+    pod: (ns, name) => sources.pod(ns, name),
+    binding: (key) => sources.binding(key),
+    write: (pod, conditions) => gateWriter.write(pod, conditions),
+    enqueue: (key) => gateQueue.add(key),
+    canWrite,
+    clock: systemClock,
+    log,
+    hooks: { boundAfter: (s) => metrics.gateBoundAfter(s) },
+  });
+  metrics.gatesByReason = () => podGates.countsByReason();
+  sources.onPod((kind, pod) => {
+    podGates.onPod(kind, pod);
+    // The webhook could not add a termination hold: say so on the pod, once, when it is new.
+    const note = pod.metadata?.annotations?.[HOLD_ANNOTATION];
+    const age = Date.now() - Date.parse(String(pod.metadata?.creationTimestamp));
+    if (kind === "add" && note?.startsWith("none: the preStop") && age < 60_000 && canWrite()) {
+      events.recordOn(
+        { apiVersion: "v1", kind: "Pod", metadata: pod.metadata ?? {} },
+        {
+          type: "Warning",
+          reason: "TerminationHoldUnsupported",
+          action: "Admit",
+          note: `readiness gate added, but no termination hold: ${note.slice(6)}`,
+        },
+      );
+    }
+  });
+  sources.onBinding((kind, b) => podGates.onBinding(kind, b));
   const origins = new OriginCollector({
     store: gaap.origins,
     log,
@@ -104,11 +151,9 @@ async function main(): Promise<void> {
     registry: gaap.origins,
     binder: gaap.binder,
     status: new BindingWriter(kc),
-    events: new EventRecorder(kc, {
-      instance: identity,
-      onError: (err) => log.warn({ err: String(err) }, "event not recorded"),
-    }),
+    events,
     origins,
+    gates: podGates,
     backoff: backoff(),
     log,
     canWrite,
@@ -119,17 +164,63 @@ async function main(): Promise<void> {
       busyPollMs: config.busyPollMs,
       maxOriginsPerListener: config.maxOriginsPerListener,
       initialTaskMs: config.taskEstimateMs,
+      unbindWindowMs: config.unbindWindowMs,
     },
   });
   const controller = new Controller({
     name: "gaaplistenerbinding",
     queue,
-    sources,
+    synced: sources.synced,
+    initialKeys: () => sources.bindingKeys(),
     reconcile: (key) => reconciler.reconcile(key),
     workers: config.workers,
     log,
     metrics: controllerMetrics,
   });
+  const gateController = new Controller({
+    name: "podreadinessgate",
+    queue: gateQueue,
+    synced: sources.synced,
+    initialKeys: () => podGates.podKeys(),
+    reconcile: (key) => podGates.reconcile(key),
+    workers: Math.max(2, Math.ceil(config.workers / 2)),
+    log,
+    metrics: gateMetrics,
+  });
+
+  // The admission webhook reads the caches only, so every replica serves it, leader or not.
+  let webhook: WebhookServer | undefined;
+  if (config.webhookPort > 0) {
+    const version = await serverVersion(kc).catch((err) => {
+      log.warn(
+        { err: String(err) },
+        "could not read the apiserver version; assuming preStop sleep is served",
+      );
+      return undefined;
+    });
+    const sleepSupported = version === undefined || version.minor >= 30 || version.major > 1;
+    webhook = new WebhookServer({
+      host: config.webhookHost,
+      port: config.webhookPort,
+      certDir: config.webhookCertDir,
+      log,
+      mutate: (pod, namespace) => {
+        if (!sources.isSynced()) return undefined;
+        const m = mutatePod({
+          pod,
+          bindings: sources.bindingsIn(namespace),
+          service: (name) => sources.service(namespace, name),
+          defaultHoldSeconds: defaultHoldSeconds(reconciler.taskEstimateMs()),
+          sleepSupported,
+        });
+        if (m.gates.length > 0 || m.holdSeconds)
+          log.debug({ namespace, gates: m.gates, holdSeconds: m.holdSeconds }, "pod mutated");
+        return m;
+      },
+    });
+    await webhook.start();
+    log.info({ url: webhook.url, sleepSupported, version }, "serving the pod admission webhook");
+  }
 
   const servers: Server[] = [];
   const metricsBind = parseBindAddress(config.metricsBindAddress);
@@ -195,7 +286,8 @@ async function main(): Promise<void> {
     clearInterval(sweep);
     origins.stop();
     // Finish (or, past the grace period, abandon) reconciles in flight while still leader, then hand over.
-    await controller.stop(config.shutdownGraceMs);
+    await Promise.all([controller.stop(config.shutdownGraceMs), gateController.stop(config.shutdownGraceMs)]);
+    webhook?.stop();
     await elector?.stop();
     metrics.setLeader(config.leaderElectionId, false);
     sources.stop();
@@ -207,9 +299,10 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
+  const startControllers = () => Promise.all([controller.start(), gateController.start()]);
   if (!config.leaderElect) {
     metrics.setLeader(config.leaderElectionId, true);
-    await controller.start();
+    await startControllers();
     return;
   }
   elector = new LeaderElector(kc, {
@@ -222,7 +315,7 @@ async function main(): Promise<void> {
     log,
     onStartedLeading: () => {
       metrics.setLeader(config.leaderElectionId, true);
-      controller.start().catch((err) => log.error({ err }, "controller failed to start"));
+      startControllers().catch((err) => log.error({ err }, "controller failed to start"));
     },
     onStoppedLeading: () => {
       // Writes stopped already (canWrite turned false when renewal failed); exit so a fresh process rejoins.

@@ -25,6 +25,9 @@ export class Metrics {
   private readonly desired: Gauge<"namespace" | "name">;
   private readonly bound: Gauge<"namespace" | "name">;
   private readonly leader: Gauge<"name">;
+  private readonly gateLatency: Histogram;
+  /** Gates by reason, read at scrape time from whoever keeps them. */
+  gatesByReason: () => Map<string, number> = () => new Map();
 
   constructor(controller = "gaaplistenerbinding") {
     this.controller = controller;
@@ -85,10 +88,32 @@ export class Metrics {
       "name",
     ]);
     this.leader = gauge("leader_election_master_status", "1 while this process is the leader", ["name"]);
+    this.gateLatency = new Histogram({
+      name: "gaap_pod_readiness_gate_seconds",
+      help: "Time from a gated pod's ContainersReady to its readiness gate turning True (GAAP holds it)",
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers: r,
+    });
+    const self = this;
+    new Gauge({
+      name: "gaap_pod_readiness_gates",
+      help: "Readiness-gate conditions on live pods, by the reason they carry",
+      labelNames: ["reason"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [reason, n] of self.gatesByReason()) this.set({ reason }, n);
+      },
+    });
   }
 
-  controllerMetrics(queueName: string): ControllerMetrics {
-    const c = this.controller;
+  /** The readiness gate's latency histogram. */
+  gateBoundAfter(seconds: number): void {
+    this.gateLatency.observe(seconds);
+  }
+
+  controllerMetrics(queueName: string, controller = this.controller): ControllerMetrics {
+    const c = controller;
     return {
       reconciled: (result, secs) => {
         this.reconcileTotal.inc({ controller: c, result });

@@ -9,6 +9,16 @@ export const FINALIZER = "gaap.operator.dev/finalizer";
 /** Pod or node annotation that overrides spec.weight for that origin. */
 export const WEIGHT_ANNOTATION = "gaap.operator.dev/weight";
 
+/** The readiness gate a pod lists to be Ready only once GAAP holds it: one per binding, by the binding's name. */
+export const GATE_PREFIX = "listener-bound.gaap.operator.dev/";
+export function gateType(bindingName: string): string {
+  return `${GATE_PREFIX}${bindingName}`;
+}
+/** A condition type's name part is at most 63 characters: longer binding names cannot have a gate. */
+export function canHaveGate(bindingName: string): boolean {
+  return bindingName.length <= 63;
+}
+
 export type TargetType = "Pod" | "Node";
 export type Ownership = "Exclusive" | "Shared";
 
@@ -26,6 +36,8 @@ export interface GaapListenerBindingSpec {
   allowEmpty?: boolean;
   maxUnbindPercent?: number;
   ownership?: Ownership;
+  /** Seconds a terminating gated pod keeps serving (preStop sleep) so GAAP can let it go first; 0: no hold. */
+  terminationHoldSeconds?: number;
 }
 
 export type ConditionType = "Ready" | "Synced" | "Progressing" | "Degraded";
@@ -75,10 +87,9 @@ export interface GaapListenerBinding {
 }
 
 /** The spec with every default applied, as the operator acts on it. */
-export type ResolvedSpec = Required<
-  Omit<GaapListenerBindingSpec, "nodeSelector" | "secondarySelector" | "podAddressAnnotation">
-> &
-  Pick<GaapListenerBindingSpec, "nodeSelector" | "secondarySelector" | "podAddressAnnotation">;
+type Unresolved = "nodeSelector" | "secondarySelector" | "podAddressAnnotation" | "terminationHoldSeconds";
+export type ResolvedSpec = Required<Omit<GaapListenerBindingSpec, Unresolved>> &
+  Pick<GaapListenerBindingSpec, Unresolved>;
 
 export function resolveSpec(spec: GaapListenerBindingSpec): ResolvedSpec {
   return {

@@ -1,10 +1,9 @@
-// The controller loop: keys from the sources go into the work queue; workers run the reconciler and requeue as
+// The controller loop: keys go into the work queue; workers run the reconciler and requeue as
 // controller-runtime does (error: rate-limited; requeueAfter: forget and delay; success: forget). No worker
 // starts before every informer has synced.
 import { setTimeout } from "node:timers/promises";
 import type { Logger } from "pino";
 import { OperatorError } from "../errors.ts";
-import type { Sources } from "../kube/sources.ts";
 import type { ReconcileResult } from "./ports.ts";
 import type { QueueMetrics, WorkQueue } from "./queue.ts";
 
@@ -16,7 +15,10 @@ export interface ControllerMetrics {
 export interface ControllerOptions {
   name: string;
   queue: WorkQueue;
-  sources: Sources;
+  /** Resolves once the caches the reconciler reads have synced. */
+  synced: Promise<void>;
+  /** Every key to reconcile once at start. */
+  initialKeys: () => string[];
   reconcile: (key: string) => Promise<ReconcileResult>;
   workers: number;
   log: Logger;
@@ -35,10 +37,10 @@ export class Controller {
 
   /** Waits for the caches, then starts the workers. Resolves once they run. */
   async start(): Promise<void> {
-    await this.o.sources.synced;
+    await this.o.synced;
     if (this.stopped) return;
     this.o.log.info({ workers: this.o.workers }, "caches synced; starting workers");
-    for (const key of this.o.sources.bindingKeys()) this.o.queue.add(key);
+    for (const key of this.o.initialKeys()) this.o.queue.add(key);
     for (let i = 0; i < this.o.workers; i++) this.running.push(this.worker());
   }
 

@@ -1,7 +1,7 @@
 // Desired state: a pure function from cached Kubernetes objects to the origin set a binding calls for.
 // No I/O. Weights and roles are decided here per origin; whether GAAP gets them depends on the listener (plan.ts).
 import { isIP } from "node:net";
-import type { V1Node, V1Service, V1ServicePort } from "@kubernetes/client-node";
+import type { V1Node, V1Pod, V1Service, V1ServicePort } from "@kubernetes/client-node";
 import { type ResolvedSpec, WEIGHT_ANNOTATION } from "../api/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
 import { matchesSelector } from "../model/selectors.ts";
@@ -13,6 +13,18 @@ export interface Origin {
   weight: number;
   /** Matches spec.secondarySelector: a "slave" when the listener has failover on. */
   secondary: boolean;
+  /**
+   * The endpoint is ready. False for a pod that waits on this binding's readiness gate with its containers ready:
+   * an origin still, bound after the ready ones when the listener's limit is short.
+   */
+  ready: boolean;
+  /** The pod behind the endpoint (Pod mode). */
+  pod?: string;
+}
+
+export interface DesiredOptions {
+  /** This binding's readiness gate: endpoints whose pod lists it count by the pod's ContainersReady. */
+  gate?: string;
 }
 
 export type DesiredProblem = "ServiceNotFound" | "ServicePortNotFound" | "ServiceHasNoNodePort";
@@ -54,7 +66,12 @@ export function canonicalIp(raw: string | undefined): string | undefined {
   return new URL(`http://[${v}]/`).hostname.slice(1, -1);
 }
 
-export function desiredOrigins(namespace: string, spec: ResolvedSpec, view: ClusterView): Desired {
+export function desiredOrigins(
+  namespace: string,
+  spec: ResolvedSpec,
+  view: ClusterView,
+  opts: DesiredOptions = {},
+): Desired {
   const svc = view.service;
   const ref = spec.serviceRef;
   if (!svc)
@@ -74,17 +91,25 @@ export function desiredOrigins(namespace: string, spec: ResolvedSpec, view: Clus
   const origins =
     spec.targetType === "Node"
       ? nodeOrigins(spec, view, svc, svcPort, notes)
-      : podOrigins(spec, view, svcPort, notes);
+      : podOrigins(spec, view, svcPort, notes, opts.gate);
   if (!Array.isArray(origins)) return origins;
   const unique = new Map<string, Origin>();
-  for (const o of origins) if (!unique.has(originKey(o))) unique.set(originKey(o), o);
+  for (const o of origins) {
+    const seen = unique.get(originKey(o));
+    if (!seen || (o.ready && !seen.ready)) unique.set(originKey(o), o);
+  }
   const sorted = [...unique.values()].sort((a, b) => compare(a.ip, b.ip) || a.port - b.port);
   return { ok: true, origins: sorted, protocol, notes };
 }
 
-/** Ready endpoints of the Service port, with the port number each slice resolved it to. */
-function readyEndpoints(view: ClusterView, svcPort: V1ServicePort) {
-  const out: Array<{ address: string; port: number; podName?: string; nodeName?: string }> = [];
+/**
+ * Endpoints of the Service port that should serve, with the port number each slice resolved it to: the ready ones
+ * and, given a gate, those whose pod waits only on that gate (the kubelet folds the gate into Ready and the slice
+ * follows Ready, so the slice alone would never let such a pod in). Terminating endpoints never.
+ */
+function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: string) {
+  const out: Array<{ address: string; port: number; ready: boolean; podName?: string; nodeName?: string }> =
+    [];
   const name = svcPort.name ?? "";
   const protocol = svcPort.protocol ?? "TCP";
   for (const slice of view.slices) {
@@ -94,13 +119,17 @@ function readyEndpoints(view: ClusterView, svcPort: V1ServicePort) {
     )?.port;
     if (port === undefined || port === null) continue;
     for (const ep of slice.endpoints ?? []) {
-      // "ready" unset means ready; terminating endpoints are never ready.
-      if (ep.conditions?.ready === false || ep.conditions?.terminating === true) continue;
+      if (ep.conditions?.terminating === true) continue;
+      const podName = ep.targetRef?.kind === "Pod" ? ep.targetRef.name : undefined;
+      // "ready" unset means ready.
+      const ready = ep.conditions?.ready !== false;
+      if (!ready && !(gate && podName && waitsOnlyOnGate(view.pod(podName), gate))) continue;
       const address = canonicalIp(ep.addresses?.[0]);
       if (!address) continue;
       out.push({
         address,
         port,
+        ready,
         ...(ep.targetRef?.kind === "Pod" && ep.targetRef.name ? { podName: ep.targetRef.name } : {}),
         ...(ep.nodeName ? { nodeName: ep.nodeName } : {}),
       });
@@ -109,15 +138,23 @@ function readyEndpoints(view: ClusterView, svcPort: V1ServicePort) {
   return out;
 }
 
+/** The pod lists the gate, is not being deleted, and its containers are ready. */
+export function waitsOnlyOnGate(pod: V1Pod | undefined, gate: string): boolean {
+  if (!pod || pod.metadata?.deletionTimestamp) return false;
+  if (!(pod.spec?.readinessGates ?? []).some((g) => g.conditionType === gate)) return false;
+  return pod.status?.conditions?.find((c) => c.type === "ContainersReady")?.status === "True";
+}
+
 function podOrigins(
   spec: ResolvedSpec,
   view: ClusterView,
   svcPort: V1ServicePort,
   notes: string[],
+  gate: string | undefined,
 ): Origin[] {
   const origins: Origin[] = [];
   const lacking: string[] = [];
-  for (const ep of readyEndpoints(view, svcPort)) {
+  for (const ep of servingEndpoints(view, svcPort, gate)) {
     const pod = ep.podName ? view.pod(ep.podName) : undefined;
     let ip = ep.address;
     if (spec.podAddressAnnotation) {
@@ -135,6 +172,8 @@ function podOrigins(
       secondary: spec.secondarySelector
         ? matchesSelector(spec.secondarySelector, pod?.metadata?.labels)
         : false,
+      ready: ep.ready,
+      ...(ep.podName ? { pod: ep.podName } : {}),
     });
   }
   if (lacking.length > 0) {
@@ -161,7 +200,13 @@ function nodeOrigins(
     };
   }
   const local = svc.spec?.externalTrafficPolicy === "Local";
-  const withEndpoints = local ? new Set(readyEndpoints(view, svcPort).map((e) => e.nodeName)) : undefined;
+  const withEndpoints = local
+    ? new Set(
+        servingEndpoints(view, svcPort)
+          .filter((e) => e.ready)
+          .map((e) => e.nodeName),
+      )
+    : undefined;
   const noAddress: string[] = [];
   const origins: Origin[] = [];
   for (const node of view.nodes) {
@@ -182,6 +227,7 @@ function nodeOrigins(
       secondary: spec.secondarySelector
         ? matchesSelector(spec.secondarySelector, node.metadata?.labels)
         : false,
+      ready: true,
     });
   }
   if (noAddress.length > 0)

@@ -12,6 +12,7 @@ import type { ErrorPolicy } from "./error-policy.ts";
 import type {
   Clock,
   EventSink,
+  GateSink,
   ListenerBinder,
   OriginRegistry,
   OriginUse,
@@ -29,6 +30,7 @@ export interface ExecutorDeps {
   status: StatusWriter;
   events: EventSink;
   origins: OriginUse;
+  gates?: GateSink;
   tracker: BindTaskTracker;
   policy: ErrorPolicy;
   clock: Clock;
@@ -123,6 +125,7 @@ export class StepExecutor {
       this.recordAll(b, step);
     }
     if (step.counts) this.d.hooks?.origins?.(key, step.counts.desired, step.counts.bound);
+    if (step.gates) this.d.gates?.publish(key, step.gates);
     return { requeueAfterMs: this.delay(step.requeue) };
   }
 

@@ -31,9 +31,11 @@ export type Plan =
       change: Change;
       /** Removals held back by the circuit breaker while additions go ahead. */
       heldRemovals?: number;
+      /** Gated origins left out for the listener's limit (ip:port). */
+      deferred?: string[];
     }
   | { kind: "hold"; reason: HoldReason; message: string }
-  | { kind: "inSync"; owned: string[] };
+  | { kind: "inSync"; owned: string[]; deferred?: string[] };
 
 export interface PlanInput {
   spec: ResolvedSpec;
@@ -44,6 +46,11 @@ export interface PlanInput {
   /** Registered origin server IDs by IP. */
   originIds: ReadonlyMap<string, string>;
   maxOrigins: number;
+  /**
+   * The most origins this binding had bound at once within the breaker's window (peak.ts); removals are judged
+   * against it as well as against the set of the moment, so a collapse in small steps is held like one big step.
+   */
+  peak?: number;
 }
 
 /** How the listener takes an origin: weights only under wrr, roles only with failover on and IP origins. */
@@ -101,7 +108,11 @@ export function plan(input: PlanInput): Plan {
   const foreignKeys = new Set(foreign.map(originKey));
   const oursByKey = new Map(ours.map((b) => [originKey(b), b]));
   // Under Shared, an entry someone else already bound satisfies us as it is: it stays theirs.
-  const wanted = origins.filter((o) => !foreignKeys.has(originKey(o))).map((o) => shapeFor(listener, o));
+  const candidates = origins.filter((o) => !foreignKeys.has(originKey(o)));
+  const fitted = fitLimit(candidates, foreign.length, input.maxOrigins, oursByKey);
+  if ("hold" in fitted) return fitted.hold;
+  const deferred = fitted.deferred.length > 0 ? { deferred: fitted.deferred } : {};
+  const wanted = fitted.kept.map((o) => shapeFor(listener, o));
   const wantedKeys = new Set(wanted.map(originKey));
   const added = wanted.filter((w) => !oursByKey.has(originKey(w)));
   const updated = wanted.filter((w) => {
@@ -111,14 +122,8 @@ export function plan(input: PlanInput): Plan {
   const removed = ours.filter((b) => !wantedKeys.has(originKey(b)));
   const owned = [...wantedKeys].sort();
 
-  if (foreign.length + wanted.length > input.maxOrigins) {
-    return {
-      kind: "hold",
-      reason: "TooManyOrigins",
-      message: `${foreign.length + wanted.length} origins (${wanted.length} from this binding) exceed the listener's limit of ${input.maxOrigins}`,
-    };
-  }
-  if (added.length === 0 && updated.length === 0 && removed.length === 0) return { kind: "inSync", owned };
+  if (added.length === 0 && updated.length === 0 && removed.length === 0)
+    return { kind: "inSync", owned, ...deferred };
 
   if (wanted.length === 0 && ours.length > 0 && !spec.allowEmpty) {
     const why =
@@ -140,14 +145,16 @@ export function plan(input: PlanInput): Plan {
     input.originIds.get(ip) ?? (listener.bound.find((b) => b.ip === ip)?.realServerId as string);
 
   const emptyAllowed = wanted.length === 0 && spec.allowEmpty;
-  const overLimit = ours.length > 0 && (removed.length / ours.length) * 100 > spec.maxUnbindPercent;
-  if (overLimit && !emptyAllowed) {
+  const breaker = judgeRemovals(
+    removed.length,
+    ours.length,
+    wanted.length,
+    input.peak,
+    spec.maxUnbindPercent,
+  );
+  if (breaker && !emptyAllowed) {
     if (added.length === 0 && updated.length === 0) {
-      return {
-        kind: "hold",
-        reason: "MassUnbind",
-        message: `removing ${removed.length} of ${ours.length} bound origins exceeds maxUnbindPercent (${spec.maxUnbindPercent}%)`,
-      };
+      return { kind: "hold", reason: "MassUnbind", message: breaker };
     }
     // Add and update now, keep the removals for a later step (which may then fall under the limit).
     const next = [
@@ -161,7 +168,7 @@ export function plan(input: PlanInput): Plan {
       return {
         kind: "hold",
         reason: "MassUnbind",
-        message: `removing ${removed.length} of ${ours.length} bound origins exceeds maxUnbindPercent (${spec.maxUnbindPercent}%), and adding first would exceed the listener's limit of ${input.maxOrigins}`,
+        message: `${breaker}, and adding first would exceed the listener's limit of ${input.maxOrigins}`,
       };
     }
     return {
@@ -170,6 +177,7 @@ export function plan(input: PlanInput): Plan {
       owned: [...new Set([...owned, ...removed.map(originKey)])].sort(),
       change: { added: added.length, removed: 0, updated: updated.length },
       heldRemovals: removed.length,
+      ...deferred,
     };
   }
 
@@ -178,7 +186,63 @@ export function plan(input: PlanInput): Plan {
     set: [...foreign, ...wanted.map((w) => ({ ...w, realServerId: idOf(w.ip) }))],
     owned,
     change: { added: added.length, removed: removed.length, updated: updated.length },
+    ...deferred,
   };
+}
+
+/**
+ * The listener's origin limit, without deadlocking a surge rollout: ready origins always, then gated ones (pods
+ * waiting on this binding's readiness gate) as room allows, those GAAP holds already first. Only ready origins
+ * beyond the limit are TooManyOrigins.
+ */
+function fitLimit(
+  candidates: readonly Origin[],
+  foreign: number,
+  max: number,
+  bound: ReadonlyMap<string, BoundOrigin>,
+): { kept: Origin[]; deferred: string[] } | { hold: Plan } {
+  if (foreign + candidates.length <= max) return { kept: [...candidates], deferred: [] };
+  const ready = candidates.filter((o) => o.ready);
+  if (foreign + ready.length > max) {
+    const gated = candidates.length - ready.length;
+    return {
+      hold: {
+        kind: "hold",
+        reason: "TooManyOrigins",
+        message: `${foreign + ready.length} origins (${ready.length} ready from this binding${gated ? `, ${gated} more waiting on its gate` : ""}) exceed the listener's limit of ${max}`,
+      },
+    };
+  }
+  const gated = candidates
+    .filter((o) => !o.ready)
+    .sort((a, b) => Number(bound.has(originKey(b))) - Number(bound.has(originKey(a))));
+  const room = max - foreign - ready.length;
+  const keptKeys = new Set([...ready, ...gated.slice(0, room)].map(originKey));
+  return {
+    kept: candidates.filter((o) => keptKeys.has(originKey(o))),
+    deferred: gated.slice(room).map(originKey).sort(),
+  };
+}
+
+/**
+ * The circuit breaker: why these removals are too many, or undefined. Judged against the set of the moment (one
+ * big step) and against the window's peak (a collapse in small steps): the set after the bind may not fall more
+ * than maxUnbindPercent below either.
+ */
+export function judgeRemovals(
+  removed: number,
+  bound: number,
+  after: number,
+  peak: number | undefined,
+  maxUnbindPercent: number,
+): string | undefined {
+  if (removed === 0 || bound === 0) return undefined;
+  if ((removed / bound) * 100 > maxUnbindPercent)
+    return `removing ${removed} of ${bound} bound origins exceeds maxUnbindPercent (${maxUnbindPercent}%)`;
+  const top = Math.max(peak ?? 0, bound);
+  if (((top - after) / top) * 100 > maxUnbindPercent)
+    return `removing ${removed} would leave ${after} bound origin(s), more than maxUnbindPercent (${maxUnbindPercent}%) below the recent peak of ${top}`;
+  return undefined;
 }
 
 /** On deletion with policy Unbind: keep only others' entries (Exclusive: nothing). */

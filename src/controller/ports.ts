@@ -6,6 +6,7 @@ import type { OperatorError } from "../errors.ts";
 import type { BoundOrigin, ListenerState, OriginTag } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
+import type { GateFacts } from "./gates.ts";
 
 /** What a reconcile asks of the work queue: nothing (done), or to come back after a delay. */
 export interface ReconcileResult {
@@ -65,6 +66,12 @@ export interface OriginUse {
   sweepSoon(): void;
   /** Removes our unused origins among these IPs now. */
   collect(only: ReadonlySet<string>): Promise<void>;
+}
+
+/** Where a binding's passes tell the readiness gates of its pods what they learnt. */
+export interface GateSink {
+  /** The binding's latest facts; undefined when the binding is gone or being deleted. */
+  publish(bindingKey: string, facts: GateFacts | undefined): void;
 }
 
 export interface Clock {

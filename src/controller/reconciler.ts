@@ -2,16 +2,27 @@
 // compute the desired set, read GAAP, compute the whole step (pure), and hand it to the executor. Level-triggered:
 // nothing here trusts an event, only the state it reads.
 import type { Logger } from "pino";
-import { FINALIZER, type GaapListenerBinding, type ResolvedSpec, resolveSpec } from "../api/types.ts";
+import {
+  bindingKey,
+  canHaveGate,
+  FINALIZER,
+  type GaapListenerBinding,
+  gateType,
+  type ResolvedSpec,
+  resolveSpec,
+} from "../api/types.ts";
 import { type Desired, desiredOrigins } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
 import { Finalizer } from "./finalizer.ts";
 import { conflictMessage, holderOf, ownedServers } from "./ownership.ts";
+import { PeakWindow } from "./peak.ts";
+import { splitOwnership } from "./plan.ts";
 import {
   type BindingCache,
   type Clock,
   type EventSink,
+  type GateSink,
   type ListenerBinder,
   type ListenerReader,
   type OriginRegistry,
@@ -22,7 +33,8 @@ import {
   systemClock,
 } from "./ports.ts";
 import type { RateLimiter } from "./queue.ts";
-import { syncStep } from "./step.ts";
+import { reasonOf } from "./report.ts";
+import { failedGateFacts, syncStep } from "./step.ts";
 import { BindTaskTracker } from "./task-tracker.ts";
 
 export interface ReconcilerSettings {
@@ -33,6 +45,8 @@ export interface ReconcilerSettings {
   maxOriginsPerListener: number;
   /** First guess of how long GAAP takes to apply a bind; learned from what it actually takes. */
   initialTaskMs: number;
+  /** How far back the breaker looks for the set's peak (0: each bind is judged alone). */
+  unbindWindowMs?: number;
 }
 
 export interface ReconcilerDeps {
@@ -43,6 +57,8 @@ export interface ReconcilerDeps {
   status: StatusWriter;
   events: EventSink;
   origins: OriginUse;
+  /** The readiness gates of the bindings' pods (Pod mode). */
+  gates?: GateSink;
   /** Per-binding backoff of transient failures (its cap bounds how long a binding waits after an outage). */
   backoff: RateLimiter;
   log: Logger;
@@ -59,12 +75,14 @@ export class Reconciler {
   private readonly tracker: BindTaskTracker;
   private readonly executor: StepExecutor;
   private readonly finalizer: Finalizer;
+  private readonly peaks: PeakWindow;
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
     const clock = deps.clock ?? systemClock;
     const s = deps.settings;
     this.tracker = new BindTaskTracker(s.initialTaskMs, clock);
+    this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, clock);
     const policy = new ErrorPolicy(
       { busyPollMs: s.busyPollMs, slowRetryMs: Math.min(s.verifyIntervalMs, 60_000) },
       deps.backoff,
@@ -82,17 +100,27 @@ export class Reconciler {
     this.finalizer = new Finalizer({ ...deps, executor: this.executor, tracker: this.tracker });
   }
 
+  /** What GAAP has been taking to apply a bind, as learned: the default termination hold is made from it. */
+  taskEstimateMs(): number {
+    return this.tracker.estimateMs;
+  }
+
   async reconcile(key: string): Promise<ReconcileResult> {
     const b = this.d.cache.binding(key);
     if (!b) {
       this.d.origins.forget(key);
       this.d.status.forget(key);
       this.d.backoff.forget(key);
+      this.peaks.forget(key);
+      this.d.gates?.publish(key, undefined);
       this.d.hooks?.origins?.(key, undefined, undefined);
       return {};
     }
     const spec = resolveSpec(b.spec);
-    if (b.metadata.deletionTimestamp) return this.finalizer.finalize(b, spec);
+    if (b.metadata.deletionTimestamp) {
+      this.d.gates?.publish(key, undefined);
+      return this.finalizer.finalize(b, spec);
+    }
     if (!this.d.canWrite()) return {};
     if (!b.metadata.finalizers?.includes(FINALIZER)) {
       // The update this makes brings the key back, with a cache that has seen it.
@@ -105,19 +133,28 @@ export class Reconciler {
       const message = conflictMessage(b, this.d.cache.binding(holder), holder);
       await this.executor.report(b, { phase: "conflict", message });
       this.d.origins.want(key, []);
+      this.d.gates?.publish(key, failedGateFacts(b, "ListenerConflict", message));
       return {};
     }
 
-    const desired = desiredOrigins(b.metadata.namespace as string, spec, this.d.cache.view(b));
+    const name = b.metadata.name as string;
+    const gate = spec.targetType === "Pod" && canHaveGate(name) ? { gate: gateType(name) } : {};
+    const desired = desiredOrigins(b.metadata.namespace as string, spec, this.d.cache.view(b), gate);
     this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
     const desiredCount = desired.ok ? desired.origins.length : undefined;
-    return this.executor.exclusive(b, spec.listenerId, desiredCount, () => this.sync(b, spec, desired));
+    const res = await this.executor.exclusive(b, spec.listenerId, desiredCount, () =>
+      this.sync(b, spec, desired),
+    );
+    if (res.failed && spec.targetType === "Pod")
+      this.d.gates?.publish(key, failedGateFacts(b, reasonOf(res.failed.code), res.failed.message));
+    return res;
   }
 
   private async sync(b: GaapListenerBinding, spec: ResolvedSpec, desired: Desired): Promise<ReconcileResult> {
     const listener = await this.d.reader.describeListener(spec.listenerId, b.status?.listener?.protocol);
     this.tracker.observe(spec.listenerId, listener.status);
     const owned = ownedServers(b, this.d.status.lastWritten(b));
+    const peak = this.peaks.observe(bindingKey(b), splitOwnership(spec, listener, owned).ours.length);
     return this.executor.run(b, spec, () =>
       syncStep({
         binding: b,
@@ -127,6 +164,7 @@ export class Reconciler {
         owned,
         originIds: this.d.registry.ids,
         maxOrigins: this.d.settings.maxOriginsPerListener,
+        peak,
       }),
     );
   }

@@ -4,7 +4,8 @@ import type { GaapListenerBinding, ResolvedSpec } from "../api/types.ts";
 import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import { type Desired, originKey } from "./desired.ts";
-import { type Change, type PlanInput, plan, planRelease, splitOwnership } from "./plan.ts";
+import type { GateFacts } from "./gates.ts";
+import { type Change, type Plan, type PlanInput, plan, planRelease, splitOwnership } from "./plan.ts";
 import type { Outcome } from "./report.ts";
 
 /** Why the key comes back, and so after how long: the executor knows the settings and the task estimate. */
@@ -33,6 +34,8 @@ export interface Act {
   held?: string;
   /** The bind repairs drift someone else caused, for the drift metric. */
   drift?: boolean;
+  /** What the pass learnt for the readiness gates of the binding's pods (Pod mode). */
+  gates?: GateFacts;
 }
 
 /** Origins without an ID must be registered first; the step is computed again afterwards. */
@@ -51,6 +54,7 @@ export function syncStep(input: SyncInput): Step {
   const desiredCount = desired.ok ? desired.origins.length : undefined;
   const counted = desiredCount === undefined ? {} : { desiredCount };
   const notes = desired.ok ? desired.notes : [];
+  const gates = spec.targetType === "Pod" ? { gates: gateFacts(input, p) } : {};
   switch (p.kind) {
     case "wait":
       return {
@@ -58,6 +62,7 @@ export function syncStep(input: SyncInput): Step {
         outcome: { phase: "waiting", listener, ours, message: p.message, ...counted },
         events: [],
         requeue: "busyPoll",
+        ...gates,
       };
     case "hold":
       return {
@@ -66,6 +71,7 @@ export function syncStep(input: SyncInput): Step {
         events: [{ type: "Warning", reason: p.reason, action: "Hold", note: p.message }],
         requeue: "hold",
         held: p.reason,
+        ...gates,
       };
     case "inSync": {
       const removed = (b.status?.boundServers ?? []).some((s) => !ours.some((o) => o.ip === s.ip));
@@ -76,6 +82,7 @@ export function syncStep(input: SyncInput): Step {
         requeue: "verify",
         sweep: removed,
         counts: { desired: desiredCount, bound: ours.length },
+        ...gates,
       };
     }
     case "bind": {
@@ -118,9 +125,46 @@ export function syncStep(input: SyncInput): Step {
         requeue: "afterBind",
         ...(p.heldRemovals ? { held: "MassUnbind" } : {}),
         drift,
+        ...gates,
       };
     }
   }
+}
+
+/** Holds that keep a gated pod out for a safety rule, as against a binding that cannot work as it is. */
+const SAFETY_HOLDS = new Set(["MassUnbind", "TooManyOrigins", "EmptyEndpoints"]);
+
+function gateFacts(input: SyncInput, p: Exclude<Plan, { kind: "register" }>): GateFacts {
+  const { binding: b, desired, listener } = input;
+  const name = b.metadata.name as string;
+  const podOrigins = new Map<string, string>();
+  if (desired.ok) for (const o of desired.origins) if (o.pod) podOrigins.set(o.pod, originKey(o));
+  const base = { bindingName: name, listener, podOrigins, maxOrigins: input.maxOrigins };
+  switch (p.kind) {
+    case "wait":
+      return { ...base, blocked: { reason: "ListenerBusy", message: p.message } };
+    case "hold":
+      return {
+        ...base,
+        blocked: SAFETY_HOLDS.has(p.reason)
+          ? { reason: "Held", message: `binding ${name} holds: ${p.reason}: ${p.message}` }
+          : { reason: "BindingDegraded", message: `binding ${name} is degraded: ${p.reason}: ${p.message}` },
+      };
+    case "inSync":
+      return { ...base, deferred: new Set(p.deferred ?? []) };
+    case "bind":
+      return { ...base, sent: new Set(p.set.map(originKey)), deferred: new Set(p.deferred ?? []) };
+  }
+}
+
+/** The gates of a binding whose pass failed before it knew the listener: pods GAAP holds stay as they are. */
+export function failedGateFacts(b: GaapListenerBinding, reason: string, message: string): GateFacts {
+  const name = b.metadata.name as string;
+  return {
+    bindingName: name,
+    podOrigins: new Map(),
+    blocked: { reason: "BindingDegraded", message: `binding ${name} is degraded: ${reason}: ${message}` },
+  };
 }
 
 /** On deletion with policy Unbind: unbind this binding's entries, or say they are gone already (undefined). */

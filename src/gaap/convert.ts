@@ -16,6 +16,7 @@ export function toListenerState(l: TCPListener | UDPListener, protocol: "TCP" | 
     failoverSwitch: l.FailoverSwitch ?? 0,
     realServerType: l.RealServerType ?? "IP",
     status: l.ListenerStatus ?? 0,
+    healthCheck: l.HealthCheck === 1,
     bound: (l.RealServerSet ?? []).map(toBoundOrigin),
   };
 }
@@ -29,6 +30,7 @@ export function toBoundOrigin(r: BindRealServer): BoundOrigin {
       ? {}
       : { weight: r.RealServerWeight }),
     ...(r.RealServerFailoverRole ? { role: r.RealServerFailoverRole } : {}),
+    ...(typeof r.RealServerStatus === "number" ? { health: r.RealServerStatus } : {}),
   };
 }
 

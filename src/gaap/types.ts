@@ -9,6 +9,8 @@ export interface BoundOrigin {
   weight?: number;
   /** "master" or "slave"; sent only when the listener has failover on. */
   role?: string;
+  /** GAAP's health check as read (RealServerStatus: 0 normal, 1 abnormal); never sent. */
+  health?: number;
 }
 
 export interface ListenerState {
@@ -20,10 +22,11 @@ export interface ListenerState {
   realServerType: string;
   /** ListenerStatus: 0 running; anything else means a task is in progress and binds must wait. */
   status: number;
+  /** HealthCheck on: RealServerStatus means something (it is always 0 when off). */
+  healthCheck: boolean;
   bound: BoundOrigin[];
 }
 
-/** A tag on an origin server: the operator marks what it registers with its cluster and binding. */
 /** Tags on origins the operator registers, so it can find (and only ever remove) its own. */
 export const CLUSTER_TAG = "gaap.operator.dev/cluster";
 export const BINDING_TAG = "gaap.operator.dev/binding";

@@ -3,7 +3,7 @@
 // ChangeFilter remembers the last print per object and says whether an event is worth passing on. Pure, no I/O.
 
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import { bindingKey, type GaapListenerBinding, WEIGHT_ANNOTATION } from "../api/types.ts";
+import { bindingKey, GATE_PREFIX, type GaapListenerBinding, WEIGHT_ANNOTATION } from "../api/types.ts";
 
 export type EventKind = "add" | "update" | "delete";
 
@@ -31,9 +31,22 @@ export function nodePrint(n: V1Node): string {
   ]);
 }
 
-/** The parts of a Pod a desired set can depend on besides its endpoint: labels and annotations. */
+/**
+ * The parts of a Pod a desired set can depend on besides its endpoint: labels and annotations, and for a pod with
+ * one of our readiness gates the ContainersReady that desired state reads in place of the endpoint's ready.
+ */
 export function podPrint(p: V1Pod): string {
-  return JSON.stringify([p.metadata?.labels, p.metadata?.annotations]);
+  const gated = (p.spec?.readinessGates ?? []).some((g) => g.conditionType.startsWith(GATE_PREFIX));
+  return JSON.stringify([
+    p.metadata?.labels,
+    p.metadata?.annotations,
+    ...(gated
+      ? [
+          p.status?.conditions?.find((c) => c.type === "ContainersReady")?.status,
+          !!p.metadata?.deletionTimestamp,
+        ]
+      : []),
+  ]);
 }
 
 /** The last print per object, forgotten on delete so the maps do not outgrow the caches. */

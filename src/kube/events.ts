@@ -1,7 +1,7 @@
-// Events on bindings (events.k8s.io/v1), with a spam filter: the same reason and note for the same binding is
+// Events on bindings, and the odd one on a pod (events.k8s.io/v1), with a spam filter: the same reason and note for the same binding is
 // recorded at most once per window, as client-go's event correlator would aggregate it.
 
-import { EventsV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { EventsV1Api, type KubeConfig, type V1ObjectMeta } from "@kubernetes/client-node";
 import { bindingKey, type GaapListenerBinding, GROUP, KIND, VERSION } from "../api/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import { apiClient } from "./client.ts";
@@ -26,7 +26,15 @@ export class EventRecorder {
   }
 
   /** Fire and forget: an event that cannot be written is reported through onError, never thrown. */
-  record(b: GaapListenerBinding, { type, reason, action, note }: BindingEvent): void {
+  record(b: GaapListenerBinding, event: BindingEvent): void {
+    this.recordOn({ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, metadata: b.metadata }, event);
+  }
+
+  /** An event regarding any namespaced object (a pod, for the webhook's notes). */
+  recordOn(
+    b: { apiVersion: string; kind: string; metadata: V1ObjectMeta },
+    { type, reason, action, note }: BindingEvent,
+  ): void {
     const now = Date.now();
     const dedupe = `${b.metadata.uid}|${reason}|${note}`;
     const last = this.recent.get(dedupe);
@@ -52,8 +60,8 @@ export class EventRecorder {
           note: note.slice(0, 1024),
           type,
           regarding: {
-            apiVersion: `${GROUP}/${VERSION}`,
-            kind: KIND,
+            apiVersion: b.apiVersion,
+            kind: b.kind,
             name: b.metadata.name,
             namespace: ns,
             uid: b.metadata.uid,
@@ -61,7 +69,9 @@ export class EventRecorder {
           },
         },
       })
-      .catch((err) => this.opts.onError?.(new Error(`event ${reason} on ${bindingKey(b)}: ${String(err)}`)));
+      .catch((err) =>
+        this.opts.onError?.(new Error(`event ${reason} on ${b.kind} ${bindingKey(b)}: ${String(err)}`)),
+      );
   }
 
   private prune(now: number): void {

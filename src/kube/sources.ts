@@ -1,7 +1,7 @@
 // Sources: the one object the rest of the operator reads the cluster through. It composes the informer set, the
 // binding index (which event affects which binding) and the read-only views the desired-state function gets.
 
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig, V1Pod, V1Service } from "@kubernetes/client-node";
 import { bindingKey, type GaapListenerBinding } from "../api/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
 import { BindingIndex } from "./binding-index.ts";
@@ -69,6 +69,29 @@ export class Sources {
       .filter((b): b is GaapListenerBinding => b !== undefined);
   }
 
+  /** Bindings in one namespace. */
+  bindingsIn(namespace: string): readonly GaapListenerBinding[] {
+    return this.informers.bindings.list(namespace);
+  }
+
+  service(namespace: string, name: string): V1Service | undefined {
+    return this.informers.services.get(name, namespace);
+  }
+
+  pod(namespace: string, name: string): V1Pod | undefined {
+    return this.informers.pods.get(name, namespace);
+  }
+
+  /** Every pod event, for the readiness-gate controller (unfiltered: it keeps its own index). */
+  onPod(handler: (kind: EventKind, pod: V1Pod) => void): void {
+    this.informers.pods.on(each(handler));
+  }
+
+  /** Every binding event, unfiltered. */
+  onBinding(handler: (kind: EventKind, b: GaapListenerBinding) => void): void {
+    this.informers.bindings.on(each(handler));
+  }
+
   view(b: GaapListenerBinding): ClusterView {
     const ns = b.metadata.namespace as string;
     const svcName = b.spec.serviceRef.name;
@@ -96,4 +119,12 @@ export class Sources {
     nodes.on(route((kind, n) => this.index.onNode(kind, n)));
     pods.on(route((kind, p) => this.index.onPod(kind, p)));
   }
+}
+
+function each<T>(handler: (kind: EventKind, o: T) => void): InformerHandlers<T> {
+  return {
+    add: (o) => handler("add", o),
+    update: (o) => handler("update", o),
+    delete: (o) => handler("delete", o),
+  };
 }

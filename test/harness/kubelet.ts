@@ -7,7 +7,8 @@
 // Per-pod knobs, as pod annotations:
 //   sim.gaap.operator.dev/start-delay-ms      delay before the pod is Running and Ready (default: options.startDelayMs)
 //   sim.gaap.operator.dev/never-ready         "true": Running but never Ready
-//   sim.gaap.operator.dev/exit-after-ms       on deletion, exit after this long instead of the full grace period
+//   sim.gaap.operator.dev/exit-after-ms       on deletion, exit this long after SIGTERM (after any preStop sleep)
+//                                             instead of at the end of the grace period
 //   sim.gaap.operator.dev/public-ip-annotation  set this annotation on the pod to a fake public IP when it starts
 import {
   CoreV1Api,
@@ -30,7 +31,12 @@ export interface KubeletOptions {
   maxGraceMs?: number;
   /** Nodes to register at start. */
   nodes?: SimNodeSpec[];
+  /** Called when a terminating pod's containers get SIGTERM (after its preStop hook): the app stops serving. */
+  onSigterm?: (podKey: string, at: number) => void;
 }
+
+/** The kubelet's minimumGracePeriodInSeconds: what is left for the app after preStop is never less. */
+const MIN_GRACE_MS = 2000;
 
 export interface SimNodeSpec {
   name: string;
@@ -47,7 +53,8 @@ const strategic = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergeP
 export class KubeletSimulator {
   private readonly core: CoreV1Api;
   private readonly pods: Informer<V1Pod>;
-  private readonly opts: Required<Omit<KubeletOptions, "nodes">> & { nodes: SimNodeSpec[] };
+  private readonly opts: Required<Omit<KubeletOptions, "nodes" | "onSigterm">> &
+    Pick<KubeletOptions, "onSigterm"> & { nodes: SimNodeSpec[] };
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<string>();
   private readonly deleting = new Set<string>();
@@ -283,21 +290,34 @@ export class KubeletSimulator {
     );
   }
 
+  /**
+   * Deletion as the kubelet carries it out (pkg/kubelet/kuberuntime/kuberuntime_container.go, killContainer and
+   * executePreStopHook, Kubernetes 1.35): grace is deletionGracePeriodSeconds, else terminationGracePeriodSeconds;
+   * the preStop hook runs for at most the grace, and starts as soon as the kubelet sees the deletion, while the
+   * EndpointSlice controller marks the endpoint terminating (neither waits for the other); then grace -= the hook's
+   * duration, raised to a floor of 2 s (minimumGracePeriodInSeconds), and StopContainer sends SIGTERM and kills
+   * at the end of what is left. The app exits exit-after-ms after SIGTERM if that is sooner. Only the sleep action
+   * runs here (exec and httpGet hooks count as instant). maxGraceMs caps the whole, so tests stay short.
+   */
   private scheduleDeletion(pod: V1Pod): void {
     const key = podKey(pod);
     if (this.deleting.has(key)) return;
     this.deleting.add(key);
     clearTimeout(this.timers.get(key));
-    const graceMs = (pod.metadata?.deletionGracePeriodSeconds ?? 30) * 1000;
+    const graceMs =
+      (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const sleeps = (pod.spec?.containers ?? []).map((c) => Number(c.lifecycle?.preStop?.sleep?.seconds ?? 0));
+    const hookMs = Math.min(Math.max(0, ...sleeps) * 1000, graceMs);
+    const leftMs = Math.max(MIN_GRACE_MS, graceMs - hookMs);
     const exitAfter = annotation(pod, "exit-after-ms");
-    const wait = Math.min(
-      exitAfter === undefined ? graceMs : Number(exitAfter),
-      graceMs,
-      this.opts.maxGraceMs,
-    );
+    const exitMs = Math.min(exitAfter === undefined ? leftMs : Number(exitAfter), leftMs);
     const deletedAt = Date.parse(String(pod.metadata?.deletionTimestamp));
     const elapsed = Number.isNaN(deletedAt) ? 0 : Math.max(0, Date.now() - deletedAt);
-    this.schedule(key, Math.max(0, wait - elapsed), async () => {
+    const sigtermIn = Math.min(hookMs, this.opts.maxGraceMs) - elapsed;
+    const goneIn = Math.min(hookMs + exitMs, this.opts.maxGraceMs) - elapsed;
+    const sigterm = setTimeout(() => this.opts.onSigterm?.(key, Date.now()), Math.max(0, sigtermIn));
+    sigterm.unref();
+    this.schedule(key, Math.max(0, goneIn), async () => {
       try {
         await this.core.deleteNamespacedPod({
           name: pod.metadata?.name as string,

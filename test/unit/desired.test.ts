@@ -572,3 +572,71 @@ describe("desired origins: IPv6", () => {
     expect(canonicalIp(raw)).toBe(want);
   });
 });
+
+describe("desired origins: pods waiting on this binding's readiness gate", () => {
+  const GATE = "listener-bound.gaap.operator.dev/web";
+  const http = svc([{ name: "http", port: 80 }]);
+  const gatedPod = (
+    name: string,
+    o: { containersReady?: boolean; gates?: string[]; deleting?: boolean } = {},
+  ): V1Pod => ({
+    metadata: { name, namespace: "ns", ...(o.deleting ? { deletionTimestamp: new Date() } : {}) },
+    spec: { containers: [], readinessGates: (o.gates ?? [GATE]).map((conditionType) => ({ conditionType })) },
+    status: {
+      conditions: [{ type: "ContainersReady", status: o.containersReady === false ? "False" : "True" }],
+    },
+  });
+  const cases: Array<{ name: string; pod: V1Pod; ep?: Partial<Ep>; gate?: string; want: string[] }> = [
+    {
+      name: "containers ready, gate not yet True: an origin",
+      pod: gatedPod("p1"),
+      want: ["10.0.0.1:8080 gated"],
+    },
+    {
+      name: "without the gate option, the endpoint's ready decides",
+      pod: gatedPod("p1"),
+      gate: "",
+      want: [],
+    },
+    {
+      name: "containers not ready: not an origin",
+      pod: gatedPod("p1", { containersReady: false }),
+      want: [],
+    },
+    {
+      name: "another binding's gate: not ours to fold",
+      pod: gatedPod("p1", { gates: ["listener-bound.gaap.operator.dev/other"] }),
+      want: [],
+    },
+    { name: "terminating endpoint: never", pod: gatedPod("p1"), ep: { terminating: true }, want: [] },
+    { name: "pod being deleted: never", pod: gatedPod("p1", { deleting: true }), want: [] },
+    {
+      name: "ready endpoint of a gated pod (gate True): a ready origin",
+      pod: gatedPod("p1"),
+      ep: { ready: true },
+      want: ["10.0.0.1:8080 ready"],
+    },
+  ];
+  it.each(cases)("$name", ({ pod: p, ep, gate, want }) => {
+    const v = view({
+      service: http,
+      slices: [slice("a", 8080, [{ ip: "10.0.0.1", ready: false, pod: "p1", ...ep }])],
+      pods: [p],
+    });
+    const r = desiredOrigins("ns", spec(), v, gate === "" ? {} : { gate: gate ?? GATE });
+    expect(r.ok && r.origins.map((o) => `${originKey(o)} ${o.ready ? "ready" : "gated"}`)).toEqual(want);
+  });
+
+  it("names the pod behind each origin, and an address listed twice keeps its ready entry", () => {
+    const v = view({
+      service: http,
+      slices: [
+        slice("a", 8080, [{ ip: "10.0.0.1", ready: false, pod: "p1" }]),
+        slice("b", 8080, [{ ip: "10.0.0.1", ready: true, pod: "p1" }]),
+      ],
+      pods: [gatedPod("p1")],
+    });
+    const r = desiredOrigins("ns", spec(), v, { gate: GATE });
+    expect(r.ok && r.origins).toEqual([expect.objectContaining({ ip: "10.0.0.1", ready: true, pod: "p1" })]);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBindingSpec, resolveSpec } from "../../src/api/types.ts";
 import type { Desired, Origin } from "../../src/controller/desired.ts";
-import { type Plan, plan, planRelease } from "../../src/controller/plan.ts";
+import { judgeRemovals, type Plan, plan, planRelease } from "../../src/controller/plan.ts";
 import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
 
 const spec = (s: Partial<GaapListenerBindingSpec> = {}) =>
@@ -12,6 +12,7 @@ const o = (n: number, extra: Partial<Origin> = {}): Origin => ({
   port: 80,
   weight: 10,
   secondary: false,
+  ready: true,
   ...extra,
 });
 const b = (n: number, extra: Partial<BoundOrigin> = {}): BoundOrigin => ({
@@ -28,6 +29,7 @@ const listener = (bound: BoundOrigin[], extra: Partial<ListenerState> = {}): Lis
   port: 80,
   scheduler: "wrr",
   failoverSwitch: 0,
+  healthCheck: false,
   realServerType: "IP",
   status: 0,
   bound,
@@ -58,6 +60,7 @@ function run(p: {
   owned?: string[];
   known?: number[];
   max?: number;
+  peak?: number;
 }): Plan {
   return plan({
     spec: spec(p.spec),
@@ -66,6 +69,7 @@ function run(p: {
     owned: new Set(p.owned ?? []),
     originIds: ids(...(p.known ?? range(1, 200))),
     maxOrigins: p.max ?? 100,
+    ...(p.peak === undefined ? {} : { peak: p.peak }),
   });
 }
 
@@ -571,4 +575,150 @@ describe("planRelease with IPv6", () => {
       { added: 0, removed: 2, updated: 0 },
     ]);
   });
+});
+
+describe("plan: the origin limit binds ready pods first, gated ones as room allows", () => {
+  const gated = (n: number) => o(n, { ready: false });
+  it.each([
+    {
+      name: "room for every origin: gated ones too",
+      d: [o(1), o(2), gated(3)],
+      bound: [],
+      max: 5,
+      want: "bind 1w10,2w10,3w10",
+      deferred: [],
+    },
+    {
+      name: "short of room: all ready, then gated in order",
+      d: [o(1), o(2), o(3), o(4), gated(5), gated(6), gated(7)],
+      bound: [],
+      max: 5,
+      want: "bind 1w10,2w10,3w10,4w10,5w10",
+      deferred: ["10.0.0.6:80", "10.0.0.7:80"],
+    },
+    {
+      name: "a gated origin GAAP holds already keeps its place",
+      d: [o(1), o(2), o(3), gated(4), gated(5), gated(6)],
+      bound: [1, 2, 3, 6],
+      max: 4,
+      want: "inSync",
+      deferred: ["10.0.0.4:80", "10.0.0.5:80"],
+    },
+    {
+      name: "a surge at the limit: the new pod waits, nothing else moves",
+      d: [o(1), o(2), o(3), gated(4)],
+      bound: [1, 2, 3],
+      max: 3,
+      want: "inSync",
+      deferred: ["10.0.0.4:80"],
+    },
+  ])("$name", ({ d, bound, max, want, deferred }) => {
+    const p = run({ desired: desired(...d), listener: listener(bound.map((n) => b(n))), max });
+    expect(summary(p)).toBe(want);
+    expect((p.kind === "bind" || p.kind === "inSync") && (p.deferred ?? [])).toEqual(deferred);
+  });
+
+  it("is TooManyOrigins only when the ready origins alone exceed the limit, and says how many wait", () => {
+    const p = run({ desired: desired(o(1), o(2), o(3), gated(4)), listener: listener([]), max: 2 });
+    expect(summary(p)).toBe("hold TooManyOrigins");
+    expect(p.kind === "hold" && p.message).toBe(
+      "3 origins (3 ready from this binding, 1 more waiting on its gate) exceed the listener's limit of 2",
+    );
+  });
+});
+
+describe("plan: the breaker judges removals against the recent peak", () => {
+  it.each([
+    // The slow collapse the per-bind rule never saw: one pod per bind, from 10.
+    {
+      name: "10 -> 5 one at a time: the last step is 50% below the peak, allowed",
+      peak: 10,
+      bound: 6,
+      want: 5,
+      expect: "bind",
+    },
+    {
+      name: "10 -> 4 one at a time: 60% below the peak, held",
+      peak: 10,
+      bound: 5,
+      want: 4,
+      expect: "hold MassUnbind",
+    },
+    {
+      name: "the same step with no peak to remember (window 0) is 20% and goes",
+      peak: undefined,
+      bound: 5,
+      want: 4,
+      expect: "bind",
+    },
+    // What must not be held.
+    {
+      name: "a rolling update within maxUnavailable (8 replicas, surge 2, 25%)",
+      peak: 10,
+      bound: 10,
+      want: 8,
+      expect: "bind",
+    },
+    { name: "an ordinary scale-down within maxUnbindPercent", peak: 10, bound: 10, want: 6, expect: "bind" },
+    {
+      name: "a scale-down after a scale-up judged against the peak it reached",
+      peak: 12,
+      bound: 12,
+      want: 6,
+      expect: "bind",
+    },
+    { name: "growth is never held", peak: 10, bound: 4, want: 8, expect: "bind" },
+  ])("$name", ({ peak, bound, want, expect: e }) => {
+    const have = range(1, bound).map((n) => b(n));
+    // Keep the first `want` of what is bound and add new ones past it when the set grows.
+    const d = desired(...range(1, want).map((n) => o(n)));
+    const p = run({ desired: d, listener: listener(have), ...(peak === undefined ? {} : { peak }) });
+    expect(summary(p).split(" ")[0] === "bind" ? "bind" : summary(p)).toBe(e);
+  });
+
+  it("a collapse one pod per bind stops where one big step would have: at maxUnbindPercent below the peak", () => {
+    const shrink = (withPeak: boolean) => {
+      let bound = range(1, 10);
+      let peak = 10;
+      for (let want = 9; want >= 1; want--) {
+        const p = run({
+          desired: desired(...range(1, want).map((n) => o(n))),
+          listener: listener(bound.map((n) => b(n))),
+          ...(withPeak ? { peak } : {}),
+        });
+        if (p.kind !== "bind") return { left: bound.length, stoppedBy: summary(p) };
+        bound = range(1, want);
+        peak = Math.max(peak, bound.length);
+      }
+      return { left: bound.length, stoppedBy: "" };
+    };
+    expect(shrink(true)).toEqual({ left: 5, stoppedBy: "hold MassUnbind" });
+    // Judged one bind at a time, the same collapse runs down to the last origin, never held.
+    expect(shrink(false)).toEqual({ left: 1, stoppedBy: "" });
+  });
+
+  it.each([
+    { removed: 0, bound: 10, after: 10, peak: 20, want: undefined },
+    { removed: 1, bound: 2, after: 1, peak: 2, want: undefined },
+    {
+      removed: 2,
+      bound: 3,
+      after: 1,
+      peak: 3,
+      want: "removing 2 of 3 bound origins exceeds maxUnbindPercent (50%)",
+    },
+    {
+      removed: 1,
+      bound: 5,
+      after: 4,
+      peak: 10,
+      want: "removing 1 would leave 4 bound origin(s), more than maxUnbindPercent (50%) below the recent peak of 10",
+    },
+    { removed: 1, bound: 5, after: 4, peak: 3, want: undefined },
+  ])(
+    "judgeRemovals($removed of $bound, after $after, peak $peak)",
+    ({ removed, bound, after, peak, want }) => {
+      expect(judgeRemovals(removed, bound, after, peak, 50)).toBe(want);
+    },
+  );
 });

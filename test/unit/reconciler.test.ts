@@ -164,6 +164,7 @@ class World
       port: 80,
       scheduler: "rr",
       failoverSwitch: 0,
+      healthCheck: false,
       realServerType: "IP",
       status: 0,
       bound,

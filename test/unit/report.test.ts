@@ -10,6 +10,7 @@ const listener: ListenerState = {
   port: 80,
   scheduler: "wrr",
   failoverSwitch: 0,
+  healthCheck: false,
   realServerType: "IP",
   status: 0,
   bound: [],

@@ -1,0 +1,147 @@
+// Readiness gates: a pure function from what a binding's last pass learnt (GateFacts) and a pod to the condition
+// its gate `listener-bound.gaap.operator.dev/<binding>` should carry. No I/O: pod-gates.ts writes what this says.
+import type { ListenerState } from "../gaap/types.ts";
+import { originKey } from "./desired.ts";
+
+export type GateReason =
+  | "Bound"
+  | "Binding"
+  | "ListenerBusy"
+  | "Unhealthy"
+  | "Held"
+  | "BindingDegraded"
+  | "NotAnOrigin"
+  | "BindingNotFound"
+  | "NotApplicable";
+
+export interface GateState {
+  status: "True" | "False";
+  reason: GateReason;
+  message: string;
+}
+
+/** What one pass of a binding learnt that the gates of its pods depend on. */
+export interface GateFacts {
+  bindingName: string;
+  /** The listener as this pass read it; undefined when the pass failed before it could read it. */
+  listener?: ListenerState;
+  /** The origin (ip:port) each desired pod stands for. */
+  podOrigins: ReadonlyMap<string, string>;
+  /** Origins in the bind this pass sent: GAAP is applying it. */
+  sent?: ReadonlySet<string>;
+  /** Desired origins left out for the listener's limit. */
+  deferred?: ReadonlySet<string>;
+  maxOrigins?: number;
+  /** Why this pass bound nothing new, for pods the listener does not hold yet. */
+  blocked?: { reason: "Held" | "BindingDegraded" | "ListenerBusy"; message: string };
+}
+
+export interface GatedPod {
+  name: string;
+  /** The addresses the pod could be bound under: its pod IPs and, with podAddressAnnotation, that address. */
+  ips: readonly string[];
+}
+
+/**
+ * The gate's condition for a pod the binding's pass has seen, or undefined to leave what the pod has.
+ *
+ * True is sticky where GAAP still holds the pod: a failed read, a busy listener or a health check turning abnormal
+ * after the pod went Ready does not make it unready (that would take it out of the Service in the cluster too, and
+ * stall the rollout on GAAP's health check); a fresh read that no longer shows the pod does.
+ */
+export function gateState(
+  pod: GatedPod,
+  facts: GateFacts,
+  current: { status?: string } | undefined,
+): GateState | undefined {
+  const l = facts.listener;
+  const wasTrue = current?.status === "True";
+  const key = facts.podOrigins.get(pod.name);
+  if (!l) {
+    if (wasTrue) return undefined;
+    return facts.blocked
+      ? { status: "False", reason: facts.blocked.reason, message: facts.blocked.message }
+      : undefined;
+  }
+  const held = l.bound.find((b) => (key ? originKey(b) === key : pod.ips.includes(b.ip)));
+  const where = `listener ${l.listenerId}`;
+  if (held) {
+    const origin = originKey(held);
+    if (l.status !== 0) {
+      if (wasTrue) return undefined;
+      return facts.sent?.has(origin)
+        ? {
+            status: "False",
+            reason: "Binding",
+            message: `bind of ${origin} sent; GAAP is applying it to ${where}`,
+          }
+        : {
+            status: "False",
+            reason: "ListenerBusy",
+            message: `${where} is busy with a task (status ${l.status})`,
+          };
+    }
+    if (l.healthCheck && held.health === 1 && !wasTrue) {
+      return {
+        status: "False",
+        reason: "Unhealthy",
+        message: `${where} holds ${origin} but GAAP's health check reports it abnormal`,
+      };
+    }
+    return { status: "True", reason: "Bound", message: `${where} holds ${origin}` };
+  }
+  if (!key) {
+    return {
+      status: "False",
+      reason: "NotAnOrigin",
+      message: `pod is not a serving endpoint of binding ${facts.bindingName}'s Service (containers not ready, or not listed yet); ${where} does not hold it`,
+    };
+  }
+  if (facts.deferred?.has(key)) {
+    return {
+      status: "False",
+      reason: "Held",
+      message: `${where} has no room for ${key} within its limit of ${facts.maxOrigins ?? "?"} origins; ready pods are bound first`,
+    };
+  }
+  if (facts.sent?.has(key))
+    return {
+      status: "False",
+      reason: "Binding",
+      message: `bind of ${key} sent; GAAP is applying it to ${where}`,
+    };
+  if (facts.blocked) return { status: "False", reason: facts.blocked.reason, message: facts.blocked.message };
+  if (l.status !== 0)
+    return {
+      status: "False",
+      reason: "ListenerBusy",
+      message: `${where} is busy with a task (status ${l.status})`,
+    };
+  return { status: "False", reason: "Binding", message: `${key} is waiting for the next bind to ${where}` };
+}
+
+/** The gate of a pod whose binding does not exist (or is being deleted): never hang a rollout on it. */
+export function bindingNotFound(bindingName: string): GateState {
+  return {
+    status: "True",
+    reason: "BindingNotFound",
+    message: `no GaapListenerBinding ${bindingName} in this namespace; the gate does not hold the pod back`,
+  };
+}
+
+/** The gate of a pod whose binding targets nodes: its origins are nodes, so the gate has nothing to wait for. */
+export function notApplicable(bindingName: string): GateState {
+  return {
+    status: "True",
+    reason: "NotApplicable",
+    message: `binding ${bindingName} targets nodes (targetType Node); pod readiness gates apply to Pod mode only`,
+  };
+}
+
+/** Whether the pod's condition already says this (status, reason and message). */
+export function sameGate(
+  have: { status?: string; reason?: string; message?: string } | undefined,
+  want: GateState,
+): boolean {
+  return have?.status === want.status && have.reason === want.reason && have.message === want.message;
+}

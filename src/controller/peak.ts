@@ -1,0 +1,39 @@
+// The breaker's memory: the most origins each binding had bound at once within a sliding window, so removals are
+// judged against that recent peak and a collapse in small steps is held like one big step (plan.ts judgeRemovals).
+import type { Clock } from "./ports.ts";
+
+/**
+ * Sliding-window maximum per key: a deque of samples whose counts fall from head to tail, so the head is the
+ * window's peak and each observation costs amortised O(1). The window is time, not passes: a binding that is
+ * reconciled often does not forget faster. A window of 0 remembers nothing (each bind is judged alone).
+ */
+export class PeakWindow {
+  private readonly windowMs: number;
+  private readonly clock: Clock;
+  private readonly samples = new Map<string, Array<{ at: number; count: number }>>();
+
+  constructor(windowMs: number, clock: Clock) {
+    this.windowMs = windowMs;
+    this.clock = clock;
+  }
+
+  /** Records the bound count seen now and returns the window's peak, this count included. */
+  observe(key: string, count: number): number {
+    if (this.windowMs <= 0) return count;
+    const now = this.clock.now();
+    const q = this.samples.get(key) ?? [];
+    while (q.length > 0 && (q.at(-1) as { count: number }).count <= count) q.pop();
+    q.push({ at: now, count });
+    while (q.length > 1 && (q[0] as { at: number }).at < now - this.windowMs) q.shift();
+    this.samples.set(key, q);
+    return (q[0] as { count: number }).count;
+  }
+
+  forget(key: string): void {
+    this.samples.delete(key);
+  }
+
+  get size(): number {
+    return this.samples.size;
+  }
+}

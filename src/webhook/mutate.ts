@@ -1,0 +1,124 @@
+// The pod admission mutation, pure: which readiness gates and which termination hold a new pod gets from the
+// Pod-mode bindings of its namespace whose Service selects it, as an RFC 6902 JSON patch. Idempotent (a gate the
+// pod lists already, or a container with a preStop hook, is left alone), so reinvocation is harmless.
+import type { V1Pod, V1Service } from "@kubernetes/client-node";
+import { canHaveGate, type GaapListenerBinding, gateType, resolveSpec } from "../api/types.ts";
+
+/** Pods carrying this label (the operator's own) are never mutated. */
+export const OPERATOR_LABEL = { key: "app.kubernetes.io/name", value: "gaap-operator" };
+/** Set on mutated pods: the hold applied, or why none was. */
+export const HOLD_ANNOTATION = "gaap.operator.dev/termination-hold";
+/** The kubelet's floor for the grace left after preStop: the hold leaves at least this to the app. */
+const MIN_DRAIN_SECONDS = 1;
+
+export type JsonPatchOp = { op: "add"; path: string; value: unknown };
+
+export interface MutateInput {
+  pod: V1Pod;
+  bindings: readonly GaapListenerBinding[];
+  service(name: string): V1Service | undefined;
+  /** The hold for bindings without spec.terminationHoldSeconds (seconds). */
+  defaultHoldSeconds: number;
+  /** The apiserver serves lifecycle.preStop.sleep (on by default from Kubernetes 1.30). */
+  sleepSupported: boolean;
+}
+
+export interface Mutation {
+  patch: JsonPatchOp[];
+  /** Gates added (not those the pod had already). */
+  gates: string[];
+  /** The preStop sleep added, in seconds, if any. */
+  holdSeconds?: number;
+  /** For the admission response and, when the hold could not be added, an event on the pod. */
+  warnings: string[];
+}
+
+export function mutatePod(input: MutateInput): Mutation {
+  const { pod } = input;
+  const none: Mutation = { patch: [], gates: [], warnings: [] };
+  if (pod.metadata?.labels?.[OPERATOR_LABEL.key] === OPERATOR_LABEL.value) return none;
+  const warnings: string[] = [];
+  const selecting = input.bindings.filter((b) => {
+    if (b.metadata.deletionTimestamp || resolveSpec(b.spec).targetType !== "Pod") return false;
+    return selects(input.service(b.spec.serviceRef.name), pod.metadata?.labels ?? {});
+  });
+  const gated = selecting.filter((b) => {
+    if (canHaveGate(b.metadata.name as string)) return true;
+    warnings.push(
+      `binding ${b.metadata.name}: a name longer than 63 characters cannot be a readiness gate; pod not gated on it`,
+    );
+    return false;
+  });
+  if (gated.length === 0) return { ...none, warnings };
+
+  const patch: JsonPatchOp[] = [];
+  const have = new Set((pod.spec?.readinessGates ?? []).map((g) => g.conditionType));
+  const gates = [...new Set(gated.map((b) => gateType(b.metadata.name as string)))]
+    .filter((g) => !have.has(g))
+    .sort();
+  if (gates.length > 0) {
+    if (!pod.spec?.readinessGates) {
+      patch.push({
+        op: "add",
+        path: "/spec/readinessGates",
+        value: gates.map((conditionType) => ({ conditionType })),
+      });
+    } else {
+      for (const conditionType of gates)
+        patch.push({ op: "add", path: "/spec/readinessGates/-", value: { conditionType } });
+    }
+  }
+
+  // Two bindings over one pod: the longer hold. Never longer than the grace period allows.
+  const wanted = Math.max(...gated.map((b) => b.spec.terminationHoldSeconds ?? input.defaultHoldSeconds));
+  const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+  const seconds = Math.min(wanted, grace - MIN_DRAIN_SECONDS);
+  let holdSeconds: number | undefined;
+  let holdNote: string | undefined;
+  if (wanted <= 0) holdNote = "none: terminationHoldSeconds is 0";
+  else if (!input.sleepSupported) {
+    holdNote = "none: the preStop sleep action needs Kubernetes 1.30 or later";
+    warnings.push(
+      `no termination hold added: this apiserver does not serve lifecycle.preStop.sleep (Kubernetes 1.30+); add a preStop hook of about ${wanted}s by hand`,
+    );
+  } else if (seconds < 1) {
+    holdNote = `none: terminationGracePeriodSeconds ${grace} leaves no room for a hold`;
+    warnings.push(`no termination hold added: terminationGracePeriodSeconds is ${grace}`);
+  } else {
+    (pod.spec?.containers ?? []).forEach((c, i) => {
+      if (c.lifecycle?.preStop) return; // never replace the user's hook
+      const value = { sleep: { seconds } };
+      if (c.lifecycle) patch.push({ op: "add", path: `/spec/containers/${i}/lifecycle/preStop`, value });
+      else patch.push({ op: "add", path: `/spec/containers/${i}/lifecycle`, value: { preStop: value } });
+      holdSeconds = seconds;
+    });
+    holdNote = holdSeconds
+      ? `${seconds}s${seconds < wanted ? ` (wanted ${wanted}s; limited by terminationGracePeriodSeconds ${grace})` : ""}`
+      : "none: every container has its own preStop hook";
+  }
+  if (holdNote && !pod.metadata?.annotations?.[HOLD_ANNOTATION]) {
+    const path = `/metadata/annotations${pod.metadata?.annotations ? `/${HOLD_ANNOTATION.replaceAll("~", "~0").replaceAll("/", "~1")}` : ""}`;
+    patch.push({
+      op: "add",
+      path,
+      value: pod.metadata?.annotations ? holdNote : { [HOLD_ANNOTATION]: holdNote },
+    });
+  }
+  return { patch, gates, ...(holdSeconds ? { holdSeconds } : {}), warnings };
+}
+
+/** A Service selects a pod when its (map) selector is non-empty and every pair matches. */
+function selects(svc: V1Service | undefined, labels: Record<string, string>): boolean {
+  const sel = svc?.spec?.selector;
+  if (!sel || Object.keys(sel).length === 0) return false;
+  return Object.entries(sel).every(([k, v]) => labels[k] === v);
+}
+
+/** The default hold: the reaction to an endpoint turning terminating, a task that may be running already, our own
+ * bind's task, and a margin, rounded up to whole seconds (preStop sleep takes seconds). */
+export function defaultHoldSeconds(taskEstimateMs: number): number {
+  const REACTION_AND_ROUND_TRIP_MS = 3_000;
+  const MARGIN_MS = 2_000;
+  const FLOOR_S = 10; // the learned estimate starts low; real tasks are seconds
+  return Math.max(FLOOR_S, Math.ceil((REACTION_AND_ROUND_TRIP_MS + 2 * taskEstimateMs + MARGIN_MS) / 1000));
+}
