@@ -36,13 +36,17 @@ export interface Bench {
 
 export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-export async function bench(state: EmulatorState, opts: { startDelayMs?: number } = {}): Promise<Bench> {
+export async function bench(
+  state: EmulatorState,
+  opts: { startDelayMs?: number; maxGraceMs?: number; onSigterm?: (podKey: string, at: number) => void } = {},
+): Promise<Bench> {
   const cp = await ControlPlane.start({ log });
   const kc = cp.kubeConfig();
   const kubelet = new KubeletSimulator(kc, {
     nodes: [1, 2, 3, 4].map((i) => ({ name: `bench-node-${i}` })),
     startDelayMs: opts.startDelayMs ?? 200,
-    maxGraceMs: 2000,
+    maxGraceMs: opts.maxGraceMs ?? 2000,
+    ...(opts.onSigterm ? { onSigterm: opts.onSigterm } : {}),
   });
   await kubelet.start();
   const kubectl = promisify(execFile);

@@ -1,18 +1,20 @@
-// npm run bench [-- reaction rolling coldstart coldstart-limit coldstart-default]   (all by default)
+// npm run bench [-- reaction rolling rollout coldstart coldstart-limit coldstart-default]   (all by default)
 // Each scenario prints a table, writes bench/results/<scenario>.json, and reports every figure as a ratio to the
 // floor GAAP itself imposes, measured in the same run. BENCHMARKS.md holds the latest figures.
 //
-// Sizes: BENCH_CHANGES (reaction), BENCH_ROLL_REPLICAS (rolling), BENCH_BINDINGS and BENCH_STEADY_MS (coldstart);
+// Sizes: BENCH_CHANGES (reaction), BENCH_ROLL_REPLICAS (rolling), BENCH_ROLLOUT_REPLICAS (rollout), BENCH_BINDINGS and BENCH_STEADY_MS (coldstart);
 // BENCH_DEBUG=1 writes the operators' logs and the GAAP call log to /tmp at the end of each scenario.
 import { coldstart } from "./coldstart.ts";
 import { reaction } from "./reaction.ts";
 import { rolling } from "./rolling.ts";
+import { rollout } from "./rollout.ts";
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const all = wanted.length === 0;
 const runs = (name: string) => all || wanted.includes(name);
 if (runs("reaction")) await reaction();
 if (runs("rolling")) await rolling();
+if (runs("rollout")) await rollout();
 if (runs("coldstart") || runs("coldstart-limit")) await coldstart("limit");
 if (runs("coldstart") || runs("coldstart-default")) await coldstart("default");
 // Exit even if a watch or socket is left open.

@@ -28,6 +28,7 @@ export interface Config {
   webhookHost: string;
   webhookPort: number;
   webhookCertDir: string;
+  webhookCertPollMs: number;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -170,6 +171,12 @@ export const FLAGS: Record<string, Flag> = {
     type: "string",
     default: "/tmp/k8s-webhook-server/serving-certs",
     help: "directory holding the webhook's tls.crt and tls.key; re-read when they change (as cert-manager rotates them)",
+  },
+  "webhook-cert-poll": {
+    type: "string",
+    kind: "duration",
+    default: "10s",
+    help: "how often to look for a rotated webhook certificate in --webhook-cert-dir",
   },
   "leader-elect": {
     type: "string",
@@ -338,6 +345,7 @@ export function parseConfig(argv: string[]): ParsedArgs {
     webhookHost: (values["webhook-host"] as string | undefined) ?? "",
     webhookPort: num("webhook-port", 0, 65_535, true),
     webhookCertDir: get("webhook-cert-dir") as string,
+    webhookCertPollMs: duration("webhook-cert-poll", 100),
     leaderElect: choice("leader-elect") === "true",
     leaderElectionNamespace:
       (values["leader-election-namespace"] as string | undefined) ??

@@ -203,6 +203,7 @@ async function main(): Promise<void> {
       host: config.webhookHost,
       port: config.webhookPort,
       certDir: config.webhookCertDir,
+      reloadIntervalMs: config.webhookCertPollMs,
       log,
       mutate: (pod, namespace) => {
         if (!sources.isSynced()) return undefined;
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
           pod,
           bindings: sources.bindingsIn(namespace),
           service: (name) => sources.service(namespace, name),
-          defaultHoldSeconds: defaultHoldSeconds(reconciler.taskEstimateMs()),
+          defaultHoldSeconds: defaultHoldSeconds(reconciler.longestTaskMs()),
           sleepSupported,
         });
         if (m.gates.length > 0 || m.holdSeconds)

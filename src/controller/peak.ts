@@ -29,6 +29,15 @@ export class PeakWindow {
     return (q[0] as { count: number }).count;
   }
 
+  /** The window's peak without recording anything; 0 when nothing is remembered. */
+  peak(key: string): number {
+    const q = this.samples.get(key);
+    if (!q) return 0;
+    const since = this.clock.now() - this.windowMs;
+    while (q.length > 0 && (q[0] as { at: number }).at < since) q.shift();
+    return q[0]?.count ?? 0;
+  }
+
   forget(key: string): void {
     this.samples.delete(key);
   }

@@ -48,8 +48,15 @@ export class PodGates implements GateSink {
   }
 
   publish(key: string, facts: GateFacts | undefined): void {
-    if (facts) this.facts.set(key, facts);
-    else this.facts.delete(key);
+    if (!facts) this.facts.delete(key);
+    else {
+      // A pass that finds the listener still busy does not know the task is the bind an earlier pass sent: what
+      // that bind sent stays "Binding" until a pass sees the listener running again.
+      const prev = this.facts.get(key);
+      const busy = facts.listener !== undefined && facts.listener.status !== 0;
+      const carried = busy && !facts.sent && prev?.sent ? { ...facts, sent: prev.sent } : facts;
+      this.facts.set(key, carried);
+    }
     this.enqueueGate(key);
   }
 

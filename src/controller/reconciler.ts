@@ -100,9 +100,9 @@ export class Reconciler {
     this.finalizer = new Finalizer({ ...deps, executor: this.executor, tracker: this.tracker });
   }
 
-  /** What GAAP has been taking to apply a bind, as learned: the default termination hold is made from it. */
-  taskEstimateMs(): number {
-    return this.tracker.estimateMs;
+  /** The longest GAAP took to apply a bind within the last hour: the default termination hold is made from it. */
+  longestTaskMs(): number {
+    return this.tracker.longestMs;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

@@ -1,19 +1,32 @@
 // GAAP applies a bind asynchronously and gives no task id: the listener is busy until it is done. The tracker
 // remembers the binds this process sent, so nobody reads GAAP (or binds again) before the task can have finished,
 // and learns from what it sees how long tasks take.
+import { PeakWindow } from "./peak.ts";
 import type { Clock } from "./ports.ts";
 
 const LONGEST_TASK_MS = 60_000;
 const SHORTEST_ESTIMATE_MS = 100;
+/** How long the longest task seen is remembered, for what must cover a whole task (the termination hold). */
+const LONGEST_WINDOW_MS = 3_600_000;
 
 export class BindTaskTracker {
   private readonly clock: Clock;
   private readonly inflight = new Map<string, { sentAt: number; expectedAt: number; busySeen: boolean }>();
   private estimate: number;
+  private readonly longest: PeakWindow;
 
   constructor(initialEstimateMs: number, clock: Clock) {
     this.estimate = initialEstimateMs;
     this.clock = clock;
+    this.longest = new PeakWindow(LONGEST_WINDOW_MS, clock);
+  }
+
+  /**
+   * The longest a bind took within the last hour, from sending it to seeing the listener running again (so never
+   * less than the task itself); 0 before any was seen. The estimate tracks the typical task, this the worst.
+   */
+  get longestMs(): number {
+    return this.longest.peak("task");
   }
 
   /** How long GAAP is expected to take to apply a bind. */
@@ -48,6 +61,7 @@ export class BindTaskTracker {
     }
     this.inflight.delete(listenerId);
     const took = Math.min(this.clock.now() - p.sentAt, LONGEST_TASK_MS);
+    this.longest.observe("task", took);
     this.estimate = p.busySeen
       ? Math.round(0.7 * this.estimate + 0.3 * took)
       : Math.max(SHORTEST_ESTIMATE_MS, Math.round(this.estimate * 0.9));

@@ -114,11 +114,19 @@ function selects(svc: V1Service | undefined, labels: Record<string, string>): bo
   return Object.entries(sel).every(([k, v]) => labels[k] === v);
 }
 
-/** The default hold: the reaction to an endpoint turning terminating, a task that may be running already, our own
- * bind's task, and a margin, rounded up to whole seconds (preStop sleep takes seconds). */
-export function defaultHoldSeconds(taskEstimateMs: number): number {
-  const REACTION_AND_ROUND_TRIP_MS = 3_000;
-  const MARGIN_MS = 2_000;
-  const FLOOR_S = 10; // the learned estimate starts low; real tasks are seconds
-  return Math.max(FLOOR_S, Math.ceil((REACTION_AND_ROUND_TRIP_MS + 2 * taskEstimateMs + MARGIN_MS) / 1000));
+/** What the default hold assumes a task takes until it has seen longer ones (GAAP's are seconds). */
+export const PRIOR_TASK_MS = 5_000;
+
+/**
+ * The default hold, in whole seconds (preStop sleep takes seconds): the reaction to the endpoint turning terminating
+ * (the EndpointSlice update, the queue, the bind round trip: 3 s), a task that may be running already when the
+ * removal is ready to send, the removal's own task, and a 2 s margin. A task is the longest seen in the last hour,
+ * and never assumed shorter than PRIOR_TASK_MS: pods created before the operator has seen a task must be covered too.
+ */
+export function defaultHoldSeconds(longestTaskMs: number): number {
+  const task = Math.max(PRIOR_TASK_MS, longestTaskMs);
+  return Math.ceil((3_000 + 2 * task + 2_000) / 1000);
 }
+
+/** The namespace label that opts a namespace's pods in (the webhook configuration's namespaceSelector). */
+export const INJECT_LABEL = { key: "gaap.operator.dev/pod-readiness-gate-inject", value: "enabled" };

@@ -9,6 +9,7 @@
 //   sim.gaap.operator.dev/never-ready         "true": Running but never Ready
 //   sim.gaap.operator.dev/exit-after-ms       on deletion, exit this long after SIGTERM (after any preStop sleep)
 //                                             instead of at the end of the grace period
+//   sim.gaap.operator.dev/sigterm-at          set by the simulator: when the terminating pod's containers got SIGTERM
 //   sim.gaap.operator.dev/public-ip-annotation  set this annotation on the pod to a fake public IP when it starts
 import {
   CoreV1Api,
@@ -315,7 +316,7 @@ export class KubeletSimulator {
     const elapsed = Number.isNaN(deletedAt) ? 0 : Math.max(0, Date.now() - deletedAt);
     const sigtermIn = Math.min(hookMs, this.opts.maxGraceMs) - elapsed;
     const goneIn = Math.min(hookMs + exitMs, this.opts.maxGraceMs) - elapsed;
-    const sigterm = setTimeout(() => this.opts.onSigterm?.(key, Date.now()), Math.max(0, sigtermIn));
+    const sigterm = setTimeout(() => void this.sigterm(pod, key), Math.max(0, sigtermIn));
     sigterm.unref();
     this.schedule(key, Math.max(0, goneIn), async () => {
       try {
@@ -329,6 +330,22 @@ export class KubeletSimulator {
         throw err;
       }
     });
+  }
+
+  /** Notes SIGTERM on the terminating pod (annotation sigterm-at, ms since the epoch) and tells onSigterm. */
+  private async sigterm(pod: V1Pod, key: string): Promise<void> {
+    const at = Date.now();
+    this.opts.onSigterm?.(key, at);
+    await this.core
+      .patchNamespacedPod(
+        {
+          name: pod.metadata?.name as string,
+          namespace: pod.metadata?.namespace as string,
+          body: { metadata: { annotations: { [`${SIM}/sigterm-at`]: String(at) } } },
+        },
+        strategic,
+      )
+      .catch(() => {}); // the pod may be gone already
   }
 
   private allocateIP(key: string, nodeName: string): string {

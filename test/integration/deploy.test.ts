@@ -1,7 +1,7 @@
 // Installing as users do (kubectl apply -k deploy/), the Helm chart rendering the same objects, RBAC proven by
 // running the operator with the ServiceAccount's own token, leader election hand-over, metrics and probes.
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoordinationV1Api } from "@kubernetes/client-node";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { kubeconfigYaml } from "../harness/control-plane.ts";
 import { condition } from "../support/bindings.ts";
+import { openssl } from "../support/certs.ts";
 import { testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { OperatorProcess } from "../support/operator.ts";
@@ -55,6 +56,9 @@ describe("install with kubectl and Helm", () => {
           "deploy/helm/gaap-operator",
           "--namespace",
           "gaap-operator",
+          // deploy/ leaves the webhook's certificate to cert-manager (deploy/cert-manager/) or to the user.
+          "--set",
+          "webhook.certificate=none",
         ])
       ).stdout,
     );
@@ -62,14 +66,71 @@ describe("install with kubectl and Helm", () => {
       "ClusterRole/gaap-operator",
       "ClusterRoleBinding/gaap-operator",
       "Deployment/gaap-operator",
+      "MutatingWebhookConfiguration/gaap-operator",
       "Namespace/gaap-operator",
       "PodDisruptionBudget/gaap-operator",
       "Role/gaap-operator-leader-election",
       "RoleBinding/gaap-operator-leader-election",
       "Service/gaap-operator-metrics",
+      "Service/gaap-operator-webhook",
       "ServiceAccount/gaap-operator",
     ]);
     expect(helm).toEqual(kustomized);
+  });
+
+  const helmTemplate = async (...set: string[]) =>
+    objects(
+      (
+        await exec(s.c.info.helm, [
+          "template",
+          "gaap-operator",
+          "deploy/helm/gaap-operator",
+          "--namespace",
+          "gaap-operator",
+          ...set.flatMap((v) => ["--set", v]),
+        ])
+      ).stdout,
+    );
+
+  it("ships a webhook that pod creation never waits on, for opted-in namespaces only", async () => {
+    const mwc = objects(await kubectl("kustomize", "deploy/")).find(
+      (o) => o.kind === "MutatingWebhookConfiguration",
+    );
+    const [hook] = mwc.webhooks;
+    expect(hook).toMatchObject({
+      failurePolicy: "Ignore",
+      sideEffects: "None",
+      admissionReviewVersions: ["v1"],
+      clientConfig: {
+        service: { name: "gaap-operator-webhook", namespace: "gaap-operator", path: "/mutate-v1-pod" },
+      },
+      namespaceSelector: { matchLabels: { "gaap.operator.dev/pod-readiness-gate-inject": "enabled" } },
+      objectSelector: {
+        matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["gaap-operator"] }],
+      },
+      rules: [{ operations: ["CREATE"], resources: ["pods"] }],
+    });
+    expect(hook.timeoutSeconds).toBeLessThanOrEqual(5);
+  });
+
+  it("with cert-manager: a Certificate for the webhook Service and the CA injected, the same from kustomize and Helm", async () => {
+    const kustomized = objects(
+      `${await kubectl("kustomize", "deploy/")}\n---\n${readFileSync("deploy/cert-manager/certificate.yaml", "utf8")}`,
+    );
+    const helm = await helmTemplate("webhook.certificate=certManager");
+    expect(helm).toEqual(kustomized);
+    const cert = kustomized.find((o) => o.kind === "Certificate");
+    expect(cert.spec).toMatchObject({
+      secretName: "gaap-operator-webhook-tls",
+      dnsNames: [
+        "gaap-operator-webhook.gaap-operator.svc",
+        "gaap-operator-webhook.gaap-operator.svc.cluster.local",
+      ],
+    });
+    const mwc = kustomized.find((o) => o.kind === "MutatingWebhookConfiguration");
+    expect(mwc.metadata.annotations).toEqual({
+      "cert-manager.io/inject-ca-from": "gaap-operator/gaap-operator-webhook",
+    });
   });
 
   it("the chart's values change what they should", async () => {
@@ -99,7 +160,8 @@ describe("install with kubectl and Helm", () => {
       ]),
     );
     expect(c.envFrom).toEqual([{ secretRef: { name: "my-creds" } }]);
-    expect(d.spec.template.spec.volumes).toBeUndefined();
+    // No credentials volume with env credentials: only the webhook's certificate.
+    expect(d.spec.template.spec.volumes.map((v: { name: string }) => v.name)).toEqual(["webhook-cert"]);
   });
 
   it("applies with kubectl apply -k deploy/, with a hardened Deployment", async () => {
@@ -127,6 +189,32 @@ describe("install with kubectl and Helm", () => {
     expect(pdb.spec.minAvailable).toBe(1);
   });
 
+  it("without cert-manager: Helm makes a certificate at install whose CA is the caBundle, and the server accepts it all", async () => {
+    const out = await helmTemplate();
+    const secret = out.find((o) => o.kind === "Secret" && o.metadata.name === "gaap-operator-webhook-tls");
+    expect(secret.type).toBe("kubernetes.io/tls");
+    const mwc = out.find((o) => o.kind === "MutatingWebhookConfiguration");
+    const dir = s.c.info.dir;
+    writeFileSync(join(dir, "helm-ca.crt"), Buffer.from(mwc.webhooks[0].clientConfig.caBundle, "base64"));
+    writeFileSync(join(dir, "helm-tls.crt"), Buffer.from(secret.data["tls.crt"], "base64"));
+    const verified = await exec(await openssl(), [
+      "verify",
+      "-CAfile",
+      join(dir, "helm-ca.crt"),
+      "-verify_hostname",
+      "gaap-operator-webhook.gaap-operator.svc",
+      join(dir, "helm-tls.crt"),
+    ]);
+    expect(verified.stdout).toMatch(/OK/);
+    // Checked by the real apiserver without creating anything: a webhook left behind would be called by later tests.
+    const file = join(dir, "helm-generate.yaml");
+    writeFileSync(file, out.map((o) => JSON.stringify(o)).join("\n---\n"));
+    await kubectl("apply", "--dry-run=server", "-f", file);
+    await expect(helmTemplate("webhook.certificate=bogus")).rejects.toThrow(
+      /webhook.certificate must be generate, certManager or none/,
+    );
+  });
+
   it.each([
     // What it needs.
     {
@@ -145,6 +233,7 @@ describe("install with kubectl and Helm", () => {
     { verb: "watch", resource: "endpointslices.discovery.k8s.io", ns: "--all-namespaces", allowed: true },
     { verb: "list", resource: "nodes", ns: "", allowed: true },
     { verb: "list", resource: "pods", ns: "--all-namespaces", allowed: true },
+    { verb: "patch", resource: "pods", ns: "-n=default", sub: "status", allowed: true },
     { verb: "create", resource: "events.events.k8s.io", ns: "-n=default", allowed: true },
     { verb: "update", resource: "leases.coordination.k8s.io", ns: "-n=gaap-operator", allowed: true },
     // What it must not do.
@@ -153,16 +242,28 @@ describe("install with kubectl and Helm", () => {
     { verb: "delete", resource: "pods", ns: "-n=default", allowed: false },
     { verb: "create", resource: "pods", ns: "-n=default", allowed: false },
     { verb: "patch", resource: "services", ns: "-n=default", allowed: false },
+    { verb: "patch", resource: "pods", ns: "-n=default", allowed: false },
     { verb: "update", resource: "nodes", ns: "", allowed: false },
     { verb: "create", resource: "gaaplistenerbindings.gaap.operator.dev", ns: "-n=default", allowed: false },
     { verb: "delete", resource: "gaaplistenerbindings.gaap.operator.dev", ns: "-n=default", allowed: false },
     { verb: "update", resource: "leases.coordination.k8s.io", ns: "-n=kube-system", allowed: false },
     { verb: "create", resource: "clusterrolebindings.rbac.authorization.k8s.io", ns: "", allowed: false },
-  ])("kubectl auth can-i $verb $resource $ns -> $allowed", async ({ verb, resource, ns, allowed }) => {
-    const args = ["auth", "can-i", verb, resource, `--as=${SA}`, ...(ns ? [ns] : [])];
-    const answer = await kubectl(...args).catch((err) => (err as { stdout: string }).stdout);
-    expect(answer.trim()).toBe(allowed ? "yes" : "no");
-  });
+  ] as Array<{ verb: string; resource: string; ns: string; sub?: string; allowed: boolean }>)(
+    "kubectl auth can-i $verb $resource $ns $sub -> $allowed",
+    async ({ verb, resource, ns, sub, allowed }) => {
+      const args = [
+        "auth",
+        "can-i",
+        verb,
+        resource,
+        `--as=${SA}`,
+        ...(ns ? [ns] : []),
+        ...(sub ? [`--subresource=${sub}`] : []),
+      ];
+      const answer = await kubectl(...args).catch((err) => (err as { stdout: string }).stdout);
+      expect(answer.trim()).toBe(allowed ? "yes" : "no");
+    },
+  );
 });
 
 describe("running as the ServiceAccount, two replicas with leader election", () => {

@@ -32,8 +32,15 @@ export const FAST = [
   "--log-level",
   "debug",
 ];
-/** Tests serve everything on loopback, on free ports. */
-const LOOPBACK = ["--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"];
+/** Tests serve everything on loopback, on free ports; the webhook only where a test turns it on (on 127.0.0.1). */
+const LOOPBACK = [
+  "--metrics-bind-address",
+  "127.0.0.1:0",
+  "--health-probe-bind-address",
+  "127.0.0.1:0",
+  "--webhook-port",
+  "0",
+];
 
 export class OperatorProcess {
   private readonly group: ProcessGroup;

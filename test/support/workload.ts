@@ -8,6 +8,8 @@ export interface DeploymentOptions {
   port?: number;
   terminationGracePeriodSeconds?: number;
   strategy?: V1DeploymentStrategy;
+  /** Readiness gates listed in the pod template (as the webhook would add them). */
+  readinessGates?: string[];
 }
 
 export function deployment(name: string, replicas: number, extra: DeploymentOptions = {}): V1Deployment {
@@ -25,6 +27,9 @@ export function deployment(name: string, replicas: number, extra: DeploymentOpti
         metadata: { labels, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
         spec: {
           terminationGracePeriodSeconds: extra.terminationGracePeriodSeconds ?? 1,
+          ...(extra.readinessGates
+            ? { readinessGates: extra.readinessGates.map((conditionType) => ({ conditionType })) }
+            : {}),
           containers: [
             {
               name: "web",

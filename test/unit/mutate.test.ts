@@ -196,11 +196,12 @@ describe("pod mutation: the termination hold", () => {
   });
 
   it.each([
-    { task: 0, want: 10 },
-    { task: 2000, want: 10 },
+    { task: 0, want: 15 },
+    { task: 2000, want: 15 },
     { task: 5000, want: 15 },
     { task: 10_000, want: 25 },
-  ])("the default hold for a learned task time of $task ms is $want s", ({ task, want }) => {
+    { task: 10_100, want: 26 },
+  ])("the default hold for a longest task of $task ms is $want s", ({ task, want }) => {
     expect(defaultHoldSeconds(task)).toBe(want);
   });
 });

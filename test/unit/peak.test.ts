@@ -88,3 +88,16 @@ describe("the breaker's peak window", () => {
     expect(w.size).toBe(2);
   });
 });
+
+describe("the peak without a sample", () => {
+  it("reads the window's peak and lets old samples go", () => {
+    let now = 0;
+    const w = new PeakWindow(1000, { now: () => now });
+    expect(w.peak("k")).toBe(0);
+    w.observe("k", 7);
+    now = 500;
+    expect(w.peak("k")).toBe(7);
+    now = 1001;
+    expect(w.peak("k")).toBe(0);
+  });
+});

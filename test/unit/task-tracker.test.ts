@@ -58,3 +58,25 @@ describe("BindTaskTracker", () => {
     expect(t.estimateMs).toBe(100);
   });
 });
+
+describe("BindTaskTracker: the longest task", () => {
+  it("remembers the longest bind of the last hour, from send to seen done, and forgets it after", () => {
+    const { clock, tracker: t } = tracker();
+    expect(t.longestMs).toBe(0);
+    t.sent("l");
+    clock.t = 1000;
+    t.observe("l", 3);
+    clock.t = 7000;
+    t.observe("l", 0);
+    expect(t.longestMs).toBe(7000);
+    t.sent("l");
+    clock.t = 8000;
+    t.observe("l", 0);
+    expect(t.longestMs).toBe(7000);
+    // An hour after the long one, the shorter, later one is the longest left; then nothing is.
+    clock.t = 7000 + 3_600_001;
+    expect(t.longestMs).toBe(1000);
+    clock.t = 8000 + 3_600_001;
+    expect(t.longestMs).toBe(0);
+  });
+});
