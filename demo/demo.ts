@@ -1,6 +1,7 @@
 // npm run demo: the whole product on one machine, no cluster and no Tencent account needed. Starts a local
 // control plane (with a simulated kubelet), the GAAP emulator and the operator, then walks a sample workload
-// through creation, scaling, a rolling update and the mass-removal breaker, showing the binding's status and the
+// through creation, scaling, a rolling update, a rolling update gated on GAAP (pod readiness gates) and the
+// mass-removal breaker, showing the binding's status and the
 // listener's origins live, and cleans up.
 //
 //   npm run demo              live view (redraws in place on a terminal)
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { gateType } from "../src/api/types.ts";
 import { startEmulator } from "../src/emulator/server.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
 import { KubeletSimulator } from "../test/harness/kubelet.ts";
@@ -23,13 +25,14 @@ import { deployment, service } from "../test/support/workload.ts";
 const plain = process.argv.includes("--plain") || !process.stdout.isTTY;
 const NS = "demo";
 const LISTENER = "listener-aaaa1111";
+const GATE = gateType("web");
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
   say("gaap-operator demo: starting a local control plane, the GAAP emulator and the operator...");
-  // Batched EndpointSlice updates, so scaling 6 to 2 reaches the operator as one change (and trips the breaker)
-  // rather than as 6 to 4 to 2, which it rightly lets through.
+  // Batched EndpointSlice updates, so scaling 6 to 2 reaches the operator as one change. (In smaller steps the
+  // breaker would hold it too, judged against the set's recent peak.)
   const cp = await ControlPlane.start({
     log: plain ? (l) => say(`  ${l}`) : () => {},
     endpointSliceBatchPeriod: "1s",
@@ -63,6 +66,9 @@ async function main(): Promise<number> {
         "30s",
         "--gc-delay",
         "1s",
+        // The pod webhook is off here: the demo lists the readiness gate in the pod template itself.
+        "--webhook-port",
+        "0",
       ],
       { TENCENTCLOUD_SECRET_ID: "AKIDexample", TENCENTCLOUD_SECRET_KEY: "example-key" },
     );
@@ -95,8 +101,18 @@ async function main(): Promise<number> {
       const readyCond = b?.status?.conditions?.find((c) => c.type === "Ready");
       const degraded = b?.status?.conditions?.find((c) => c.type === "Degraded" && c.status === "True");
       const podIPs = ready.map((p) => `${p.status?.podIP}:8080`).sort();
+      const gates = new Map<string, number>();
+      for (const p of pods.items) {
+        if (p.metadata?.deletionTimestamp || !p.spec?.readinessGates?.some((g) => g.conditionType === GATE))
+          continue;
+        const g = p.status?.conditions?.find((c) => c.type === GATE);
+        const reason = g ? `${g.reason}` : "no gate yet";
+        gates.set(reason, (gates.get(reason) ?? 0) + 1);
+      }
+      const gateText = [...gates].map(([r, n]) => `${n} ${r}`).join(", ");
       return {
-        pods: `${ready.length}/${pods.items.length} pods ready`,
+        pods: `${ready.length}/${pods.items.length} pods ready${gateText ? `; readiness gate: ${gateText}` : ""}`,
+        gatedBound: gates.get("Bound") ?? 0,
         binding: b
           ? `Ready=${readyCond?.status ?? "?"} (${readyCond?.reason ?? "-"}) bound ${b.status?.boundCount ?? 0}/${b.status?.desiredCount ?? 0}${degraded ? ` Degraded: ${degraded.reason}` : ""}`
           : "no binding",
@@ -184,6 +200,22 @@ async function main(): Promise<number> {
     await step(
       "Rolling update: new pods replace old ones; changes during a 2 s bind coalesce into the next",
       (v) => v.converged && v.pods === "6/6 pods ready",
+      120_000,
+    );
+
+    // The webhook would add this to pods in a labelled namespace; listed in the template, it rolls the pods too.
+    await apps.patchNamespacedDeployment(
+      {
+        name: "web",
+        namespace: NS,
+        body: { spec: { template: { spec: { readinessGates: [{ conditionType: GATE }] } } } },
+      },
+      merge,
+    );
+    await sleep(1000);
+    await step(
+      `Rolling update with the readiness gate ${GATE}: each new pod waits (Binding) until GAAP holds it, then goes Ready, so the rollout never outruns GAAP`,
+      (v) => v.converged && v.pods.startsWith("6/6") && v.gatedBound === 6,
       120_000,
     );
 

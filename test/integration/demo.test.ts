@@ -20,7 +20,10 @@ describe("npm run demo", () => {
       child.on("exit", (c) => resolve({ code: c, out }));
     });
     expect(code, out.slice(-3000)).toBe(0);
-    expect(out.match(/-> done in/g)).toHaveLength(6);
+    expect(out.match(/-> done in/g)).toHaveLength(7);
+    // The gated rollout: new pods seen waiting on GAAP, then all six Ready with their gate Bound.
+    expect(out).toMatch(/readiness gate: [^\n]*\d+ Binding/);
+    expect(out).toMatch(/6\/6 pods ready; readiness gate: 6 Bound/);
     expect(out).toMatch(/Degraded: MassUnbind/);
     expect(out).toMatch(/origin servers registered: 0/);
     expect(out).toMatch(/Demo complete/);

@@ -142,6 +142,25 @@ describe("pod readiness gates", () => {
     expect(podCondition(pod, gateType("nobody"))?.message).toMatch(/no GaapListenerBinding nobody/);
   });
 
+  it("exports the gate latency and the gates by reason", async () => {
+    const body = await (await fetch(`${s.operator.urls()[0]}/metrics`)).text();
+    const value = (name: string) =>
+      Number(
+        body
+          .split("\n")
+          .find((l) => l.startsWith(name))
+          ?.split(" ")
+          .at(-1),
+      );
+    // Five web pods went True (Bound) after their containers were ready; the stray pod's gate is BindingNotFound.
+    expect(value("gaap_pod_readiness_gate_seconds_count")).toBeGreaterThanOrEqual(5);
+    expect(value('gaap_pod_readiness_gates{reason="Bound"}')).toBe(5);
+    expect(value('gaap_pod_readiness_gates{reason="BindingNotFound"}')).toBe(1);
+    expect(
+      value('controller_runtime_reconcile_total{controller="podreadinessgate",result="success"}'),
+    ).toBeGreaterThan(0);
+  });
+
   it("writes a gate only when it changes: no patch storm while nothing moves", async () => {
     // Every pass republishes the facts; the gates must stay as written. Read the resourceVersions twice, a few
     // verify passes apart (an observation window: nothing may happen in it).

@@ -9,6 +9,7 @@ import {
   type GaapListenerBindingSpec,
   type GaapListenerBindingStatus,
 } from "../../src/api/types.ts";
+import type { GateFacts } from "../../src/controller/gates.ts";
 import type {
   BindingCache,
   Clock,
@@ -133,7 +134,13 @@ class World
     this.log.push(`collect ${[...only].sort().join(",")}`);
   }
 
-  reconciler(opts: { cap?: number } = {}) {
+  readonly published = new Map<string, GateFacts | undefined>();
+  // GateSink
+  publish(key: string, facts: GateFacts | undefined) {
+    this.published.set(key, facts);
+  }
+
+  reconciler(opts: { cap?: number; unbindWindowMs?: number } = {}) {
     return new Reconciler({
       cache: this,
       reader: this,
@@ -142,6 +149,7 @@ class World
       status: this,
       events: this,
       origins: this,
+      gates: this,
       backoff: new ExponentialLimiter(1000, opts.cap ?? RETRY_CAP_MS, 0),
       log: pino({ level: "silent" }),
       settings: {
@@ -150,6 +158,7 @@ class World
         busyPollMs: BUSY_POLL_MS,
         maxOriginsPerListener: 100,
         initialTaskMs: TASK_MS,
+        ...(opts.unbindWindowMs === undefined ? {} : { unbindWindowMs: opts.unbindWindowMs }),
       },
       canWrite: () => this.leader,
       clock: this.clock,
@@ -500,5 +509,82 @@ describe("Reconciler: error policy", () => {
     const key = w.addBinding("web", {}, ["10.0.0.1"]);
     w.failures.describe.push(new OperatorError("conflict", "Conflict", "stale"));
     await expect(w.reconciler().reconcile(key)).rejects.toThrow("stale");
+  });
+});
+
+describe("Reconciler: the breaker's window and the gates' facts", () => {
+  const ips = (n: number) => Array.from({ length: n }, (_, i) => `10.0.0.${i + 1}`);
+  /** Shrinks the Service's endpoints one at a time, a pass (and the task) apart; returns what stayed bound. */
+  async function shrinkOneByOne(windowMs: number) {
+    const w = new World();
+    w.addListener(ips(10).map(origin));
+    const key = w.addBinding("web", {}, ips(10));
+    const r = w.reconciler({ unbindWindowMs: windowMs });
+    await r.reconcile(key);
+    for (let n = 9; n >= 1; n--) {
+      w.views.set(key, podView(ips(n)));
+      w.t += TASK_MS + 1;
+      await r.reconcile(key);
+      w.t += TASK_MS + 1;
+      await r.reconcile(key);
+    }
+    return { bound: w.bound().length, held: w.events.some((e) => e.reason === "MassUnbind") };
+  }
+
+  it("holds a collapse in small steps at maxUnbindPercent below the recent peak", async () => {
+    expect(await shrinkOneByOne(300_000)).toEqual({ bound: 5, held: true });
+  });
+
+  it("with no window, judges each step alone and lets the same collapse through", async () => {
+    expect(await shrinkOneByOne(0)).toEqual({ bound: 1, held: false });
+  });
+
+  it("lets the peak age out of the window: a held step goes once the window has passed", async () => {
+    const w = new World();
+    w.addListener(ips(10).map(origin));
+    const key = w.addBinding("web", {}, ips(10));
+    const r = w.reconciler({ unbindWindowMs: 60_000 });
+    await r.reconcile(key);
+    w.views.set(key, podView(ips(5)));
+    w.t += 1;
+    await r.reconcile(key);
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.bound()).toHaveLength(5);
+    w.views.set(key, podView(ips(4)));
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.bound()).toHaveLength(5);
+    expect(w.condition(key, "Degraded")?.reason).toBe("MassUnbind");
+    // The 10 leaves the window; the peak is then 5, and removing 1 of 5 is within 50%.
+    w.t += 60_000;
+    await r.reconcile(key);
+    expect(w.bound()).toHaveLength(4);
+  });
+
+  it("publishes what the pass learnt for the gates: the bind sent, then the listener that holds it", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    const r = w.reconciler();
+    await r.reconcile(key);
+    expect([...(w.published.get(key)?.sent ?? [])]).toEqual(["10.0.0.1:8080"]);
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    const facts = w.published.get(key);
+    expect(facts?.listener?.bound.map((o) => o.ip)).toEqual(["10.0.0.1"]);
+    expect(facts?.sent).toBeUndefined();
+    // A failed read leaves no listener, and says why.
+    w.failures.describe.push(new OperatorError("transient", "InternalError", "GAAP is down"));
+    w.t += VERIFY_MS;
+    await r.reconcile(key);
+    expect(w.published.get(key)?.listener).toBeUndefined();
+    expect(w.published.get(key)).toMatchObject({
+      blocked: { reason: "BindingDegraded", message: "binding web is degraded: InternalError: GAAP is down" },
+    });
+    // Gone: the gates of its pods are told so.
+    w.bindings.delete(key);
+    await r.reconcile(key);
+    expect(w.published.has(key) && w.published.get(key)).toBeUndefined();
   });
 });
