@@ -7,12 +7,12 @@ import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from "@kubernetes/c
 import { normalizeState } from "../src/emulator/state.ts";
 import { Informer } from "../src/kube/informer.ts";
 import { INJECT_LABEL } from "../src/webhook/mutate.ts";
-import { MUTATE_POD_PATH } from "../src/webhook/server.ts";
 import { SIM } from "../test/harness/kubelet.ts";
 import { Bindings } from "../test/support/bindings.ts";
 import { servingCert } from "../test/support/certs.ts";
 import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
 import { freePort } from "../test/support/net.ts";
+import { loopbackWebhook, loopbackWebhookArgs } from "../test/support/webhook.ts";
 import { deployment, service } from "../test/support/workload.ts";
 import { type Bench, bench, log, round, table, until, writeResult } from "./lib.ts";
 import { mergePatch } from "./web.ts";
@@ -62,41 +62,14 @@ export async function rollout(): Promise<void> {
   try {
     const cert = await servingCert();
     const port = await freePort();
-    const op = b
-      .operator([
-        "--webhook-host",
-        "127.0.0.1",
-        "--webhook-port",
-        String(port),
-        "--webhook-cert-dir",
-        cert.dir,
-        "--busy-poll",
-        "250ms",
-      ])
-      .start();
+    const op = b.operator([...loopbackWebhookArgs(port, cert.dir), "--busy-poll", "250ms"]).start();
     await until("webhook serving", 60_000, async () =>
       op.logs().some((l) => l.msg === "serving the pod admission webhook"),
     );
     await b.kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
-      body: {
-        metadata: { name: "gaap-operator-bench" },
-        webhooks: [
-          {
-            name: "pods.gaap.operator.dev",
-            admissionReviewVersions: ["v1"],
-            sideEffects: "None",
-            failurePolicy: "Ignore",
-            timeoutSeconds: 5,
-            clientConfig: {
-              url: `https://127.0.0.1:${port}${MUTATE_POD_PATH}`,
-              caBundle: Buffer.from(cert.caPem).toString("base64"),
-            },
-            rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }],
-            namespaceSelector: { matchLabels: { [INJECT_LABEL.key]: INJECT_LABEL.value } },
-          },
-        ],
-      },
+      body: loopbackWebhook({ name: "gaap-operator-bench", port, caPem: cert.caPem }),
     });
+
     for (const taskMs of TASKS_MS) {
       await fetch(`${b.emu.url}/_emulator/behavior`, {
         method: "POST",

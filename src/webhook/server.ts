@@ -21,7 +21,6 @@ interface AdmissionRequest {
   operation?: string;
   namespace?: string;
   object?: V1Pod;
-  dryRun?: boolean;
 }
 
 export interface WebhookOptions {
@@ -31,8 +30,8 @@ export interface WebhookOptions {
   /** How often to look for a rotated certificate. */
   reloadIntervalMs?: number;
   log: Logger;
-  /** The mutation for a pod being created in a namespace; undefined: leave it. */
-  mutate(pod: V1Pod, namespace: string, dryRun: boolean): Mutation | undefined;
+  /** The mutation for a pod being created in a namespace (it has no side effects, dry run or not); undefined: leave it. */
+  mutate(pod: V1Pod, namespace: string): Mutation | undefined;
 }
 
 export class WebhookServer {
@@ -124,7 +123,7 @@ export class WebhookServer {
     if (!request?.uid || request.operation !== "CREATE" || request.kind?.kind !== "Pod" || !request.object)
       return out({});
     try {
-      const m = this.o.mutate(request.object, request.namespace ?? "", request.dryRun === true);
+      const m = this.o.mutate(request.object, request.namespace ?? "");
       if (!m || m.patch.length === 0) return out(m?.warnings.length ? { warnings: m.warnings } : {});
       return out({
         patchType: "JSONPatch",

@@ -46,9 +46,8 @@ describe("install with kubectl and Helm", () => {
   });
   afterAll(async () => s?.close());
 
-  it("the Helm chart's defaults render the same objects as deploy/ (kustomize)", async () => {
-    const kustomized = objects(await kubectl("kustomize", "deploy/"));
-    const helm = objects(
+  const helmTemplate = async (...set: string[]) =>
+    objects(
       (
         await exec(s.c.info.helm, [
           "template",
@@ -56,12 +55,15 @@ describe("install with kubectl and Helm", () => {
           "deploy/helm/gaap-operator",
           "--namespace",
           "gaap-operator",
-          // deploy/ leaves the webhook's certificate to cert-manager (deploy/cert-manager/) or to the user.
-          "--set",
-          "webhook.certificate=none",
+          ...set.flatMap((v) => ["--set", v]),
         ])
       ).stdout,
     );
+
+  it("the Helm chart's defaults render the same objects as deploy/ (kustomize)", async () => {
+    const kustomized = objects(await kubectl("kustomize", "deploy/"));
+    // deploy/ leaves the webhook's certificate to cert-manager (deploy/cert-manager/) or to the user.
+    const helm = await helmTemplate("webhook.certificate=none");
     expect(kustomized.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "ClusterRole/gaap-operator",
       "ClusterRoleBinding/gaap-operator",
@@ -77,20 +79,6 @@ describe("install with kubectl and Helm", () => {
     ]);
     expect(helm).toEqual(kustomized);
   });
-
-  const helmTemplate = async (...set: string[]) =>
-    objects(
-      (
-        await exec(s.c.info.helm, [
-          "template",
-          "gaap-operator",
-          "deploy/helm/gaap-operator",
-          "--namespace",
-          "gaap-operator",
-          ...set.flatMap((v) => ["--set", v]),
-        ])
-      ).stdout,
-    );
 
   it("ships a webhook that pod creation never waits on, for opted-in namespaces only", async () => {
     const mwc = objects(await kubectl("kustomize", "deploy/")).find(

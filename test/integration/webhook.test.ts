@@ -3,11 +3,10 @@
 // gate and the termination hold; a namespace without the label does not; with the operator down, pods are still
 // created (failurePolicy Ignore); a rotated certificate is picked up without a restart. And the hold itself: a
 // deleted pod gets SIGTERM only after GAAP has let it go.
-import { AdmissionregistrationV1Api, type V1MutatingWebhookConfiguration } from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateType } from "../../src/api/types.ts";
 import { HOLD_ANNOTATION, INJECT_LABEL } from "../../src/webhook/mutate.ts";
-import { MUTATE_POD_PATH } from "../../src/webhook/server.ts";
 import { SIM } from "../harness/kubelet.ts";
 import { servingCert } from "../support/certs.ts";
 import { tempNamespace, testCluster } from "../support/cluster.ts";
@@ -16,6 +15,7 @@ import { freePort } from "../support/net.ts";
 import { FAST } from "../support/operator.ts";
 import { isReady, podCondition, podsOf } from "../support/pods.ts";
 import { calls, createWeb, gaapSet, L, mergePatch, type Scenario, scenario } from "../support/scenario.ts";
+import { loopbackWebhook, loopbackWebhookArgs } from "../support/webhook.ts";
 
 const GATE = gateType("web");
 
@@ -26,42 +26,8 @@ describe("the pod admission webhook", () => {
   let port: number;
   const admission = () => testCluster().kc.makeApiClient(AdmissionregistrationV1Api);
   const configName = () => `gaap-operator-test-${s.ns}`;
-  const webhookConfig = (caPem: string): V1MutatingWebhookConfiguration => ({
-    metadata: { name: configName() },
-    webhooks: [
-      {
-        name: "pods.gaap.operator.dev",
-        admissionReviewVersions: ["v1"],
-        sideEffects: "None",
-        failurePolicy: "Ignore",
-        timeoutSeconds: 5,
-        reinvocationPolicy: "IfNeeded",
-        clientConfig: {
-          url: `https://127.0.0.1:${port}${MUTATE_POD_PATH}`,
-          caBundle: Buffer.from(caPem).toString("base64"),
-        },
-        rules: [
-          {
-            operations: ["CREATE"],
-            apiGroups: [""],
-            apiVersions: ["v1"],
-            resources: ["pods"],
-            scope: "Namespaced",
-          },
-        ],
-        // The opt-in label, and only this file's namespaces: the control plane is shared.
-        namespaceSelector: {
-          matchLabels: { [INJECT_LABEL.key]: INJECT_LABEL.value },
-          matchExpressions: [
-            { key: "kubernetes.io/metadata.name", operator: "In", values: [s.ns, plain.name] },
-          ],
-        },
-        objectSelector: {
-          matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["gaap-operator"] }],
-        },
-      },
-    ],
-  });
+  const webhookConfig = (caPem: string) =>
+    loopbackWebhook({ name: configName(), port, caPem, namespaces: [s.ns, plain.name] });
 
   beforeAll(async () => {
     // deploy.test applies deploy/, whose webhook calls a Service no test may reach: make sure it is gone first.
@@ -79,17 +45,7 @@ describe("the pod admission webhook", () => {
     port = await freePort();
     s = await scenario("webhook", {
       start: false,
-      args: [
-        ...FAST,
-        "--webhook-host",
-        "127.0.0.1",
-        "--webhook-port",
-        String(port),
-        "--webhook-cert-dir",
-        cert.dir,
-        "--webhook-cert-poll",
-        "200ms",
-      ],
+      args: [...FAST, ...loopbackWebhookArgs(port, cert.dir), "--webhook-cert-poll", "200ms"],
     });
     plain = await tempNamespace(s.c.core, "webhook-off");
     await s.c.core.patchNamespace(
