@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   const podGates = new PodGates({
     pod: (ns, name) => sources.pod(ns, name),
     binding: (key) => sources.binding(key),
+    service: (ns, name) => sources.service(ns, name),
     write: (pod, conditions) => gateWriter.write(pod, conditions),
     enqueue: (key) => gateQueue.add(key),
     canWrite,

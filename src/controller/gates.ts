@@ -11,6 +11,7 @@ export type GateReason =
   | "Held"
   | "BindingDegraded"
   | "NotAnOrigin"
+  | "NotSelected"
   | "BindingNotFound"
   | "NotApplicable";
 
@@ -36,44 +37,46 @@ export interface GateFacts {
   blocked?: { reason: "Held" | "BindingDegraded" | "ListenerBusy"; message: string };
 }
 
-export interface GatedPod {
-  name: string;
-  /** The addresses the pod could be bound under: its pod IPs and, with podAddressAnnotation, that address. */
-  ips: readonly string[];
-}
-
 /**
- * The gate's condition for a pod the binding's pass has seen, or undefined to leave what the pod has.
+ * The gate's condition for a pod its binding's Service selects, or undefined to leave what the pod has.
  *
- * True is sticky where GAAP still holds the pod: a failed read, a busy listener or a health check turning abnormal
- * after the pod went Ready does not make it unready (that would take it out of the Service in the cluster too, and
- * stall the rollout on GAAP's health check); a fresh read that no longer shows the pod does.
+ * True is sticky while the pod is an origin: a failed read, a busy listener, a health check turning abnormal or a
+ * GAAP set edited behind our back after the pod went Ready does not make it unready (that would take it out of the
+ * Service inside the cluster too, turning a GAAP event into an in-cluster outage); the operator repairs GAAP instead.
+ * A pod that stops being an origin (its containers went unready) loses it: it is unready anyway, and coming back it
+ * must wait for GAAP again. Only the pod's own origin (ip:port) counts, never another origin on its IP.
  */
 export function gateState(
-  pod: GatedPod,
+  podName: string,
   facts: GateFacts,
   current: { status?: string } | undefined,
 ): GateState | undefined {
   const l = facts.listener;
   const wasTrue = current?.status === "True";
-  const key = facts.podOrigins.get(pod.name);
   if (!l) {
     if (wasTrue) return undefined;
     return facts.blocked
       ? { status: "False", reason: facts.blocked.reason, message: facts.blocked.message }
       : undefined;
   }
-  const held = l.bound.find((b) => (key ? originKey(b) === key : pod.ips.includes(b.ip)));
   const where = `listener ${l.listenerId}`;
+  const key = facts.podOrigins.get(podName);
+  if (!key) {
+    return {
+      status: "False",
+      reason: "NotAnOrigin",
+      message: `pod is not a serving endpoint of binding ${facts.bindingName}'s Service (containers not ready, or not listed yet); not bound to ${where}`,
+    };
+  }
+  if (wasTrue) return undefined;
+  const held = l.bound.find((b) => originKey(b) === key);
   if (held) {
-    const origin = originKey(held);
     if (l.status !== 0) {
-      if (wasTrue) return undefined;
-      return facts.sent?.has(origin)
+      return facts.sent?.has(key)
         ? {
             status: "False",
             reason: "Binding",
-            message: `bind of ${origin} sent; GAAP is applying it to ${where}`,
+            message: `bind of ${key} sent; GAAP is applying it to ${where}`,
           }
         : {
             status: "False",
@@ -81,21 +84,14 @@ export function gateState(
             message: `${where} is busy with a task (status ${l.status})`,
           };
     }
-    if (l.healthCheck && held.health === 1 && !wasTrue) {
+    if (l.healthCheck && held.health === 1) {
       return {
         status: "False",
         reason: "Unhealthy",
-        message: `${where} holds ${origin} but GAAP's health check reports it abnormal`,
+        message: `${where} holds ${key} but GAAP's health check reports it abnormal`,
       };
     }
-    return { status: "True", reason: "Bound", message: `${where} holds ${origin}` };
-  }
-  if (!key) {
-    return {
-      status: "False",
-      reason: "NotAnOrigin",
-      message: `pod is not a serving endpoint of binding ${facts.bindingName}'s Service (containers not ready, or not listed yet); ${where} does not hold it`,
-    };
+    return { status: "True", reason: "Bound", message: `${where} holds ${key}` };
   }
   if (facts.deferred?.has(key)) {
     return {
@@ -118,6 +114,15 @@ export function gateState(
       message: `${where} is busy with a task (status ${l.status})`,
     };
   return { status: "False", reason: "Binding", message: `${key} is waiting for the next bind to ${where}` };
+}
+
+/** The gate of a pod its binding's Service does not select (any more): the gate has nothing to wait for. */
+export function notSelected(bindingName: string, service: string): GateState {
+  return {
+    status: "True",
+    reason: "NotSelected",
+    message: `Service ${service} of binding ${bindingName} does not select this pod; the gate does not hold it back`,
+  };
 }
 
 /** The gate of a pod whose binding does not exist (or is being deleted): never hang a rollout on it. */

@@ -3,18 +3,19 @@
 // publish facts here (GateSink) and the pods those facts concern are enqueued; a pod event or a binding's arrival
 // or removal enqueues them too. Terminating pods are left as they are: their origin goes at once, and the
 // termination hold (not the gate) keeps them serving until GAAP has let them go.
-import type { V1Pod, V1PodCondition } from "@kubernetes/client-node";
+import type { V1Pod, V1PodCondition, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { bindingKey, GATE_PREFIX, type GaapListenerBinding, resolveSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
 import type { EventKind } from "../kube/change-filters.ts";
-import { canonicalIp } from "./desired.ts";
+import { selectsPod } from "../model/selectors.ts";
 import {
   bindingNotFound,
   type GateFacts,
   type GateState,
   gateState,
   notApplicable,
+  notSelected,
   sameGate,
 } from "./gates.ts";
 import type { Clock, GateSink, ReconcileResult } from "./ports.ts";
@@ -27,6 +28,7 @@ export interface PodGateHooks {
 export interface PodGatesDeps {
   pod(namespace: string, name: string): V1Pod | undefined;
   binding(key: string): GaapListenerBinding | undefined;
+  service(namespace: string, name: string): V1Service | undefined;
   write(pod: V1Pod, conditions: V1PodCondition[]): Promise<void>;
   enqueue(podKey: string): void;
   canWrite: () => boolean;
@@ -42,6 +44,8 @@ export class PodGates implements GateSink {
   private readonly gated = new Map<string, Set<string>>();
   /** The reason each gate of each pod carries, by `podKey\ngate`: the gates-by-reason gauge. */
   private readonly reasons = new Map<string, string>();
+  /** The spec generation last seen per binding. */
+  private readonly generations = new Map<string, number>();
 
   constructor(deps: PodGatesDeps) {
     this.d = deps;
@@ -81,9 +85,16 @@ export class PodGates implements GateSink {
     if (gates.length > 0) this.d.enqueue(podKey);
   }
 
-  /** A binding that appears or goes changes what its gate says on every pod that lists it. */
+  /**
+   * A binding that appears, goes, or changes its spec (Pod to Node mode, another Service) changes what its gate
+   * says on every pod that lists it. Status writes (most updates) do not.
+   */
   onBinding(kind: EventKind, b: GaapListenerBinding): void {
-    if (kind !== "update") this.enqueueGate(bindingKey(b));
+    const key = bindingKey(b);
+    const generation = kind === "delete" ? undefined : (b.metadata.generation ?? 0);
+    if (kind !== "update" || this.generations.get(key) !== generation) this.enqueueGate(key);
+    if (generation === undefined) this.generations.delete(key);
+    else this.generations.set(key, generation);
   }
 
   /** Every pod listing one of our gates: reconciled once at start. */
@@ -157,14 +168,14 @@ export class PodGates implements GateSink {
     if (!b || b.metadata.deletionTimestamp) return bindingNotFound(bindingName);
     const spec = resolveSpec(b.spec);
     if (spec.targetType !== "Pod") return notApplicable(bindingName);
+    // A pod the Service does not select (a binding moved to another Service, a selector edited) is no business of
+    // this gate; a missing Service is the binding's problem, reported by its facts.
+    const svc = this.d.service(ns, spec.serviceRef.name);
+    if (svc && !selectsPod(svc, pod)) return notSelected(bindingName, spec.serviceRef.name);
     const facts = this.facts.get(key);
     // Not reconciled yet: a missing condition already counts as False.
     if (!facts) return undefined;
-    return gateState(
-      { name: pod.metadata?.name ?? "", ips: podIps(pod, spec.podAddressAnnotation) },
-      facts,
-      have,
-    );
+    return gateState(pod.metadata?.name ?? "", facts, have);
   }
 
   private enqueueGate(key: string): void {
@@ -178,13 +189,4 @@ export function ourGates(pod: V1Pod): string[] {
   return (pod.spec?.readinessGates ?? [])
     .map((g) => g.conditionType)
     .filter((t) => t.startsWith(GATE_PREFIX) && t.length > GATE_PREFIX.length);
-}
-
-function podIps(pod: V1Pod, annotation: string | undefined): string[] {
-  const raw = [
-    ...(pod.status?.podIPs ?? []).map((p) => p.ip),
-    pod.status?.podIP,
-    annotation ? pod.metadata?.annotations?.[annotation] : undefined,
-  ];
-  return [...new Set(raw.map((ip) => canonicalIp(ip)).filter((ip): ip is string => !!ip))];
 }

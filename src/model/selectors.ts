@@ -1,4 +1,4 @@
-import type { V1LabelSelector } from "@kubernetes/client-node";
+import type { V1LabelSelector, V1Pod, V1Service } from "@kubernetes/client-node";
 
 /** Whether `labels` satisfy a metav1.LabelSelector; an absent selector matches everything. */
 export function matchesSelector(
@@ -28,4 +28,12 @@ export function matchesSelector(
     }
   }
   return true;
+}
+
+/** A Service selects a pod when its (map) selector is non-empty and every pair matches the pod's labels. */
+export function selectsPod(svc: V1Service | undefined, pod: V1Pod): boolean {
+  const sel = svc?.spec?.selector;
+  if (!sel || Object.keys(sel).length === 0) return false;
+  const labels = pod.metadata?.labels ?? {};
+  return Object.entries(sel).every(([k, v]) => labels[k] === v);
 }

@@ -3,6 +3,7 @@
 // pod lists already, or a container with a preStop hook, is left alone), so reinvocation is harmless.
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { canHaveGate, type GaapListenerBinding, gateType, resolveSpec } from "../api/types.ts";
+import { selectsPod } from "../model/selectors.ts";
 
 /** Pods carrying this label (the operator's own) are never mutated. */
 export const OPERATOR_LABEL = { key: "app.kubernetes.io/name", value: "gaap-operator" };
@@ -40,7 +41,7 @@ export function mutatePod(input: MutateInput): Mutation {
   const warnings: string[] = [];
   const selecting = input.bindings.filter((b) => {
     if (b.metadata.deletionTimestamp || resolveSpec(b.spec).targetType !== "Pod") return false;
-    return selects(input.service(b.spec.serviceRef.name), pod.metadata?.labels ?? {});
+    return selectsPod(input.service(b.spec.serviceRef.name), pod);
   });
   const gated = selecting.filter((b) => {
     if (canHaveGate(b.metadata.name as string)) return true;
@@ -105,13 +106,6 @@ export function mutatePod(input: MutateInput): Mutation {
     });
   }
   return { patch, gates, ...(holdSeconds ? { holdSeconds } : {}), warnings };
-}
-
-/** A Service selects a pod when its (map) selector is non-empty and every pair matches. */
-function selects(svc: V1Service | undefined, labels: Record<string, string>): boolean {
-  const sel = svc?.spec?.selector;
-  if (!sel || Object.keys(sel).length === 0) return false;
-  return Object.entries(sel).every(([k, v]) => labels[k] === v);
 }
 
 /** What the default hold assumes a task takes until it has seen longer ones (GAAP's are seconds). */

@@ -21,7 +21,7 @@ const held = (n: number, health = 0): BoundOrigin => ({
   port: 8080,
   health,
 });
-const pod = { name: "p1", ips: ["10.0.0.1"] };
+const pod = "p1";
 const facts = (f: Partial<GateFacts>): GateFacts => ({
   bindingName: "web",
   podOrigins: new Map([["p1", "10.0.0.1:8080"]]),
@@ -50,7 +50,7 @@ describe("readiness gate state", () => {
       name: "abnormal after the pod went Ready: stays True (sticky)",
       f: facts({ listener: listener([held(1, 1)]) }),
       current: "True",
-      want: "True Bound",
+      want: "leave",
     },
     {
       name: "held, but the task that added it still runs: False Binding",
@@ -102,10 +102,10 @@ describe("readiness gate state", () => {
       want: "leave",
     },
     {
-      name: "True, but a fresh read no longer shows it: False again",
+      name: "True, and a fresh read no longer shows it (edited behind our back): stays True while the operator repairs GAAP",
       f: facts({ listener: listener([held(2)]) }),
       current: "True",
-      want: "False Binding",
+      want: "leave",
     },
     {
       name: "not a desired origin and not held: False NotAnOrigin",
@@ -113,9 +113,20 @@ describe("readiness gate state", () => {
       want: "False NotAnOrigin",
     },
     {
-      name: "not a desired origin (containers went unready) but still held: True (found by its IP)",
+      name: "not a desired origin but its IP still held (its removal pending): False NotAnOrigin, never True",
       f: facts({ listener: listener([held(1)]), podOrigins: new Map() }),
-      want: "True Bound",
+      want: "False NotAnOrigin",
+    },
+    {
+      name: "True, then its containers went unready (no longer an origin): False, so it waits for GAAP coming back",
+      f: facts({ listener: listener([held(1)]), podOrigins: new Map() }),
+      current: "True",
+      want: "False NotAnOrigin",
+    },
+    {
+      name: "another origin on the pod's IP (another port) is not the pod's origin",
+      f: facts({ listener: listener([{ ...held(1), port: 9090 }]) }),
+      want: "False Binding",
     },
   ] as Array<{ name: string; f: GateFacts; current?: string; want: string }>)(
     "$name",
