@@ -25,11 +25,22 @@ import { serverVersion } from "./kube/version.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./util/token-bucket.ts";
-import { defaultHoldSeconds, HOLD_ANNOTATION, mutatePod } from "./webhook/mutate.ts";
+import { defaultHoldFor, HOLD_ANNOTATION, mutatePod } from "./webhook/mutate.ts";
 import { WebhookServer } from "./webhook/server.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
 const INFORMER_DEAD_AFTER = 10;
+
+async function retrying<T>(fn: () => Promise<T>, attempts: number, delayMs: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
 
 function fail(message: string): never {
   process.stderr.write(`gaap-operator: ${message}\n`);
@@ -212,7 +223,7 @@ async function main(): Promise<void> {
           pod,
           bindings: sources.bindingsIn(namespace),
           service: (name) => sources.service(namespace, name),
-          defaultHoldSeconds: defaultHoldSeconds(reconciler.longestTaskMs()),
+          defaultHoldSeconds: (b) => defaultHoldFor(b, reconciler.longestTaskMs()),
           sleepSupported,
         });
         if (m.gates.length > 0 || m.holdSeconds)

@@ -72,6 +72,8 @@ export interface GaapListenerBindingStatus {
     scheduler?: string;
     status?: number;
     failoverSwitch?: number;
+    /** The longest bind task the operator saw on this listener in the last hour, in whole seconds. */
+    longestTaskSeconds?: number;
   };
   lastSyncTime?: string;
   lastError?: { code: string; message: string; time: string };

@@ -138,7 +138,10 @@ export class StepExecutor {
   async report(b: GaapListenerBinding, outcome: Outcome): Promise<void> {
     if (!this.d.canWrite()) return;
     const now = new Date(this.d.clock.now());
-    await this.d.status.write(b, composeStatus(b.status, b.metadata.generation, outcome, now));
+    const longest =
+      "listener" in outcome && outcome.listener ? this.d.tracker.longestOn(outcome.listener.listenerId) : 0;
+    const learned = longest > 0 ? { longestTaskSeconds: Math.ceil(longest / 1000) } : {};
+    await this.d.status.write(b, composeStatus(b.status, b.metadata.generation, outcome, now, learned));
   }
 
   /**

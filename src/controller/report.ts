@@ -90,6 +90,8 @@ export function composeStatus(
   generation: number | undefined,
   outcome: Outcome,
   now: Date,
+  /** What the operator has learned of the listener: the longest bind task (whole seconds) of the last hour. */
+  learned?: { longestTaskSeconds?: number },
 ): GaapListenerBindingStatus {
   const at = now.toISOString().replace(/\.\d+Z$/, "Z");
   const next: GaapListenerBindingStatus = { ...(prev ?? {}) };
@@ -107,6 +109,7 @@ export function composeStatus(
       scheduler: l.scheduler,
       status: l.status,
       failoverSwitch: l.failoverSwitch,
+      ...(learned?.longestTaskSeconds ? { longestTaskSeconds: learned.longestTaskSeconds } : {}),
     };
   }
   if ("ours" in outcome && outcome.ours) {

@@ -8,6 +8,8 @@ const LONGEST_TASK_MS = 60_000;
 const SHORTEST_ESTIMATE_MS = 100;
 /** How long the longest task seen is remembered, for what must cover a whole task (the termination hold). */
 const LONGEST_WINDOW_MS = 3_600_000;
+/** The key of the longest task on any listener. */
+const ANY = "";
 
 export class BindTaskTracker {
   private readonly clock: Clock;
@@ -26,7 +28,12 @@ export class BindTaskTracker {
    * less than the task itself); 0 before any was seen. The estimate tracks the typical task, this the worst.
    */
   get longestMs(): number {
-    return this.longest.peak("task");
+    return this.longest.peak(ANY);
+  }
+
+  /** The same, for one listener. */
+  longestOn(listenerId: string): number {
+    return this.longest.peak(listenerId);
   }
 
   /** How long GAAP is expected to take to apply a bind. */
@@ -61,7 +68,8 @@ export class BindTaskTracker {
     }
     this.inflight.delete(listenerId);
     const took = Math.min(this.clock.now() - p.sentAt, LONGEST_TASK_MS);
-    this.longest.observe("task", took);
+    this.longest.observe(ANY, took);
+    this.longest.observe(listenerId, took);
     this.estimate = p.busySeen
       ? Math.round(0.7 * this.estimate + 0.3 * took)
       : Math.max(SHORTEST_ESTIMATE_MS, Math.round(this.estimate * 0.9));

@@ -18,8 +18,8 @@ export interface MutateInput {
   pod: V1Pod;
   bindings: readonly GaapListenerBinding[];
   service(name: string): V1Service | undefined;
-  /** The hold for bindings without spec.terminationHoldSeconds (seconds). */
-  defaultHoldSeconds: number;
+  /** The hold for a binding without spec.terminationHoldSeconds (seconds). */
+  defaultHoldSeconds(b: GaapListenerBinding): number;
   /** The apiserver serves lifecycle.preStop.sleep (on by default from Kubernetes 1.30). */
   sleepSupported: boolean;
 }
@@ -71,14 +71,15 @@ export function mutatePod(input: MutateInput): Mutation {
   }
 
   // Two bindings over one pod: the longer hold. Never longer than the grace period allows.
-  const wanted = Math.max(...gated.map((b) => b.spec.terminationHoldSeconds ?? input.defaultHoldSeconds));
+  const wanted = Math.max(...gated.map((b) => b.spec.terminationHoldSeconds ?? input.defaultHoldSeconds(b)));
   const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
   const seconds = Math.min(wanted, grace - MIN_DRAIN_SECONDS);
   let holdSeconds: number | undefined;
   let holdNote: string | undefined;
   if (wanted <= 0) holdNote = "none: terminationHoldSeconds is 0";
   else if (!input.sleepSupported) {
-    holdNote = "none: the preStop sleep action needs Kubernetes 1.30 or later";
+    holdNote =
+      "none: the preStop sleep action needs Kubernetes 1.30 or later (or the apiserver's version could not be read)";
     warnings.push(
       `no termination hold added: this apiserver does not serve lifecycle.preStop.sleep (Kubernetes 1.30+); add a preStop hook of about ${wanted}s by hand`,
     );
@@ -114,12 +115,19 @@ export const PRIOR_TASK_MS = 5_000;
 /**
  * The default hold, in whole seconds (preStop sleep takes seconds): the reaction to the endpoint turning terminating
  * (the EndpointSlice update, the queue, the bind round trip: 3 s), a task that may be running already when the
- * removal is ready to send, the removal's own task, and a 2 s margin. A task is the longest seen in the last hour,
- * and never assumed shorter than PRIOR_TASK_MS: pods created before the operator has seen a task must be covered too.
+ * removal is ready to send, the removal's own task, and a 2 s margin. A task is the longest seen in the last hour
+ * (by this process, or as the leader recorded it in the binding's status.listener.longestTaskSeconds, so every
+ * replica and a restarted one answer alike), and never assumed shorter than PRIOR_TASK_MS: pods created before
+ * any task was seen must be covered too.
  */
 export function defaultHoldSeconds(longestTaskMs: number): number {
   const task = Math.max(PRIOR_TASK_MS, longestTaskMs);
   return Math.ceil((3_000 + 2 * task + 2_000) / 1000);
+}
+
+/** The default hold for a binding: from the longer of what this process saw and what the binding's status says. */
+export function defaultHoldFor(b: GaapListenerBinding, localLongestMs: number): number {
+  return defaultHoldSeconds(Math.max(localLongestMs, (b.status?.listener?.longestTaskSeconds ?? 0) * 1000));
 }
 
 /** The namespace label that opts a namespace's pods in (the webhook configuration's namespaceSelector). */

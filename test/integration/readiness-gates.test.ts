@@ -50,6 +50,10 @@ describe("pod readiness gates", () => {
       expect(readyAt + 1000).toBeGreaterThanOrEqual(applied);
       expect(Date.parse(String(gate?.lastTransitionTime)) + 1000).toBeGreaterThanOrEqual(applied);
     }
+    // What every replica's webhook makes the default termination hold from.
+    await eventually(async () =>
+      expect((await s.bindings.get("web"))?.status?.listener?.longestTaskSeconds).toBeGreaterThanOrEqual(1),
+    );
   });
 
   it("while the task runs the gate says Binding, then Bound", async () => {

@@ -2,6 +2,7 @@ import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { GaapListenerBinding, GaapListenerBindingSpec } from "../../src/api/types.ts";
 import {
+  defaultHoldFor,
   defaultHoldSeconds,
   HOLD_ANNOTATION,
   type MutateInput,
@@ -35,7 +36,7 @@ const input = (p: V1Pod, bindings: GaapListenerBinding[], extra: Partial<MutateI
   pod: p,
   bindings,
   service: (n) => services[n],
-  defaultHoldSeconds: 15,
+  defaultHoldSeconds: () => 15,
   sleepSupported: true,
   ...extra,
 });
@@ -175,7 +176,7 @@ describe("pod mutation: the termination hold", () => {
     expect(gates(out)).toEqual(["listener-bound.gaap.operator.dev/web"]);
     expect(sleeps(out)).toEqual(["none", "none"]);
     expect(out.metadata?.annotations?.[HOLD_ANNOTATION]).toBe(
-      "none: the preStop sleep action needs Kubernetes 1.30 or later",
+      "none: the preStop sleep action needs Kubernetes 1.30 or later (or the apiserver's version could not be read)",
     );
     expect(m.warnings[0]).toMatch(/does not serve lifecycle.preStop.sleep/);
   });
@@ -203,5 +204,16 @@ describe("pod mutation: the termination hold", () => {
     { task: 10_100, want: 26 },
   ])("the default hold for a longest task of $task ms is $want s", ({ task, want }) => {
     expect(defaultHoldSeconds(task)).toBe(want);
+  });
+});
+
+describe("the default hold on every replica", () => {
+  it("takes the longer of this process's longest task and the one the leader recorded in the binding's status", () => {
+    const b = binding("web");
+    expect(defaultHoldFor(b, 0)).toBe(15);
+    const recorded = { ...b, status: { listener: { longestTaskSeconds: 12 } } };
+    // A standby (or a restarted leader) that saw no task still answers from the status: 5 + 2 x 12.
+    expect(defaultHoldFor(recorded, 0)).toBe(29);
+    expect(defaultHoldFor(recorded, 20_000)).toBe(45);
   });
 });
