@@ -3,7 +3,12 @@
 // nothing, the readiness gate only, and gate + termination hold (the webhook's default hold), each at task times
 // of 2 s and 10 s. Every 200 ms it compares GAAP's applied set (the emulator's, in process: no read budget spent)
 // with the pods: how many origins GAAP has on live pods, and how many on pods that got SIGTERM or are gone.
-import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  type V1Pod,
+  type V1ReplicaSet,
+} from "@kubernetes/client-node";
 import { normalizeState } from "../src/emulator/state.ts";
 import { Informer } from "../src/kube/informer.ts";
 import { INJECT_LABEL } from "../src/webhook/mutate.ts";
@@ -30,6 +35,7 @@ const RTT_FLOOR_MS = 100;
 interface Row {
   taskMs: number;
   config: Config;
+  steps: number;
   durationS: number;
   floorS: number;
   overFloor: number;
@@ -93,7 +99,10 @@ export async function rollout(): Promise<void> {
     console.log(
       `\nRollout (${REPLICAS} pods, maxSurge ${SURGE}, maxUnavailable ${UNAVAILABLE}, T = ${taskMs} ms)\n${table(
         mine.flatMap((r) => [
-          [`${r.config}: rollout (s) / floor`, `${r.durationS} / ${r.floorS} = ${r.overFloor}`],
+          [
+            `${r.config}: rollout (s) / floor (${r.steps} steps)`,
+            `${r.durationS} / ${r.floorS} = ${r.overFloor}`,
+          ],
           [`${r.config}: fewest live origins / promised`, `${r.fewestLive} / ${r.promised}`],
           [`${r.config}: time below promised (s)`, r.belowPromisedS],
           [`${r.config}: origin-seconds on SIGTERMed or gone pods`, r.deadOriginSeconds],
@@ -153,6 +162,24 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
   });
   pods.start();
   await pods.synced;
+  // The rollout's steps, as the Deployment controller takes them: each scale-up of the new ReplicaSet.
+  const replicaSets = new Informer<V1ReplicaSet>(b.kc, {
+    name: `bench-rs-${ns}`,
+    path: `/apis/apps/v1/namespaces/${ns}/replicasets`,
+    list: () => b.apps.listNamespacedReplicaSet({ namespace: ns }),
+    modelType: "V1ReplicaSet",
+  });
+  const scaleUps = new Map<string, number[]>();
+  const onRs = (rs: V1ReplicaSet) => {
+    const generation = rs.spec?.template?.metadata?.annotations?.["bench/generation"] ?? "";
+    const seen = scaleUps.get(generation) ?? [];
+    const n = rs.spec?.replicas ?? 0;
+    if (n > (seen.at(-1) ?? 0)) seen.push(n);
+    scaleUps.set(generation, seen);
+  };
+  replicaSets.on({ add: onRs, update: onRs, delete: () => {} });
+  replicaSets.start();
+  await replicaSets.synced;
   const applied = () => {
     const snap = b.emu.snapshot();
     const ips = new Map(snap.realServers.map((r) => [r.realServerId, r.ip]));
@@ -227,13 +254,14 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
       if (Date.now() - started > 600_000) throw new Error(`rollout ${ns} did not finish in 10 min`);
     }
     const durationMs = Date.now() - started;
-    // The floor: each step of the rollout waits for GAAP once (a bind round trip and its task); the steps are the
-    // replicas over what a step may replace (maxSurge + maxUnavailable).
-    const steps = Math.ceil(REPLICAS / (SURGE + UNAVAILABLE));
+    // The floor: each step of the rollout waits for GAAP once (a bind round trip and its task). The steps are the
+    // Deployment controller's: each scale-up of the new ReplicaSet, and the last scale-down of the old one.
+    const steps = (scaleUps.get("2") ?? []).length + 1;
     const floorMs = steps * (RTT_FLOOR_MS + taskMs);
     return {
       taskMs,
       config,
+      steps,
       durationS: round(durationMs / 1000, 1),
       floorS: round(floorMs / 1000, 1),
       overFloor: round(durationMs / floorMs, 2),
@@ -245,6 +273,7 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
     };
   } finally {
     pods.stop();
+    replicaSets.stop();
     await core.deleteNamespace({ name: ns }).catch(() => {});
   }
 }

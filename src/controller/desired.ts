@@ -76,9 +76,7 @@ export function desiredOrigins(
   const ref = spec.serviceRef;
   if (!svc)
     return { ok: false, problem: "ServiceNotFound", message: `Service ${namespace}/${ref.name} not found` };
-  const svcPort = (svc.spec?.ports ?? []).find((p) =>
-    typeof ref.port === "number" ? p.port === ref.port : p.name === ref.port,
-  );
+  const svcPort = findPort(svc, spec);
   if (!svcPort) {
     return {
       ok: false,
@@ -102,14 +100,18 @@ export function desiredOrigins(
   return { ok: true, origins: sorted, protocol, notes };
 }
 
-/**
- * Endpoints of the Service port that should serve, with the port number each slice resolved it to: the ready ones
- * and, given a gate, those whose pod waits only on that gate (the kubelet folds the gate into Ready and the slice
- * follows Ready, so the slice alone would never let such a pod in). Terminating endpoints never.
- */
-function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: string) {
-  const out: Array<{ address: string; port: number; ready: boolean; podName?: string; nodeName?: string }> =
-    [];
+type SliceEndpoint = {
+  address: string;
+  port: number;
+  ready: boolean;
+  terminating: boolean;
+  podName?: string;
+  nodeName?: string;
+};
+
+/** Every endpoint of the Service port with an address, with the port number its slice resolved it to. */
+function sliceEndpoints(view: ClusterView, svcPort: V1ServicePort): SliceEndpoint[] {
+  const out: SliceEndpoint[] = [];
   const name = svcPort.name ?? "";
   const protocol = svcPort.protocol ?? "TCP";
   for (const slice of view.slices) {
@@ -119,17 +121,14 @@ function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: stri
     )?.port;
     if (port === undefined || port === null) continue;
     for (const ep of slice.endpoints ?? []) {
-      if (ep.conditions?.terminating === true) continue;
-      const podName = ep.targetRef?.kind === "Pod" ? ep.targetRef.name : undefined;
-      // "ready" unset means ready.
-      const ready = ep.conditions?.ready !== false;
-      if (!ready && !(gate && podName && waitsOnlyOnGate(view.pod(podName), gate))) continue;
       const address = canonicalIp(ep.addresses?.[0]);
       if (!address) continue;
       out.push({
         address,
         port,
-        ready,
+        // "ready" unset means ready; "terminating" unset means not terminating.
+        ready: ep.conditions?.ready !== false,
+        terminating: ep.conditions?.terminating === true,
         ...(ep.targetRef?.kind === "Pod" && ep.targetRef.name ? { podName: ep.targetRef.name } : {}),
         ...(ep.nodeName ? { nodeName: ep.nodeName } : {}),
       });
@@ -138,11 +137,83 @@ function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: stri
   return out;
 }
 
+/**
+ * Endpoints that should serve: the ready ones and, given a gate, those whose pod waits only on that gate (the
+ * kubelet folds the gate into Ready and the slice follows Ready, so the slice alone would never let such a pod in).
+ * Terminating endpoints never.
+ */
+function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: string): SliceEndpoint[] {
+  return sliceEndpoints(view, svcPort).filter(
+    (ep) =>
+      !ep.terminating &&
+      (ep.ready ||
+        (gate !== undefined && ep.podName !== undefined && waitsOnlyOnGate(view.pod(ep.podName), gate))),
+  );
+}
+
+/**
+ * When a terminating pod's termination hold (its preStop sleep) ends, in ms since the epoch; undefined without
+ * one. deletionTimestamp is when the grace period ends (the request time plus deletionGracePeriodSeconds), and the
+ * kubelet runs preStop for at most the grace period from the request.
+ */
+export function holdEndsAt(pod: V1Pod | undefined): number | undefined {
+  const deleted = pod?.metadata?.deletionTimestamp;
+  if (!deleted) return undefined;
+  const sleep = Math.max(
+    0,
+    ...(pod.spec?.containers ?? []).map((c) => Number(c.lifecycle?.preStop?.sleep?.seconds ?? 0)),
+  );
+  if (!(sleep > 0)) return undefined;
+  const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  const end = new Date(deleted as unknown as string).getTime();
+  if (Number.isNaN(end)) return undefined;
+  return end - grace * 1000 + Math.min(sleep, grace) * 1000;
+}
+
 /** The pod lists the gate, is not being deleted, and its containers are ready. */
 export function waitsOnlyOnGate(pod: V1Pod | undefined, gate: string): boolean {
   if (!pod || pod.metadata?.deletionTimestamp) return false;
   if (!(pod.spec?.readinessGates ?? []).some((g) => g.conditionType === gate)) return false;
   return pod.status?.conditions?.find((c) => c.type === "ContainersReady")?.status === "True";
+}
+
+/** The address a pod endpoint is bound under: its own, or the one in podAddressAnnotation (undefined if none). */
+function podAddress(spec: ResolvedSpec, ep: SliceEndpoint, pod: V1Pod | undefined): string | undefined {
+  if (!spec.podAddressAnnotation) return ep.address;
+  return canonicalIp(pod?.metadata?.annotations?.[spec.podAddressAnnotation]);
+}
+
+/**
+ * Origins of terminating pods still in their termination hold (still serving), with when the hold ends, and
+ * whether pods that list the gate are on their way (selected, not being deleted, containers not ready yet): what a
+ * removal may wait for, so that it goes to GAAP in one bind with the additions (plan.ts).
+ */
+export function drainingOrigins(
+  spec: ResolvedSpec,
+  view: ClusterView,
+  gate: string | undefined,
+): { draining: Map<string, number>; additionsComing: boolean } {
+  const draining = new Map<string, number>();
+  const svcPort = findPort(view.service, spec);
+  if (spec.targetType !== "Pod" || !svcPort || !gate) return { draining, additionsComing: false };
+  for (const ep of sliceEndpoints(view, svcPort)) {
+    if (!ep.terminating || !ep.podName) continue;
+    const pod = view.pod(ep.podName);
+    const ends = holdEndsAt(pod);
+    const ip = podAddress(spec, ep, pod);
+    if (ends !== undefined && ip) draining.set(originKey({ ip, port: ep.port }), ends);
+  }
+  const additionsComing =
+    draining.size > 0 &&
+    view
+      .selectedPods()
+      .some(
+        (p) =>
+          !p.metadata?.deletionTimestamp &&
+          (p.spec?.readinessGates ?? []).some((g) => g.conditionType === gate) &&
+          p.status?.conditions?.find((c) => c.type === "ContainersReady")?.status !== "True",
+      );
+  return { draining, additionsComing };
 }
 
 function podOrigins(
@@ -156,14 +227,10 @@ function podOrigins(
   const lacking: string[] = [];
   for (const ep of servingEndpoints(view, svcPort, gate)) {
     const pod = ep.podName ? view.pod(ep.podName) : undefined;
-    let ip = ep.address;
-    if (spec.podAddressAnnotation) {
-      const value = canonicalIp(pod?.metadata?.annotations?.[spec.podAddressAnnotation]);
-      if (!value) {
-        lacking.push(ep.podName ?? ep.address);
-        continue;
-      }
-      ip = value;
+    const ip = podAddress(spec, ep, pod);
+    if (!ip) {
+      lacking.push(ep.podName ?? ep.address);
+      continue;
     }
     origins.push({
       ip,
@@ -233,6 +300,12 @@ function nodeOrigins(
   if (noAddress.length > 0)
     notes.push(`${noAddress.length} node(s) without an ${spec.nodeAddressType}: ${sample(noAddress)}`);
   return origins;
+}
+
+/** The Service port a binding names, by number or name. */
+function findPort(svc: V1Service | undefined, spec: ResolvedSpec): V1ServicePort | undefined {
+  const ref = spec.serviceRef.port;
+  return (svc?.spec?.ports ?? []).find((p) => (typeof ref === "number" ? p.port === ref : p.name === ref));
 }
 
 /** Ready, schedulable, selected, not excluded from load balancers and not being deleted. */

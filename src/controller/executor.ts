@@ -126,7 +126,7 @@ export class StepExecutor {
     }
     if (step.counts) this.d.hooks?.origins?.(key, step.counts.desired, step.counts.bound);
     if (step.gates) this.d.gates?.publish(key, step.gates);
-    return { requeueAfterMs: this.delay(step.requeue) };
+    return { requeueAfterMs: step.requeueAfterMs ?? this.delay(step.requeue) };
   }
 
   private recordAll(b: GaapListenerBinding, step: Act): void {

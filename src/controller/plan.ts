@@ -35,7 +35,9 @@ export type Plan =
       deferred?: string[];
     }
   | { kind: "hold"; reason: HoldReason; message: string }
-  | { kind: "inSync"; owned: string[]; deferred?: string[] };
+  | { kind: "inSync"; owned: string[]; deferred?: string[] }
+  /** Removals only, of pods still serving in their termination hold: sent with the next addition, or by untilMs. */
+  | { kind: "defer"; untilMs: number; message: string };
 
 export interface PlanInput {
   spec: ResolvedSpec;
@@ -51,6 +53,11 @@ export interface PlanInput {
    * against it as well as against the set of the moment, so a collapse in small steps is held like one big step.
    */
   peak?: number;
+  /** Origins of terminating pods still in their termination hold, with when it ends (desired.ts drainingOrigins). */
+  draining?: { draining: ReadonlyMap<string, number>; additionsComing: boolean };
+  /** Now, and how long before a hold ends its removal must be sent (a task that may be running, its own, a margin). */
+  now?: number;
+  removalLeadMs?: number;
 }
 
 /** How the listener takes an origin: weights only under wrr, roles only with failover on and IP origins. */
@@ -141,6 +148,8 @@ export function plan(input: PlanInput): Plan {
     (ip) => !input.originIds.has(ip) && !listener.bound.some((b) => b.ip === ip),
   );
   if (missing.length > 0) return { kind: "register", ips: missing.sort() };
+  const deferral = deferRemovals(added.length + updated.length, removed, input);
+  if (deferral) return deferral;
   const idOf = (ip: string) =>
     input.originIds.get(ip) ?? (listener.bound.find((b) => b.ip === ip)?.realServerId as string);
 
@@ -187,6 +196,26 @@ export function plan(input: PlanInput): Plan {
     owned,
     change: { added: added.length, removed: removed.length, updated: updated.length },
     ...deferred,
+  };
+}
+
+/**
+ * A change that only removes origins of pods still serving in their termination hold, while gated pods are on
+ * their way, waits for them: a rollout then costs one task per step (removals and additions in one bind) instead
+ * of two (the removal's task, then the addition's). It waits no later than the holds allow: the removal must still
+ * have a task that may be running, its own task and a margin before the first hold ends.
+ */
+function deferRemovals(changes: number, removed: readonly BoundOrigin[], input: PlanInput): Plan | undefined {
+  const d = input.draining;
+  if (changes > 0 || removed.length === 0 || !d?.additionsComing || input.now === undefined) return undefined;
+  const ends = removed.map((r) => d.draining.get(originKey(r)));
+  if (ends.some((e) => e === undefined)) return undefined;
+  const untilMs = Math.min(...(ends as number[])) - (input.removalLeadMs ?? 0);
+  if (untilMs <= input.now) return undefined;
+  return {
+    kind: "defer",
+    untilMs,
+    message: `removing ${removed.length} origin(s) of pods in their termination hold together with the pods on their way, at the latest in ${Math.ceil((untilMs - input.now) / 1000)}s`,
   };
 }
 

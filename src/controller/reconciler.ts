@@ -11,7 +11,7 @@ import {
   type ResolvedSpec,
   resolveSpec,
 } from "../api/types.ts";
-import { type Desired, desiredOrigins } from "./desired.ts";
+import { type Desired, desiredOrigins, drainingOrigins } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
 import { Finalizer } from "./finalizer.ts";
@@ -36,6 +36,9 @@ import type { RateLimiter } from "./queue.ts";
 import { reasonOf } from "./report.ts";
 import { failedGateFacts, syncStep } from "./step.ts";
 import { BindTaskTracker } from "./task-tracker.ts";
+
+/** What a deferred removal keeps in hand before the hold ends, beyond two tasks (clock skew, the bind's trip). */
+const REMOVAL_MARGIN_MS = 2000;
 
 export interface ReconcilerSettings {
   clusterName: string;
@@ -76,10 +79,12 @@ export class Reconciler {
   private readonly executor: StepExecutor;
   private readonly finalizer: Finalizer;
   private readonly peaks: PeakWindow;
+  private readonly clock: Clock;
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
     const clock = deps.clock ?? systemClock;
+    this.clock = clock;
     const s = deps.settings;
     this.tracker = new BindTaskTracker(s.initialTaskMs, clock);
     this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, clock);
@@ -139,22 +144,32 @@ export class Reconciler {
 
     const name = b.metadata.name as string;
     const gate = spec.targetType === "Pod" && canHaveGate(name) ? { gate: gateType(name) } : {};
-    const desired = desiredOrigins(b.metadata.namespace as string, spec, this.d.cache.view(b), gate);
+    const view = this.d.cache.view(b);
+    const desired = desiredOrigins(b.metadata.namespace as string, spec, view, gate);
     this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
     const desiredCount = desired.ok ? desired.origins.length : undefined;
     const res = await this.executor.exclusive(b, spec.listenerId, desiredCount, () =>
-      this.sync(b, spec, desired),
+      this.sync(b, spec, desired, () => drainingOrigins(spec, view, gate.gate)),
     );
     if (res.failed && spec.targetType === "Pod")
       this.d.gates?.publish(key, failedGateFacts(b, reasonOf(res.failed.code), res.failed.message));
     return res;
   }
 
-  private async sync(b: GaapListenerBinding, spec: ResolvedSpec, desired: Desired): Promise<ReconcileResult> {
+  private async sync(
+    b: GaapListenerBinding,
+    spec: ResolvedSpec,
+    desired: Desired,
+    draining: () => ReturnType<typeof drainingOrigins>,
+  ): Promise<ReconcileResult> {
     const listener = await this.d.reader.describeListener(spec.listenerId, b.status?.listener?.protocol);
     this.tracker.observe(spec.listenerId, listener.status);
     const owned = ownedServers(b, this.d.status.lastWritten(b));
     const peak = this.peaks.observe(bindingKey(b), splitOwnership(spec, listener, owned).ours.length);
+    // A removal sent this long before a termination hold ends is applied before it ends, even behind another task.
+    const task = Math.max(this.tracker.longestOn(spec.listenerId), this.tracker.estimateMs);
+    const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
+    const drain = draining();
     return this.executor.run(b, spec, () =>
       syncStep({
         binding: b,
@@ -165,6 +180,9 @@ export class Reconciler {
         originIds: this.d.registry.ids,
         maxOrigins: this.d.settings.maxOriginsPerListener,
         peak,
+        draining: drain,
+        now: this.clock.now(),
+        removalLeadMs,
       }),
     );
   }

@@ -58,6 +58,14 @@ export type Outcome =
       notes: string[];
     }
   | { phase: "waiting"; listener: ListenerState; ours: BoundOrigin[]; message: string; desiredCount?: number }
+  /** Removals of held pods waiting to go with the next addition: Ready stays as it was. */
+  | {
+      phase: "draining";
+      listener: ListenerState;
+      ours: BoundOrigin[];
+      message: string;
+      desiredCount?: number;
+    }
   | {
       phase: "held";
       listener?: ListenerState;
@@ -162,6 +170,12 @@ export function composeStatus(
         Ready: { status: "False", reason: "ListenerBusy", message: outcome.message },
         Synced: ok,
         Progressing: { status: "True", reason: "ListenerBusy", message: outcome.message },
+      };
+      break;
+    case "draining":
+      conditions = {
+        Synced: ok,
+        Progressing: { status: "True", reason: "Draining", message: outcome.message },
       };
       break;
     case "held":

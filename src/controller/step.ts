@@ -36,6 +36,8 @@ export interface Act {
   drift?: boolean;
   /** What the pass learnt for the readiness gates of the binding's pods (Pod mode). */
   gates?: GateFacts;
+  /** Come back after exactly this long (a deferred removal's deadline), instead of what `requeue` says. */
+  requeueAfterMs?: number;
 }
 
 /** Origins without an ID must be registered first; the step is computed again afterwards. */
@@ -71,6 +73,16 @@ export function syncStep(input: SyncInput): Step {
         events: [{ type: "Warning", reason: p.reason, action: "Hold", note: p.message }],
         requeue: "hold",
         held: p.reason,
+        ...gates,
+      };
+    case "defer":
+      return {
+        kind: "act",
+        outcome: { phase: "draining", listener, ours, message: p.message, ...counted },
+        events: [],
+        requeue: "busyPoll",
+        requeueAfterMs: Math.max(0, p.untilMs - (input.now ?? p.untilMs)),
+        counts: { desired: desiredCount, bound: ours.length },
         ...gates,
       };
     case "inSync": {
@@ -152,6 +164,8 @@ function gateFacts(input: SyncInput, p: Exclude<Plan, { kind: "register" }>): Ga
       };
     case "inSync":
       return { ...base, deferred: new Set(p.deferred ?? []) };
+    case "defer":
+      return base;
     case "bind":
       return { ...base, sent: new Set(p.set.map(originKey)), deferred: new Set(p.deferred ?? []) };
   }

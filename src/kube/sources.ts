@@ -4,6 +4,7 @@
 import type { KubeConfig, V1Pod, V1Service } from "@kubernetes/client-node";
 import { bindingKey, type GaapListenerBinding } from "../api/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
+import { selectsPod } from "../model/selectors.ts";
 import { BindingIndex } from "./binding-index.ts";
 import type { EventKind } from "./change-filters.ts";
 import type { InformerHandlers, InformerHealth } from "./informer.ts";
@@ -101,6 +102,10 @@ export class Sources {
       slices: slices.list(ns).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === svcName),
       nodes: b.spec.targetType === "Node" ? nodes.list() : [],
       pod: (name) => pods.get(name, ns),
+      selectedPods: () => {
+        const svc = services.get(svcName, ns);
+        return svc ? pods.list(ns).filter((p) => selectsPod(svc, p)) : [];
+      },
     };
   }
 

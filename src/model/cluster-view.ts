@@ -10,4 +10,6 @@ export interface ClusterView {
   /** All nodes; read in Node mode only. */
   nodes: readonly V1Node[];
   pod(name: string): V1Pod | undefined;
+  /** The pods the Service selects (read only when a removal might wait for additions). */
+  selectedPods(): readonly V1Pod[];
 }

@@ -312,8 +312,9 @@ export class KubeletSimulator {
     const leftMs = Math.max(MIN_GRACE_MS, graceMs - hookMs);
     const exitAfter = annotation(pod, "exit-after-ms");
     const exitMs = Math.min(exitAfter === undefined ? leftMs : Number(exitAfter), leftMs);
-    const deletedAt = Date.parse(String(pod.metadata?.deletionTimestamp));
-    const elapsed = Number.isNaN(deletedAt) ? 0 : Math.max(0, Date.now() - deletedAt);
+    // deletionTimestamp is when the grace period ends: the request was that much earlier.
+    const requestedAt = new Date(pod.metadata?.deletionTimestamp as unknown as string).getTime() - graceMs;
+    const elapsed = Number.isNaN(requestedAt) ? 0 : Math.max(0, Date.now() - requestedAt);
     const sigtermIn = Math.min(hookMs, this.opts.maxGraceMs) - elapsed;
     const goneIn = Math.min(hookMs + exitMs, this.opts.maxGraceMs) - elapsed;
     const sigterm = setTimeout(() => void this.sigterm(pod, key), Math.max(0, sigtermIn));

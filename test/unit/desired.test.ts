@@ -2,7 +2,13 @@ import { isIP } from "node:net";
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBindingSpec, resolveSpec } from "../../src/api/types.ts";
-import { canonicalIp, desiredOrigins, originKey } from "../../src/controller/desired.ts";
+import {
+  canonicalIp,
+  desiredOrigins,
+  drainingOrigins,
+  holdEndsAt,
+  originKey,
+} from "../../src/controller/desired.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 
 const svc = (
@@ -81,6 +87,7 @@ function view(v: Partial<Omit<ClusterView, "pod">> & { pods?: V1Pod[] }): Cluste
     slices: v.slices ?? [],
     nodes: v.nodes ?? [],
     pod: (name) => v.pods?.find((p) => p.metadata?.name === name),
+    selectedPods: () => v.pods ?? [],
   };
 }
 
@@ -638,5 +645,76 @@ describe("desired origins: pods waiting on this binding's readiness gate", () =>
     });
     const r = desiredOrigins("ns", spec(), v, { gate: GATE });
     expect(r.ok && r.origins).toEqual([expect.objectContaining({ ip: "10.0.0.1", ready: true, pod: "p1" })]);
+  });
+});
+
+describe("draining origins: terminating pods still in their termination hold", () => {
+  const GATE = "listener-bound.gaap.operator.dev/web";
+  const http = svc([{ name: "http", port: 80 }]);
+  // Deleted at t=100 s with a 30 s grace: deletionTimestamp is when the grace ends, t=130 s.
+  const deleting = (name: string, sleep: number | undefined, grace = 30): V1Pod => ({
+    metadata: {
+      name,
+      namespace: "ns",
+      labels: { app: "web" },
+      deletionTimestamp: new Date(130_000),
+      deletionGracePeriodSeconds: grace,
+    },
+    spec: {
+      containers: [
+        { name: "c", ...(sleep ? { lifecycle: { preStop: { sleep: { seconds: sleep } } } } : {}) },
+      ],
+      readinessGates: [{ conditionType: GATE }],
+    },
+  });
+  const starting = (name: string, ready = false): V1Pod => ({
+    metadata: { name, namespace: "ns", labels: { app: "web" } },
+    spec: { containers: [{ name: "c" }], readinessGates: [{ conditionType: GATE }] },
+    status: { conditions: [{ type: "ContainersReady", status: ready ? "True" : "False" }] },
+  });
+  const run = (pods: V1Pod[]) =>
+    drainingOrigins(
+      spec(),
+      view({
+        service: http,
+        slices: [
+          slice(
+            "a",
+            8080,
+            pods
+              .filter((p) => p.metadata?.deletionTimestamp)
+              .map((p, i) => ({
+                ip: `10.0.0.${i + 1}`,
+                ready: false,
+                terminating: true,
+                pod: p.metadata?.name as string,
+              })),
+          ),
+        ],
+        pods,
+      }),
+      GATE,
+    );
+
+  it.each([
+    { name: "a 15 s hold from t=100 s ends at t=115 s", pod: deleting("old", 15), want: 115_000 },
+    { name: "a hold longer than the grace period ends with it", pod: deleting("old", 40, 30), want: 130_000 },
+    { name: "a shorter deletion grace (an eviction) cuts it", pod: deleting("old", 15, 5), want: 130_000 },
+  ])("$name", ({ pod: p, want }) => {
+    expect(holdEndsAt(p)).toBe(want);
+  });
+
+  it("no preStop sleep: no hold", () => {
+    expect(holdEndsAt(deleting("old", undefined))).toBeUndefined();
+    expect(run([deleting("old", undefined), starting("new")]).draining.size).toBe(0);
+  });
+
+  it("lists held origins, and whether gated pods are on their way", () => {
+    expect(run([deleting("old", 15), starting("new")])).toEqual({
+      draining: new Map([["10.0.0.1:8080", 115_000]]),
+      additionsComing: true,
+    });
+    expect(run([deleting("old", 15), starting("new", true)]).additionsComing).toBe(false);
+    expect(run([deleting("old", 15)]).additionsComing).toBe(false);
   });
 });

@@ -89,6 +89,8 @@ const summary = (p: Plan) => {
       return "wait";
     case "inSync":
       return "inSync";
+    case "defer":
+      return `defer until ${p.untilMs}`;
   }
 };
 
@@ -721,4 +723,52 @@ describe("plan: the breaker judges removals against the recent peak", () => {
       expect(judgeRemovals(removed, bound, after, peak, 50)).toBe(want);
     },
   );
+});
+
+describe("plan: removals of held pods wait for the additions on their way", () => {
+  const drain = (keys: number[], endsAt: number, additionsComing = true) => ({
+    draining: new Map(keys.map((n) => [`10.0.0.${n}:80`, endsAt])),
+    additionsComing,
+  });
+  const go = (p: Parameters<typeof run>[0], d: ReturnType<typeof drain>, now = 100_000, lead = 10_000) =>
+    plan({
+      spec: spec(p.spec),
+      desired: p.desired,
+      listener: p.listener,
+      owned: new Set(),
+      originIds: ids(...range(1, 20)),
+      maxOrigins: 100,
+      draining: d,
+      now,
+      removalLeadMs: lead,
+    });
+  const four = () => listener([b(1), b(2), b(3), b(4)]);
+  it.each([
+    {
+      name: "only removals of held pods, gated pods on their way: wait, at the latest until hold end - lead",
+      d: drain([4], 130_000),
+      want: "defer until 120000",
+    },
+    { name: "no pods on their way: remove now", d: drain([4], 130_000, false), want: "bind 1w10,2w10,3w10" },
+    { name: "too close to the hold's end: remove now", d: drain([4], 105_000), want: "bind 1w10,2w10,3w10" },
+    { name: "a removed pod without a hold: remove now", d: drain([], 130_000), want: "bind 1w10,2w10,3w10" },
+  ])("$name", ({ d, want }) => {
+    expect(summary(go({ desired: desired(o(1), o(2), o(3)), listener: four() }, d))).toBe(want);
+  });
+
+  it("an addition goes at once, carrying the removal with it", () => {
+    const p = go({ desired: desired(o(1), o(2), o(3), o(5)), listener: four() }, drain([4], 130_000));
+    expect(summary(p)).toBe("bind 1w10,2w10,3w10,5w10");
+  });
+
+  it("the earliest hold decides", () => {
+    const d = {
+      draining: new Map([
+        ["10.0.0.3:80", 140_000],
+        ["10.0.0.4:80", 125_000],
+      ]),
+      additionsComing: true,
+    };
+    expect(summary(go({ desired: desired(o(1), o(2)), listener: four() }, d))).toBe("defer until 115000");
+  });
 });

@@ -227,6 +227,7 @@ function podView(ips: string[]): ClusterView {
     ],
     nodes: [],
     pod: () => undefined,
+    selectedPods: () => [],
   };
 }
 
