@@ -203,14 +203,15 @@ async function main(): Promise<void> {
   // The admission webhook reads the caches only, so every replica serves it, leader or not.
   let webhook: WebhookServer | undefined;
   if (config.webhookPort > 0) {
-    const version = await serverVersion(kc).catch((err) => {
+    // Without the version the hold cannot be promised: an older apiserver would drop the hook without a word.
+    const version = await retrying(() => serverVersion(kc), 5, 1000).catch((err) => {
       log.warn(
         { err: String(err) },
-        "could not read the apiserver version; assuming preStop sleep is served",
+        "could not read the apiserver version; adding readiness gates without a hold",
       );
       return undefined;
     });
-    const sleepSupported = version === undefined || version.minor >= 30 || version.major > 1;
+    const sleepSupported = version !== undefined && (version.major > 1 || version.minor >= 30);
     webhook = new WebhookServer({
       host: config.webhookHost,
       port: config.webhookPort,
