@@ -3,12 +3,7 @@
 // nothing, the readiness gate only, and gate + termination hold (the webhook's default hold), each at task times
 // of 2 s and 10 s. Every 200 ms it compares GAAP's applied set (the emulator's, in process: no read budget spent)
 // with the pods: how many origins GAAP has on live pods, and how many on pods that got SIGTERM or are gone.
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  type V1Pod,
-  type V1ReplicaSet,
-} from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { normalizeState } from "../src/emulator/state.ts";
 import { Informer } from "../src/kube/informer.ts";
 import { INJECT_LABEL } from "../src/webhook/mutate.ts";
@@ -25,9 +20,13 @@ import { mergePatch } from "./web.ts";
 const REPLICAS = Number(process.env.BENCH_ROLLOUT_REPLICAS ?? 20);
 const SURGE = Math.ceil(REPLICAS * 0.25);
 const UNAVAILABLE = Math.floor(REPLICAS * 0.25);
-const TASKS_MS = [2000, 10_000];
-const CONFIGS = ["nothing", "gate", "gate+hold"] as const;
-type Config = (typeof CONFIGS)[number];
+const ALL_CONFIGS = ["nothing", "gate", "gate+hold"] as const;
+type Config = (typeof ALL_CONFIGS)[number];
+// BENCH_ROLLOUT_TASKS=2000,10000 and BENCH_ROLLOUT_CONFIGS=nothing,gate,gate+hold pick some (all by default).
+const TASKS_MS = (process.env.BENCH_ROLLOUT_TASKS ?? "2000,10000").split(",").map(Number);
+const CONFIGS = ALL_CONFIGS.filter((c) =>
+  (process.env.BENCH_ROLLOUT_CONFIGS ?? ALL_CONFIGS.join(",")).split(",").includes(c),
+);
 const SAMPLE_MS = 200;
 /** A bind's round trip to GAAP and back through the operator, for the floor: measured below, this is a floor of it. */
 const RTT_FLOOR_MS = 100;
@@ -48,6 +47,7 @@ interface Row {
 
 export async function rollout(): Promise<void> {
   const listeners = TASKS_MS.flatMap((t) => CONFIGS.map((c) => listenerOf(t, c)));
+  if (listeners.length === 0) throw new Error("BENCH_ROLLOUT_TASKS / BENCH_ROLLOUT_CONFIGS pick nothing");
   const sigterms = new Map<string, number>();
   const b = await bench(
     normalizeState({
@@ -162,24 +162,6 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
   });
   pods.start();
   await pods.synced;
-  // The rollout's steps, as the Deployment controller takes them: each scale-up of the new ReplicaSet.
-  const replicaSets = new Informer<V1ReplicaSet>(b.kc, {
-    name: `bench-rs-${ns}`,
-    path: `/apis/apps/v1/namespaces/${ns}/replicasets`,
-    list: () => b.apps.listNamespacedReplicaSet({ namespace: ns }),
-    modelType: "V1ReplicaSet",
-  });
-  const scaleUps = new Map<string, number[]>();
-  const onRs = (rs: V1ReplicaSet) => {
-    const generation = rs.spec?.template?.metadata?.annotations?.["bench/generation"] ?? "";
-    const seen = scaleUps.get(generation) ?? [];
-    const n = rs.spec?.replicas ?? 0;
-    if (n > (seen.at(-1) ?? 0)) seen.push(n);
-    scaleUps.set(generation, seen);
-  };
-  replicaSets.on({ add: onRs, update: onRs, delete: () => {} });
-  replicaSets.start();
-  await replicaSets.synced;
   const applied = () => {
     const snap = b.emu.snapshot();
     const ips = new Map(snap.realServers.map((r) => [r.realServerId, r.ip]));
@@ -254,9 +236,10 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
       if (Date.now() - started > 600_000) throw new Error(`rollout ${ns} did not finish in 10 min`);
     }
     const durationMs = Date.now() - started;
-    // The floor: each step of the rollout waits for GAAP once (a bind round trip and its task). The steps are the
-    // Deployment controller's: each scale-up of the new ReplicaSet, and the last scale-down of the old one.
-    const steps = (scaleUps.get("2") ?? []).length + 1;
+    // The floor: each step of a gated rollout waits for GAAP once (a bind round trip and its task). A step brings up
+    // to maxSurge + maxUnavailable new pods (the Deployment controller starts that many before any is available),
+    // and the last old pods' removal is one more bind.
+    const steps = Math.ceil(REPLICAS / (SURGE + UNAVAILABLE)) + 1;
     const floorMs = steps * (RTT_FLOOR_MS + taskMs);
     return {
       taskMs,
@@ -273,7 +256,6 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
     };
   } finally {
     pods.stop();
-    replicaSets.stop();
     await core.deleteNamespace({ name: ns }).catch(() => {});
   }
 }

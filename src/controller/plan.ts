@@ -36,8 +36,8 @@ export type Plan =
     }
   | { kind: "hold"; reason: HoldReason; message: string }
   | { kind: "inSync"; owned: string[]; deferred?: string[] }
-  /** Removals only, of pods still serving in their termination hold: sent with the next addition, or by untilMs. */
-  | { kind: "defer"; untilMs: number; message: string };
+  /** Waiting for the pods on their way, to bind them together (deferBind), by untilMs at the latest. */
+  | { kind: "defer"; untilMs: number; message: string; batching: boolean };
 
 export interface PlanInput {
   spec: ResolvedSpec;
@@ -58,6 +58,8 @@ export interface PlanInput {
   /** Now, and how long before a hold ends its removal must be sent (a task that may be running, its own, a margin). */
   now?: number;
   removalLeadMs?: number;
+  /** Additions of gated pods wait for the rest of their wave until then (the batch window from when first seen). */
+  batchUntilMs?: number;
 }
 
 /** How the listener takes an origin: weights only under wrr, roles only with failover on and IP origins. */
@@ -148,7 +150,8 @@ export function plan(input: PlanInput): Plan {
     (ip) => !input.originIds.has(ip) && !listener.bound.some((b) => b.ip === ip),
   );
   if (missing.length > 0) return { kind: "register", ips: missing.sort() };
-  const deferral = deferRemovals(added.length + updated.length, removed, input);
+  const gatedKeys = new Set(fitted.kept.filter((o) => !o.ready).map(originKey));
+  const deferral = deferBind(added, updated.length, removed, gatedKeys, input);
   if (deferral) return deferral;
   const idOf = (ip: string) =>
     input.originIds.get(ip) ?? (listener.bound.find((b) => b.ip === ip)?.realServerId as string);
@@ -200,22 +203,41 @@ export function plan(input: PlanInput): Plan {
 }
 
 /**
- * A change that only removes origins of pods still serving in their termination hold, while gated pods are on
- * their way, waits for them: a rollout then costs one task per step (removals and additions in one bind) instead
- * of two (the removal's task, then the addition's). It waits no later than the holds allow: the removal must still
- * have a task that may be running, its own task and a margin before the first hold ends.
+ * A bind that can wait for the pods on their way (selected, gated, containers not ready yet), so that a rollout
+ * step reaches GAAP in one bind, not in several one task apart:
+ * - removals of pods still serving in their termination hold wait no later than the holds allow (a task that may
+ *   be running, the removal's own task and a margin before the first hold ends);
+ * - additions of gated pods wait for the rest of their wave, at most the batch window after they were first seen
+ *   (input.batchUntilMs). An addition of a ready pod, or any update, goes at once.
  */
-function deferRemovals(changes: number, removed: readonly BoundOrigin[], input: PlanInput): Plan | undefined {
+function deferBind(
+  added: readonly Omit<BoundOrigin, "realServerId">[],
+  updated: number,
+  removed: readonly BoundOrigin[],
+  gated: ReadonlySet<string>,
+  input: PlanInput,
+): Plan | undefined {
   const d = input.draining;
-  if (changes > 0 || removed.length === 0 || !d?.additionsComing || input.now === undefined) return undefined;
+  const now = input.now;
+  if (updated > 0 || (added.length === 0 && removed.length === 0) || !d?.additionsComing || now === undefined)
+    return undefined;
   const ends = removed.map((r) => d.draining.get(originKey(r)));
   if (ends.some((e) => e === undefined)) return undefined;
-  const untilMs = Math.min(...(ends as number[])) - (input.removalLeadMs ?? 0);
-  if (untilMs <= input.now) return undefined;
+  const removalBy = ends.length > 0 ? Math.min(...(ends as number[])) - (input.removalLeadMs ?? 0) : Infinity;
+  if (added.some((a) => !gated.has(originKey(a)))) return undefined;
+  const untilMs = Math.min(removalBy, added.length > 0 ? (input.batchUntilMs ?? now) : Infinity);
+  if (untilMs <= now) return undefined;
+  const what = [
+    added.length > 0 ? `adding ${added.length} gated origin(s)` : "",
+    removed.length > 0 ? `removing ${removed.length} origin(s) of pods in their termination hold` : "",
+  ]
+    .filter(Boolean)
+    .join(" and ");
   return {
     kind: "defer",
     untilMs,
-    message: `removing ${removed.length} origin(s) of pods in their termination hold together with the pods on their way, at the latest in ${Math.ceil((untilMs - input.now) / 1000)}s`,
+    batching: added.length > 0,
+    message: `${what} together with the pods on their way, at the latest in ${Math.ceil((untilMs - now) / 1000)}s`,
   };
 }
 

@@ -39,6 +39,8 @@ import { BindTaskTracker } from "./task-tracker.ts";
 
 /** What a deferred removal keeps in hand before the hold ends, beyond two tasks (clock skew, the bind's trip). */
 const REMOVAL_MARGIN_MS = 2000;
+/** How long a gated pod whose containers are ready waits for the rest of its wave before it is bound anyway. */
+export const GATE_BATCH_MS = 1000;
 
 export interface ReconcilerSettings {
   clusterName: string;
@@ -80,6 +82,8 @@ export class Reconciler {
   private readonly finalizer: Finalizer;
   private readonly peaks: PeakWindow;
   private readonly clock: Clock;
+  /** Since when each binding has had gated additions waiting for their wave. */
+  private readonly batching = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
@@ -117,6 +121,7 @@ export class Reconciler {
       this.d.status.forget(key);
       this.d.backoff.forget(key);
       this.peaks.forget(key);
+      this.batching.delete(key);
       this.d.gates?.publish(key, undefined);
       this.d.hooks?.origins?.(key, undefined, undefined);
       return {};
@@ -170,8 +175,11 @@ export class Reconciler {
     const task = Math.max(this.tracker.longestOn(spec.listenerId), this.tracker.estimateMs);
     const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
     const drain = draining();
-    return this.executor.run(b, spec, () =>
-      syncStep({
+    const key = bindingKey(b);
+    const now = this.clock.now();
+    const batchUntilMs = (this.batching.get(key) ?? now) + GATE_BATCH_MS;
+    return this.executor.run(b, spec, () => {
+      const step = syncStep({
         binding: b,
         spec,
         desired,
@@ -181,9 +189,14 @@ export class Reconciler {
         maxOrigins: this.d.settings.maxOriginsPerListener,
         peak,
         draining: drain,
-        now: this.clock.now(),
+        now,
         removalLeadMs,
-      }),
-    );
+        batchUntilMs,
+      });
+      if (step.kind === "act" && step.batching) {
+        if (!this.batching.has(key)) this.batching.set(key, now);
+      } else if (step.kind === "act") this.batching.delete(key);
+      return step;
+    });
   }
 }

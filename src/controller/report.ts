@@ -58,7 +58,7 @@ export type Outcome =
       notes: string[];
     }
   | { phase: "waiting"; listener: ListenerState; ours: BoundOrigin[]; message: string; desiredCount?: number }
-  /** Removals of held pods waiting to go with the next addition: Ready stays as it was. */
+  /** A bind waiting for the pods on their way (plan.ts deferBind): Ready stays as it was. */
   | {
       phase: "draining";
       listener: ListenerState;
@@ -175,7 +175,7 @@ export function composeStatus(
     case "draining":
       conditions = {
         Synced: ok,
-        Progressing: { status: "True", reason: "Draining", message: outcome.message },
+        Progressing: { status: "True", reason: "Coalescing", message: outcome.message },
       };
       break;
     case "held":

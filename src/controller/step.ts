@@ -36,8 +36,10 @@ export interface Act {
   drift?: boolean;
   /** What the pass learnt for the readiness gates of the binding's pods (Pod mode). */
   gates?: GateFacts;
-  /** Come back after exactly this long (a deferred removal's deadline), instead of what `requeue` says. */
+  /** Come back after exactly this long (a deferred bind's deadline), instead of what `requeue` says. */
   requeueAfterMs?: number;
+  /** Gated additions are waiting for the rest of their wave (the reconciler times the batch window). */
+  batching?: boolean;
 }
 
 /** Origins without an ID must be registered first; the step is computed again afterwards. */
@@ -82,6 +84,7 @@ export function syncStep(input: SyncInput): Step {
         events: [],
         requeue: "busyPoll",
         requeueAfterMs: Math.max(0, p.untilMs - (input.now ?? p.untilMs)),
+        ...(p.batching ? { batching: true } : {}),
         counts: { desired: desiredCount, bound: ours.length },
         ...gates,
       };

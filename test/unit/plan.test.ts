@@ -730,7 +730,13 @@ describe("plan: removals of held pods wait for the additions on their way", () =
     draining: new Map(keys.map((n) => [`10.0.0.${n}:80`, endsAt])),
     additionsComing,
   });
-  const go = (p: Parameters<typeof run>[0], d: ReturnType<typeof drain>, now = 100_000, lead = 10_000) =>
+  const go = (
+    p: Parameters<typeof run>[0],
+    d: ReturnType<typeof drain>,
+    now = 100_000,
+    lead = 10_000,
+    batchUntilMs = now + 1000,
+  ) =>
     plan({
       spec: spec(p.spec),
       desired: p.desired,
@@ -741,6 +747,7 @@ describe("plan: removals of held pods wait for the additions on their way", () =
       draining: d,
       now,
       removalLeadMs: lead,
+      batchUntilMs,
     });
   const four = () => listener([b(1), b(2), b(3), b(4)]);
   it.each([
@@ -756,9 +763,50 @@ describe("plan: removals of held pods wait for the additions on their way", () =
     expect(summary(go({ desired: desired(o(1), o(2), o(3)), listener: four() }, d))).toBe(want);
   });
 
-  it("an addition goes at once, carrying the removal with it", () => {
+  it("an addition of a ready pod goes at once, carrying the removal with it", () => {
     const p = go({ desired: desired(o(1), o(2), o(3), o(5)), listener: four() }, drain([4], 130_000));
     expect(summary(p)).toBe("bind 1w10,2w10,3w10,5w10");
+  });
+
+  it.each([
+    {
+      name: "a gated pod waits for the rest of its wave, within the batch window",
+      d: drain([], 0),
+      batchUntil: 101_000,
+      want: "defer until 101000",
+    },
+    {
+      name: "the window over: bound at once",
+      d: drain([], 0),
+      batchUntil: 100_000,
+      want: "bind 1w10,2w10,3w10,4w10,5w10",
+    },
+    {
+      name: "no pods on their way: bound at once",
+      d: { ...drain([], 0), additionsComing: false },
+      batchUntil: 101_000,
+      want: "bind 1w10,2w10,3w10,4w10,5w10",
+    },
+  ])("$name", ({ d, batchUntil, want }) => {
+    const p = go(
+      { desired: desired(o(1), o(2), o(3), o(4), o(5, { ready: false })), listener: four() },
+      d,
+      100_000,
+      10_000,
+      batchUntil,
+    );
+    expect(summary(p)).toBe(want);
+  });
+
+  it("a wave's additions and a step's removals wait together, until the earlier deadline", () => {
+    const p = go(
+      { desired: desired(o(1), o(2), o(3), o(5, { ready: false })), listener: four() },
+      drain([4], 130_000),
+      100_000,
+      29_500,
+      101_000,
+    );
+    expect(summary(p)).toBe("defer until 100500");
   });
 
   it("the earliest hold decides", () => {
