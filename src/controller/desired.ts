@@ -192,6 +192,8 @@ export function drainingOrigins(
   spec: ResolvedSpec,
   view: ClusterView,
   gate: string | undefined,
+  /** Some desired origins are gated pods not yet bound: look for more of their wave even with nothing draining. */
+  gatedWaiting = false,
 ): { draining: Map<string, number>; additionsComing: boolean } {
   const draining = new Map<string, number>();
   const svcPort = findPort(view.service, spec);
@@ -204,7 +206,7 @@ export function drainingOrigins(
     if (ends !== undefined && ip) draining.set(originKey({ ip, port: ep.port }), ends);
   }
   const additionsComing =
-    draining.size > 0 &&
+    (draining.size > 0 || gatedWaiting) &&
     view
       .selectedPods()
       .some(

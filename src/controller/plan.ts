@@ -208,7 +208,8 @@ export function plan(input: PlanInput): Plan {
  * - removals of pods still serving in their termination hold wait no later than the holds allow (a task that may
  *   be running, the removal's own task and a margin before the first hold ends);
  * - additions of gated pods wait for the rest of their wave, at most the batch window after they were first seen
- *   (input.batchUntilMs). An addition of a ready pod, or any update, goes at once.
+ *   (input.batchUntilMs); so do removals of held pods when no pods are on their way yet (the next step may bring
+ *   some). An addition of a ready pod, a removal without a hold, or any update goes at once.
  */
 function deferBind(
   added: readonly Omit<BoundOrigin, "realServerId">[],
@@ -219,13 +220,18 @@ function deferBind(
 ): Plan | undefined {
   const d = input.draining;
   const now = input.now;
-  if (updated > 0 || (added.length === 0 && removed.length === 0) || !d?.additionsComing || now === undefined)
+  if (updated > 0 || (added.length === 0 && removed.length === 0) || !d || now === undefined)
     return undefined;
   const ends = removed.map((r) => d.draining.get(originKey(r)));
   if (ends.some((e) => e === undefined)) return undefined;
-  const removalBy = ends.length > 0 ? Math.min(...(ends as number[])) - (input.removalLeadMs ?? 0) : Infinity;
   if (added.some((a) => !gated.has(originKey(a)))) return undefined;
-  const untilMs = Math.min(removalBy, added.length > 0 ? (input.batchUntilMs ?? now) : Infinity);
+  if (added.length > 0 && !d.additionsComing) return undefined;
+  const removalBy = ends.length > 0 ? Math.min(...(ends as number[])) - (input.removalLeadMs ?? 0) : Infinity;
+  // Removals alone with pods on their way wait for them as long as the holds allow; anything else waits only the
+  // batch window: for the rest of a wave, or for the Deployment's next step (it scales the old ReplicaSet down,
+  // then the new one up, in separate syncs).
+  const batching = !(added.length === 0 && d.additionsComing);
+  const untilMs = Math.min(removalBy, batching ? (input.batchUntilMs ?? now) : Infinity);
   if (untilMs <= now) return undefined;
   const what = [
     added.length > 0 ? `adding ${added.length} gated origin(s)` : "",
@@ -236,7 +242,7 @@ function deferBind(
   return {
     kind: "defer",
     untilMs,
-    batching: added.length > 0,
+    batching,
     message: `${what} together with the pods on their way, at the latest in ${Math.ceil((untilMs - now) / 1000)}s`,
   };
 }

@@ -154,7 +154,9 @@ export class Reconciler {
     this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
     const desiredCount = desired.ok ? desired.origins.length : undefined;
     const res = await this.executor.exclusive(b, spec.listenerId, desiredCount, () =>
-      this.sync(b, spec, desired, () => drainingOrigins(spec, view, gate.gate)),
+      this.sync(b, spec, desired, () =>
+        drainingOrigins(spec, view, gate.gate, desired.ok && desired.origins.some((o) => !o.ready)),
+      ),
     );
     if (res.failed && spec.targetType === "Pod")
       this.d.gates?.publish(key, failedGateFacts(b, reasonOf(res.failed.code), res.failed.message));

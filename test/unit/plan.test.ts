@@ -756,11 +756,26 @@ describe("plan: removals of held pods wait for the additions on their way", () =
       d: drain([4], 130_000),
       want: "defer until 120000",
     },
-    { name: "no pods on their way: remove now", d: drain([4], 130_000, false), want: "bind 1w10,2w10,3w10" },
+    {
+      name: "no pods on their way yet: wait the batch window for the Deployment's next step",
+      d: drain([4], 130_000, false),
+      want: "defer until 101000",
+    },
     { name: "too close to the hold's end: remove now", d: drain([4], 105_000), want: "bind 1w10,2w10,3w10" },
     { name: "a removed pod without a hold: remove now", d: drain([], 130_000), want: "bind 1w10,2w10,3w10" },
   ])("$name", ({ d, want }) => {
     expect(summary(go({ desired: desired(o(1), o(2), o(3)), listener: four() }, d))).toBe(want);
+  });
+
+  it("the batch window over and no pods on their way: remove now", () => {
+    const p = go(
+      { desired: desired(o(1), o(2), o(3)), listener: four() },
+      drain([4], 130_000, false),
+      100_000,
+      10_000,
+      100_000,
+    );
+    expect(summary(p)).toBe("bind 1w10,2w10,3w10");
   });
 
   it("an addition of a ready pod goes at once, carrying the removal with it", () => {
