@@ -154,7 +154,8 @@ function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: stri
 /**
  * When a terminating pod's termination hold (its preStop sleep) ends, in ms since the epoch; undefined without
  * one. deletionTimestamp is when the grace period ends (the request time plus deletionGracePeriodSeconds), and the
- * kubelet runs preStop for at most the grace period from the request.
+ * kubelet runs preStop (from when it sees the deletion, a little after the request) for at most the grace period.
+ * The timestamp has whole seconds, so this errs early by up to a second: the safe side.
  */
 export function holdEndsAt(pod: V1Pod | undefined): number | undefined {
   const deleted = pod?.metadata?.deletionTimestamp;

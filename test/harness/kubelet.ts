@@ -312,11 +312,9 @@ export class KubeletSimulator {
     const leftMs = Math.max(MIN_GRACE_MS, graceMs - hookMs);
     const exitAfter = annotation(pod, "exit-after-ms");
     const exitMs = Math.min(exitAfter === undefined ? leftMs : Number(exitAfter), leftMs);
-    // deletionTimestamp is when the grace period ends: the request was that much earlier.
-    const requestedAt = new Date(pod.metadata?.deletionTimestamp as unknown as string).getTime() - graceMs;
-    const elapsed = Number.isNaN(requestedAt) ? 0 : Math.max(0, Date.now() - requestedAt);
-    const sigtermIn = Math.min(hookMs, this.opts.maxGraceMs) - elapsed;
-    const goneIn = Math.min(hookMs + exitMs, this.opts.maxGraceMs) - elapsed;
+    // The kubelet starts the hook when it sees the deletion (SyncTerminatingPod), so the clock starts now.
+    const sigtermIn = Math.min(hookMs, this.opts.maxGraceMs);
+    const goneIn = Math.min(hookMs + exitMs, this.opts.maxGraceMs);
     const sigterm = setTimeout(() => void this.sigterm(pod, key), Math.max(0, sigtermIn));
     sigterm.unref();
     this.schedule(key, Math.max(0, goneIn), async () => {
