@@ -27,5 +27,5 @@ RUN chmod +x dist/main.js dist/emulator/main.js \
  && ln -s /app/dist/main.js /usr/local/bin/gaap-operator \
  && ln -s /app/dist/emulator/main.js /usr/local/bin/gaap-emulator
 USER 65532:65532
-EXPOSE 8080 8081
+EXPOSE 8080 8081 9443
 ENTRYPOINT ["gaap-operator"]
