@@ -236,6 +236,16 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
       if (Date.now() - started > 600_000) throw new Error(`rollout ${ns} did not finish in 10 min`);
     }
     const durationMs = Date.now() - started;
+    if (process.env.BENCH_DEBUG) {
+      // Each new pod's timeline from the rollout's start: created, scheduled, containers ready, gate True.
+      const at = (t: unknown) => (t ? ((new Date(t as string).getTime() - started) / 1000).toFixed(1) : "-");
+      for (const p of pods.list(ns).filter((x) => x.metadata?.annotations?.["bench/generation"] === "2")) {
+        const c = (type: string) => p.status?.conditions?.find((x) => x.type === type)?.lastTransitionTime;
+        log(
+          `  ${p.metadata?.name}: created ${at(p.metadata?.creationTimestamp)} scheduled ${at(c("PodScheduled"))} containers ready ${at(c("ContainersReady"))} gate ${at(c(`listener-bound.gaap.operator.dev/web`))}`,
+        );
+      }
+    }
     // The floor: each step of a gated rollout waits for GAAP once (a bind round trip and its task). A step brings up
     // to maxSurge + maxUnavailable new pods (the Deployment controller starts that many before any is available),
     // and the last old pods' removal is one more bind.

@@ -1,8 +1,10 @@
 // The operator's GAAP client (the official SDK underneath) against the emulator: shared describe calls, the
 // wiring of listener reads into the origin registry, and the leader check before writes.
+
 import { describe, expect, it } from "vitest";
 import { normalizeState } from "../../src/emulator/state.ts";
 import { OperatorError } from "../../src/errors.ts";
+import { eventually } from "../support/eventually.ts";
 import { DEMO_CREDENTIAL } from "../support/gaap.ts";
 import { listeners, useEmulator } from "./gaap-fixture.ts";
 
@@ -123,11 +125,16 @@ describe("GaapClient", () => {
     expect(f.emu.calls.list({ action: "BindListenerRealServers" }).map((r) => r.bindSet)).toEqual([
       ["198.18.2.1:80"],
     ]);
-    await new Promise((r) => setTimeout(r, 150)); // the bind's task (bindTaskMs 100)
     const reader = f.client();
     expect(reader.origins.ids.size).toBe(0);
-    const l = await reader.listeners.describeListener("listener-c0000");
-    expect(l.bound).toEqual([{ realServerId: id, ip: "198.18.2.1", port: 80, weight: 3 }]);
+    // Read until the bind's task (bindTaskMs 100) is over.
+    const l = await eventually(async () => {
+      const read = await reader.listeners.describeListener("listener-c0000");
+      expect(read.status).toBe(0);
+      return read;
+    });
+    // With it, GAAP's health check of the origin (RealServerStatus 0: normal).
+    expect(l.bound).toEqual([{ realServerId: id, ip: "198.18.2.1", port: 80, weight: 3, health: 0 }]);
     expect(reader.origins.ids).toEqual(new Map([["198.18.2.1", id]]));
   });
 
