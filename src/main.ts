@@ -3,6 +3,7 @@
 // health, signals.
 import type { Server } from "node:http";
 import { hostname } from "node:os";
+import pRetry from "p-retry";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { type Config, ConfigError, parseConfig, usage } from "./config.ts";
 import { Controller } from "./controller/controller.ts";
@@ -25,22 +26,11 @@ import { serverVersion } from "./kube/version.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./util/token-bucket.ts";
-import { defaultHoldFor, HOLD_ANNOTATION, mutatePod } from "./webhook/mutate.ts";
+import { defaultHoldFor, holdUnsupportedEvent, mutatePod } from "./webhook/mutate.ts";
 import { WebhookServer } from "./webhook/server.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
 const INFORMER_DEAD_AFTER = 10;
-
-async function retrying<T>(fn: () => Promise<T>, attempts: number, delayMs: number): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, delayMs));
-    }
-  }
-}
 
 function fail(message: string): never {
   process.stderr.write(`gaap-operator: ${message}\n`);
@@ -132,21 +122,10 @@ async function main(): Promise<void> {
   metrics.gatesByReason = () => podGates.countsByReason();
   sources.onPod((kind, pod) => {
     podGates.onPod(kind, pod);
-    // The webhook could not add a termination hold: say so on the pod, once, when it is new.
-    const note = pod.metadata?.annotations?.[HOLD_ANNOTATION];
-    const age = Date.now() - Date.parse(String(pod.metadata?.creationTimestamp));
-    if (kind === "add" && note?.startsWith("none: the preStop") && age < 60_000 && canWrite()) {
-      events.recordOn(
-        { apiVersion: "v1", kind: "Pod", metadata: pod.metadata ?? {} },
-        {
-          type: "Warning",
-          reason: "TerminationHoldUnsupported",
-          action: "Admit",
-          note: `readiness gate added, but no termination hold: ${note.slice(6)}`,
-        },
-      );
-    }
+    const note = kind === "add" && canWrite() ? holdUnsupportedEvent(pod, Date.now()) : undefined;
+    if (note) events.recordOn({ apiVersion: "v1", kind: "Pod", metadata: pod.metadata ?? {} }, note);
   });
+
   sources.onBinding((kind, b) => podGates.onBinding(kind, b));
   const origins = new OriginCollector({
     store: gaap.origins,
@@ -204,13 +183,15 @@ async function main(): Promise<void> {
   let webhook: WebhookServer | undefined;
   if (config.webhookPort > 0) {
     // Without the version the hold cannot be promised: an older apiserver would drop the hook without a word.
-    const version = await retrying(() => serverVersion(kc), 5, 1000).catch((err) => {
-      log.warn(
-        { err: String(err) },
-        "could not read the apiserver version; adding readiness gates without a hold",
-      );
-      return undefined;
-    });
+    const version = await pRetry(() => serverVersion(kc), { retries: 4, minTimeout: 1000, factor: 1 }).catch(
+      (err) => {
+        log.warn(
+          { err: String(err) },
+          "could not read the apiserver version; adding readiness gates without a hold",
+        );
+        return undefined;
+      },
+    );
     const sleepSupported = version !== undefined && (version.major > 1 || version.minor >= 30);
     webhook = new WebhookServer({
       host: config.webhookHost,

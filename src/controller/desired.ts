@@ -171,11 +171,19 @@ export function holdEndsAt(pod: V1Pod | undefined): number | undefined {
   return end - grace * 1000 + Math.min(sleep, grace) * 1000;
 }
 
+/** A live pod (not being deleted) that lists the gate. */
+function gatedBy(pod: V1Pod | undefined, gate: string): pod is V1Pod {
+  if (!pod || pod.metadata?.deletionTimestamp) return false;
+  return (pod.spec?.readinessGates ?? []).some((g) => g.conditionType === gate);
+}
+
+function containersReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.find((c) => c.type === "ContainersReady")?.status === "True";
+}
+
 /** The pod lists the gate, is not being deleted, and its containers are ready. */
 export function waitsOnlyOnGate(pod: V1Pod | undefined, gate: string): boolean {
-  if (!pod || pod.metadata?.deletionTimestamp) return false;
-  if (!(pod.spec?.readinessGates ?? []).some((g) => g.conditionType === gate)) return false;
-  return pod.status?.conditions?.find((c) => c.type === "ContainersReady")?.status === "True";
+  return gatedBy(pod, gate) && containersReady(pod);
 }
 
 /** The address a pod endpoint is bound under: its own, or the one in podAddressAnnotation (undefined if none). */
@@ -208,14 +216,7 @@ export function drainingOrigins(
   }
   const additionsComing =
     (draining.size > 0 || gatedWaiting) &&
-    view
-      .selectedPods()
-      .some(
-        (p) =>
-          !p.metadata?.deletionTimestamp &&
-          (p.spec?.readinessGates ?? []).some((g) => g.conditionType === gate) &&
-          p.status?.conditions?.find((c) => c.type === "ContainersReady")?.status !== "True",
-      );
+    view.selectedPods().some((p) => gatedBy(p, gate) && !containersReady(p));
   return { draining, additionsComing };
 }
 

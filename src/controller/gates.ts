@@ -70,20 +70,18 @@ export function gateState(
   }
   if (wasTrue) return undefined;
   const held = l.bound.find((b) => originKey(b) === key);
+  const binding = (): GateState => ({
+    status: "False",
+    reason: "Binding",
+    message: `bind of ${key} sent; GAAP is applying it to ${where}`,
+  });
+  const busy = (): GateState => ({
+    status: "False",
+    reason: "ListenerBusy",
+    message: `${where} is busy with a task (status ${l.status})`,
+  });
   if (held) {
-    if (l.status !== 0) {
-      return facts.sent?.has(key)
-        ? {
-            status: "False",
-            reason: "Binding",
-            message: `bind of ${key} sent; GAAP is applying it to ${where}`,
-          }
-        : {
-            status: "False",
-            reason: "ListenerBusy",
-            message: `${where} is busy with a task (status ${l.status})`,
-          };
-    }
+    if (l.status !== 0) return facts.sent?.has(key) ? binding() : busy();
     if (l.healthCheck && held.health === 1) {
       return {
         status: "False",
@@ -100,19 +98,9 @@ export function gateState(
       message: `${where} has no room for ${key} within its limit of ${facts.maxOrigins ?? "?"} origins; ready pods are bound first`,
     };
   }
-  if (facts.sent?.has(key))
-    return {
-      status: "False",
-      reason: "Binding",
-      message: `bind of ${key} sent; GAAP is applying it to ${where}`,
-    };
+  if (facts.sent?.has(key)) return binding();
   if (facts.blocked) return { status: "False", reason: facts.blocked.reason, message: facts.blocked.message };
-  if (l.status !== 0)
-    return {
-      status: "False",
-      reason: "ListenerBusy",
-      message: `${where} is busy with a task (status ${l.status})`,
-    };
+  if (l.status !== 0) return busy();
   return { status: "False", reason: "Binding", message: `${key} is waiting for the next bind to ${where}` };
 }
 

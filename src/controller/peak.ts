@@ -24,12 +24,11 @@ export class PeakWindow {
     const q = this.samples.get(key) ?? [];
     while (q.length > 0 && (q.at(-1) as { count: number }).count <= count) q.pop();
     q.push({ at: now, count });
-    while (q.length > 1 && (q[0] as { at: number }).at < now - this.windowMs) q.shift();
     this.samples.set(key, q);
-    return (q[0] as { count: number }).count;
+    return this.peak(key);
   }
 
-  /** The window's peak without recording anything; 0 when nothing is remembered. */
+  /** The window's peak without recording anything (samples older than the window go); 0 when none is left. */
   peak(key: string): number {
     const q = this.samples.get(key);
     if (!q) return 0;

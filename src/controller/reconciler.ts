@@ -11,6 +11,7 @@ import {
   type ResolvedSpec,
   resolveSpec,
 } from "../api/types.ts";
+import type { ClusterView } from "../model/cluster-view.ts";
 import { type Desired, desiredOrigins, drainingOrigins } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
@@ -157,9 +158,7 @@ export class Reconciler {
     this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
     const desiredCount = desired.ok ? desired.origins.length : undefined;
     const res = await this.executor.exclusive(b, spec.listenerId, desiredCount, () =>
-      this.sync(b, spec, desired, () =>
-        drainingOrigins(spec, view, gate.gate, desired.ok && desired.origins.some((o) => !o.ready)),
-      ),
+      this.sync(b, spec, desired, view, gate.gate),
     );
     if (res.failed && spec.targetType === "Pod")
       this.d.gates?.publish(key, failedGateFacts(b, reasonOf(res.failed.code), res.failed.message));
@@ -170,7 +169,8 @@ export class Reconciler {
     b: GaapListenerBinding,
     spec: ResolvedSpec,
     desired: Desired,
-    draining: () => ReturnType<typeof drainingOrigins>,
+    view: ClusterView,
+    gate: string | undefined,
   ): Promise<ReconcileResult> {
     const listener = await this.d.reader.describeListener(spec.listenerId, b.status?.listener?.protocol);
     this.tracker.observe(spec.listenerId, listener.status);
@@ -179,7 +179,7 @@ export class Reconciler {
     // A removal sent this long before a termination hold ends is applied before it ends, even behind another task.
     const task = Math.max(this.tracker.longestOn(spec.listenerId), this.tracker.estimateMs);
     const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
-    const drain = draining();
+    const drain = drainingOrigins(spec, view, gate, desired.ok && desired.origins.some((o) => !o.ready));
     const key = bindingKey(b);
     const now = this.clock.now();
     const batchUntilMs = (this.batching.get(key) ?? now) + GATE_BATCH_MS;

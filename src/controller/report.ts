@@ -60,7 +60,7 @@ export type Outcome =
   | { phase: "waiting"; listener: ListenerState; ours: BoundOrigin[]; message: string; desiredCount?: number }
   /** A bind waiting for the pods on their way (plan.ts deferBind): Ready stays as it was. */
   | {
-      phase: "draining";
+      phase: "coalescing";
       listener: ListenerState;
       ours: BoundOrigin[];
       message: string;
@@ -172,7 +172,7 @@ export function composeStatus(
         Progressing: { status: "True", reason: "ListenerBusy", message: outcome.message },
       };
       break;
-    case "draining":
+    case "coalescing":
       conditions = {
         Synced: ok,
         Progressing: { status: "True", reason: "Coalescing", message: outcome.message },

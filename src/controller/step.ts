@@ -80,7 +80,7 @@ export function syncStep(input: SyncInput): Step {
     case "defer":
       return {
         kind: "act",
-        outcome: { phase: "draining", listener, ours, message: p.message, ...counted },
+        outcome: { phase: "coalescing", listener, ours, message: p.message, ...counted },
         events: [],
         requeue: "busyPoll",
         requeueAfterMs: Math.max(0, p.untilMs - (input.now ?? p.untilMs)),

@@ -111,12 +111,10 @@ export class Sources {
 
   /** Every event goes through the index, which filters it and names the bindings to enqueue. */
   private wire(enqueue: (key: string) => void): void {
-    const route = <T>(keysFor: (kind: EventKind, obj: T) => string[]): InformerHandlers<T> => {
-      const emit = (kind: EventKind) => (o: T) => {
+    const route = <T>(keysFor: (kind: EventKind, obj: T) => string[]): InformerHandlers<T> =>
+      each((kind, o) => {
         for (const k of keysFor(kind, o)) enqueue(k);
-      };
-      return { add: emit("add"), update: emit("update"), delete: emit("delete") };
-    };
+      });
     const { bindings, services, slices, nodes, pods } = this.informers;
     bindings.on(route((kind, b) => this.index.onBinding(kind, b)));
     services.on(route((_, s) => this.index.onService(s)));

@@ -3,12 +3,16 @@
 // pod lists already, or a container with a preStop hook, is left alone), so reinvocation is harmless.
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { canHaveGate, type GaapListenerBinding, gateType, resolveSpec } from "../api/types.ts";
+import type { BindingEvent } from "../model/binding-event.ts";
 import { selectsPod } from "../model/selectors.ts";
 
 /** Pods carrying this label (the operator's own) are never mutated. */
 export const OPERATOR_LABEL = { key: "app.kubernetes.io/name", value: "gaap-operator" };
 /** Set on mutated pods: the hold applied, or why none was. */
 export const HOLD_ANNOTATION = "gaap.operator.dev/termination-hold";
+/** Why a pod got no hold on an apiserver without the sleep action (the annotation, and the pod's event). */
+const SLEEP_UNSUPPORTED =
+  "the preStop sleep action needs Kubernetes 1.30 or later (or the apiserver's version could not be read)";
 /** The kubelet's floor for the grace left after preStop: the hold leaves at least this to the app. */
 const MIN_DRAIN_SECONDS = 1;
 
@@ -78,8 +82,7 @@ export function mutatePod(input: MutateInput): Mutation {
   let holdNote: string | undefined;
   if (wanted <= 0) holdNote = "none: terminationHoldSeconds is 0";
   else if (!input.sleepSupported) {
-    holdNote =
-      "none: the preStop sleep action needs Kubernetes 1.30 or later (or the apiserver's version could not be read)";
+    holdNote = `none: ${SLEEP_UNSUPPORTED}`;
     warnings.push(
       `no termination hold added: this apiserver does not serve lifecycle.preStop.sleep (Kubernetes 1.30+); add a preStop hook of about ${wanted}s by hand`,
     );
@@ -132,3 +135,19 @@ export function defaultHoldFor(b: GaapListenerBinding, localLongestMs: number): 
 
 /** The namespace label that opts a namespace's pods in (the webhook configuration's namespaceSelector). */
 export const INJECT_LABEL = { key: "gaap.operator.dev/pod-readiness-gate-inject", value: "enabled" };
+
+/**
+ * The event a pod the webhook gated without a hold (the apiserver lacks the sleep action) gets, once, when it is
+ * new: undefined for any other pod, and for old pods seen again after a restart.
+ */
+export function holdUnsupportedEvent(pod: V1Pod, nowMs: number): BindingEvent | undefined {
+  if (pod.metadata?.annotations?.[HOLD_ANNOTATION] !== `none: ${SLEEP_UNSUPPORTED}`) return undefined;
+  const age = nowMs - new Date(pod.metadata?.creationTimestamp as unknown as string).getTime();
+  if (!(age < 60_000)) return undefined;
+  return {
+    type: "Warning",
+    reason: "TerminationHoldUnsupported",
+    action: "Admit",
+    note: `readiness gate added, but no termination hold: ${SLEEP_UNSUPPORTED}`,
+  };
+}

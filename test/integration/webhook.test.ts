@@ -25,6 +25,15 @@ describe("the pod admission webhook", () => {
   let cert: Awaited<ReturnType<typeof servingCert>>;
   let port: number;
   const admission = () => testCluster().kc.makeApiClient(AdmissionregistrationV1Api);
+  /** Creates a bare pod labelled app=web and returns it as admitted (after any mutation). */
+  const admit = (namespace: string, name: string) =>
+    s.c.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name, labels: { app: "web" } },
+        spec: { containers: [{ name: "c", image: "example.invalid/c:1" }] },
+      },
+    });
   const configName = () => `gaap-operator-test-${s.ns}`;
   const webhookConfig = (caPem: string) =>
     loopbackWebhook({ name: configName(), port, caPem, namespaces: [s.ns, plain.name] });
@@ -122,14 +131,7 @@ describe("the pod admission webhook", () => {
   });
 
   it("leaves pods alone in a namespace without the label", async () => {
-    await s.c.core.createNamespacedPod({
-      namespace: plain.name,
-      body: {
-        metadata: { name: "p", labels: { app: "web" } },
-        spec: { containers: [{ name: "c", image: "example.invalid/c:1" }] },
-      },
-    });
-    const p = await s.c.core.readNamespacedPod({ name: "p", namespace: plain.name });
+    const p = await admit(plain.name, "p");
     expect(p.spec?.readinessGates).toBeUndefined();
     expect(p.spec?.containers[0]?.lifecycle).toBeUndefined();
   });
@@ -150,14 +152,7 @@ describe("the pod admission webhook", () => {
     await eventually(
       async () => {
         const name = `rotated-${Date.now()}`;
-        await s.c.core.createNamespacedPod({
-          namespace: s.ns,
-          body: {
-            metadata: { name, labels: { app: "web" } },
-            spec: { containers: [{ name: "c", image: "example.invalid/c:1" }] },
-          },
-        });
-        const p = await s.c.core.readNamespacedPod({ name, namespace: s.ns });
+        const p = await admit(s.ns, name);
         await s.c.core.deleteNamespacedPod({ name, namespace: s.ns, gracePeriodSeconds: 0 });
         expect(p.spec?.readinessGates).toEqual([{ conditionType: GATE }]);
       },
@@ -167,14 +162,7 @@ describe("the pod admission webhook", () => {
 
   it("with the operator down, pods are still created, without the gate", async () => {
     await s.operator.stop();
-    await s.c.core.createNamespacedPod({
-      namespace: s.ns,
-      body: {
-        metadata: { name: "while-down", labels: { app: "web" } },
-        spec: { containers: [{ name: "c", image: "example.invalid/c:1" }] },
-      },
-    });
-    const p = await s.c.core.readNamespacedPod({ name: "while-down", namespace: s.ns });
+    const p = await admit(s.ns, "while-down");
     expect(p.spec?.readinessGates).toBeUndefined();
   });
 });

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { type GateFacts, gateState } from "../../src/controller/gates.ts";
 import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
+import { listenerState } from "./fixtures.ts";
 
 const L = "lst-a";
-const listener = (bound: BoundOrigin[], extra: Partial<ListenerState> = {}): ListenerState => ({
-  listenerId: L,
-  protocol: "TCP",
-  port: 80,
-  scheduler: "rr",
-  failoverSwitch: 0,
-  healthCheck: true,
-  realServerType: "IP",
-  status: 0,
-  bound,
-  ...extra,
-});
+const listener = (bound: BoundOrigin[], extra: Partial<ListenerState> = {}): ListenerState =>
+  listenerState({ listenerId: L, healthCheck: true, bound, ...extra });
 const held = (n: number, health = 0): BoundOrigin => ({
   realServerId: `rs-${n}`,
   ip: `10.0.0.${n}`,

@@ -7,23 +7,18 @@ import { type GaapListenerBinding, type GaapListenerBindingSpec, gateType } from
 import type { GateFacts } from "../../src/controller/gates.ts";
 import { PodGates } from "../../src/controller/pod-gates.ts";
 import type { ListenerState } from "../../src/gaap/types.ts";
+import { listenerState } from "./fixtures.ts";
 
 const GATE = gateType("web");
-const listener = (bound: string[]): ListenerState => ({
-  listenerId: "lst-a",
-  protocol: "TCP",
-  port: 80,
-  scheduler: "rr",
-  failoverSwitch: 0,
-  healthCheck: false,
-  realServerType: "IP",
-  status: 0,
-  bound: bound.map((k) => ({
-    realServerId: `rs-${k}`,
-    ip: k.split(":")[0] as string,
-    port: Number(k.split(":")[1]),
-  })),
-});
+const listener = (bound: string[]): ListenerState =>
+  listenerState({
+    listenerId: "lst-a",
+    bound: bound.map((k) => ({
+      realServerId: `rs-${k}`,
+      ip: k.split(":")[0] as string,
+      port: Number(k.split(":")[1]),
+    })),
+  });
 
 function world() {
   const pods = new Map<string, V1Pod>();

@@ -26,6 +26,7 @@ import { OperatorError } from "../../src/errors.ts";
 import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
 import type { BindingEvent } from "../../src/model/binding-event.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
+import { listenerState } from "./fixtures.ts";
 
 const LISTENER = "listener-a";
 const TASK_MS = 1000;
@@ -167,18 +168,7 @@ class World
   }
 
   addListener(bound: BoundOrigin[] = [], extra: Partial<ListenerState & { busyUntil: number }> = {}) {
-    this.listeners.set(LISTENER, {
-      listenerId: LISTENER,
-      protocol: "TCP",
-      port: 80,
-      scheduler: "rr",
-      failoverSwitch: 0,
-      healthCheck: false,
-      realServerType: "IP",
-      status: 0,
-      bound,
-      ...extra,
-    });
+    this.listeners.set(LISTENER, { ...listenerState({ listenerId: LISTENER, bound }), ...extra });
   }
 
   addBinding(
