@@ -39,6 +39,8 @@ export class LeaderElector {
   private lastRenew = 0;
   private stopped = false;
   private reportedLeader = "";
+  /** The acquire or renew in flight: a release must wait for it, or the renewal's write makes the release conflict. */
+  private attempt: Promise<boolean> | undefined;
 
   constructor(kc: KubeConfig, cfg: LeaderElectionConfig) {
     if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs && cfg.renewDeadlineMs > cfg.retryPeriodMs)) {
@@ -56,7 +58,7 @@ export class LeaderElector {
   /** Acquires, then renews until leadership is lost or stop() is called. */
   async run(): Promise<void> {
     while (!this.stopped && !this.leading) {
-      if (await this.tryAcquireOrRenew()) break;
+      if (await this.tryOnce()) break;
       await sleep(this.cfg.retryPeriodMs * (1 + Math.random() * 0.2));
     }
     if (this.stopped) return;
@@ -69,7 +71,7 @@ export class LeaderElector {
     while (!this.stopped) {
       await sleep(this.cfg.retryPeriodMs);
       if (this.stopped) break;
-      const ok = await this.tryAcquireOrRenew();
+      const ok = await this.tryOnce();
       if (!ok && performance.now() - this.lastRenew >= this.cfg.renewDeadlineMs) {
         this.leading = false;
         this.cfg.log.error(
@@ -85,6 +87,7 @@ export class LeaderElector {
   /** Stops renewing and, if leading, releases the lease so another candidate need not wait for it to expire. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.attempt?.catch(() => false);
     if (!this.leading) return;
     this.leading = false;
     try {
@@ -112,6 +115,11 @@ export class LeaderElector {
     } catch (err) {
       this.cfg.log.warn({ err: String(fromKubeError("release lease", err)) }, "could not release the lease");
     }
+  }
+
+  private tryOnce(): Promise<boolean> {
+    this.attempt = this.tryAcquireOrRenew();
+    return this.attempt;
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
