@@ -39,14 +39,21 @@ export class OperatorError extends Error {
 const prefixed = (code: string, prefixes: string[]) =>
   prefixes.some((p) => code === p || code.startsWith(`${p}.`));
 
-/** The GAAP reference's retry table (§2.4), as error kinds. */
+/**
+ * The GAAP reference's retry table (§2.4), as error kinds, with the rule-level codes (gaap-layer7.md §A.2): a rule
+ * whose domain or listener is not running retries on the short backoff (its status names the code), a listener on a
+ * connection group that takes no rules is configuration, and "RuleId ... Not Exist" means gone, as Terraform reads it.
+ */
 export function gaapErrorKind(code: string, message = ""): ErrorKind {
-  if (code === "FailedOperation.ListenerHasTask" || code === "FailedOperation.ListenerStatusError")
-    return "busy";
+  if (code === "FailedOperation.ListenerHasTask") return "busy";
   if (prefixed(code, ["RequestLimitExceeded"]) || code === "FailedOperation.ActionOperateTooQuickly")
     return "throttled";
-  if (code === "ResourceNotFound" || (code === "InvalidParameter" && /Not Exist/i.test(message)))
+  if (
+    code === "ResourceNotFound" ||
+    (code === "InvalidParameter" && (/Not Exist/i.test(message) || /ruleId/i.test(message)))
+  )
     return "notFound";
+  if (code === "FailedOperation.NotSupportProxyGroup") return "config";
   if (
     [
       "FailedOperation.InstanceStatusNotInRuning",
@@ -67,7 +74,9 @@ export function gaapErrorKind(code: string, message = ""): ErrorKind {
       "ResourceUnavailable",
       "AuthFailure.TokenFailure",
     ]) ||
-    code === "FailedOperation.ActionIsDoing"
+    code === "FailedOperation.ActionIsDoing" ||
+    code === "FailedOperation.DomainStatusNotInRunning" ||
+    code === "FailedOperation.ListenerStatusError"
   ) {
     return "transient";
   }

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   });
   const reconciler = new Reconciler({
     cache: sources,
-    reader: gaap.listeners,
+    reader: gaap.targets,
     registry: gaap.origins,
     binder: gaap.binder,
     status: new BindingWriter(kc),

@@ -22,8 +22,17 @@ export function canHaveGate(bindingName: string): boolean {
 export type TargetType = "Pod" | "Node";
 export type Ownership = "Exclusive" | "Shared";
 
+/** One forwarding rule of an HTTP/HTTPS listener: by ID, or by the domain and path it serves. */
+export interface RuleRef {
+  ruleId?: string;
+  domain?: string;
+  path?: string;
+}
+
 export interface GaapListenerBindingSpec {
   listenerId: string;
+  /** Required for HTTP/HTTPS listeners, refused for TCP/UDP ones. */
+  rule?: RuleRef;
   serviceRef: { name: string; port: number | string };
   targetType?: TargetType;
   nodeSelector?: V1LabelSelector;
@@ -75,6 +84,19 @@ export interface GaapListenerBindingStatus {
     /** The longest bind task the operator saw on this listener in the last hour, in whole seconds. */
     longestTaskSeconds?: number;
   };
+  /** The forwarding rule bound (HTTP/HTTPS listeners), as GAAP reports it. */
+  rule?: {
+    ruleId: string;
+    domain: string;
+    path: string;
+    scheduler: string;
+    status: number;
+    healthCheck: boolean;
+    /** The rule's aggregate health (BindStatus): Abnormal when any origin is. */
+    health: "Normal" | "Abnormal";
+  };
+  /** This binding's origins GAAP's health check reports abnormal (0 with the health check off). */
+  unhealthyCount?: number;
   lastSyncTime?: string;
   lastError?: { code: string; message: string; time: string };
   nextRetryTime?: string;
@@ -89,7 +111,12 @@ export interface GaapListenerBinding {
 }
 
 /** The spec with every default applied, as the operator acts on it. */
-type Unresolved = "nodeSelector" | "secondarySelector" | "podAddressAnnotation" | "terminationHoldSeconds";
+type Unresolved =
+  | "nodeSelector"
+  | "secondarySelector"
+  | "podAddressAnnotation"
+  | "terminationHoldSeconds"
+  | "rule";
 export type ResolvedSpec = Required<Omit<GaapListenerBindingSpec, Unresolved>> &
   Pick<GaapListenerBindingSpec, Unresolved>;
 

@@ -13,7 +13,7 @@ import type {
   Clock,
   EventSink,
   GateSink,
-  ListenerBinder,
+  OriginBinder,
   OriginRegistry,
   OriginUse,
   ReconcileResult,
@@ -26,7 +26,7 @@ import type { BindTaskTracker } from "./task-tracker.ts";
 
 export interface ExecutorDeps {
   registry: OriginRegistry;
-  binder: ListenerBinder;
+  binder: OriginBinder;
   status: StatusWriter;
   events: EventSink;
   origins: OriginUse;
@@ -103,9 +103,10 @@ export class StepExecutor {
     if (step.sweep) this.d.origins.sweepSoon();
     if (step.outcome) await this.report(b, step.outcome);
     if (step.bind) {
-      const { listenerId, set, change, unheld } = step.bind;
+      const { target, set, change, unheld } = step.bind;
+      const { listenerId } = target;
       try {
-        await this.d.binder.bind(listenerId, set);
+        await this.d.binder.bind(target, set);
       } catch (err) {
         if (err instanceof OperatorError && err.code === "InvalidParameterValue.RealServerNotBelong") {
           // An origin ID we remembered is gone (removed by hand, or by another cluster). IDs the listener holds
@@ -119,7 +120,14 @@ export class StepExecutor {
       this.d.hooks?.bound?.(listenerId, set.length);
       if (step.drift) this.d.hooks?.driftRepaired?.();
       this.d.log.info(
-        { binding: key, listener: listenerId, change, drift: step.drift ?? false, entries: set.length },
+        {
+          binding: key,
+          listener: listenerId,
+          ...(target.ruleId ? { rule: target.ruleId } : {}),
+          change,
+          drift: step.drift ?? false,
+          entries: set.length,
+        },
         "bind sent",
       );
       this.recordAll(b, step);

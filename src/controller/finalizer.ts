@@ -4,24 +4,24 @@
 import type { Logger } from "pino";
 import { bindingKey, FINALIZER, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
-import type { ListenerState } from "../gaap/types.ts";
+import { type ListenerState, targetName } from "../gaap/types.ts";
 import { ipOfKey } from "./desired.ts";
 import type { StepExecutor } from "./executor.ts";
-import { holderOf, ownedServers } from "./ownership.ts";
+import { holderOf, onSameTarget, ownedServers, ruleIdentity, targetQuery } from "./ownership.ts";
 import type {
   BindingCache,
   EventSink,
-  ListenerReader,
   OriginUse,
   ReconcileResult,
   StatusWriter,
+  TargetReader,
 } from "./ports.ts";
 import { releaseStep } from "./step.ts";
 import type { BindTaskTracker } from "./task-tracker.ts";
 
 export interface FinalizerDeps {
   cache: BindingCache;
-  reader: ListenerReader;
+  reader: TargetReader;
   status: StatusWriter;
   origins: OriginUse;
   events: EventSink;
@@ -41,8 +41,10 @@ export class Finalizer {
   async finalize(b: GaapListenerBinding, spec: ResolvedSpec): Promise<ReconcileResult> {
     if (!b.metadata.finalizers?.includes(FINALIZER) || !this.d.canWrite()) return {};
     if (spec.deletionPolicy === "Retain") return this.release(b, "deletionPolicy Retain: GAAP left as it is");
-    const holder = holderOf(this.d.cache.bindingsOnListener(spec.listenerId));
-    if (holder && holder !== bindingKey(b)) return this.release(b, "never held the listener (conflict)");
+    const onListener = this.d.cache.bindingsOnListener(spec.listenerId);
+    const holder = holderOf(onSameTarget(onListener, ruleIdentity(b, this.d.status.lastWritten(b))));
+    if (holder && holder !== bindingKey(b))
+      return this.release(b, "never held its listener or rule (conflict)");
     // Only what this binding bound is removed: one that never bound (e.g. its Service never existed) leaves the
     // listener alone, even under Exclusive ownership.
     const owned = ownedServers(b, this.d.status.lastWritten(b));
@@ -51,17 +53,20 @@ export class Finalizer {
     return this.d.executor.exclusive(b, spec.listenerId, undefined, async () => {
       let listener: ListenerState;
       try {
-        listener = await this.d.reader.describeListener(spec.listenerId, b.status?.listener?.protocol);
+        listener = await this.d.reader.describeTarget(targetQuery(b, this.d.cache, this.d.status));
         this.d.tracker.observe(spec.listenerId, listener.status);
       } catch (err) {
         if (err instanceof OperatorError && err.kind === "notFound")
-          return this.release(b, "listener no longer exists");
+          return this.release(
+            b,
+            `${spec.rule ? "the rule or its listener" : "the listener"} no longer exists`,
+          );
         throw err;
       }
       const step = releaseStep(spec, listener, owned);
       if (step) return this.d.executor.carryOut(b, step);
       await this.collect(b);
-      const note = `origins removed from ${spec.listenerId}`;
+      const note = `origins removed from ${targetName(listener)}`;
       this.d.events.record(b, { type: "Normal", reason: "Unbound", action: "Unbind", note });
       return this.release(b, "unbound");
     });

@@ -1,6 +1,6 @@
 // Readiness gates: a pure function from what a binding's last pass learnt (GateFacts) and a pod to the condition
 // its gate `listener-bound.gaap.operator.dev/<binding>` should carry. No I/O: pod-gates.ts writes what this says.
-import type { ListenerState } from "../gaap/types.ts";
+import { busyMessage, type ListenerState, targetName } from "../gaap/types.ts";
 import { originKey } from "./desired.ts";
 
 export type GateReason =
@@ -59,7 +59,7 @@ export function gateState(
       ? { status: "False", reason: facts.blocked.reason, message: facts.blocked.message }
       : undefined;
   }
-  const where = `listener ${l.listenerId}`;
+  const where = targetName(l);
   const key = facts.podOrigins.get(podName);
   if (!key) {
     return {
@@ -78,7 +78,7 @@ export function gateState(
   const busy = (): GateState => ({
     status: "False",
     reason: "ListenerBusy",
-    message: `${where} is busy with a task (status ${l.status})`,
+    message: `${where} is busy with a task: ${busyMessage(l)}`,
   });
   if (held) {
     if (l.status !== 0) return facts.sent?.has(key) ? binding() : busy();

@@ -1,13 +1,55 @@
-// Who may write a listener that several bindings name. Pure: the oldest binding holds it (ties by key), unless
-// every binding on it is Shared, in which case each writes only its own entries.
+// Who may write an origin set (a listener's, or one forwarding rule's) that several bindings name. Pure: the oldest
+// binding holds it (ties by key), unless every binding on it is Shared, in which case each writes only its own
+// entries. Bindings on different rules of one listener write different sets: no conflict.
+
 import {
   bindingKey,
   type GaapListenerBinding,
   type GaapListenerBindingStatus,
   resolveSpec,
 } from "../api/types.ts";
+import type { TargetQuery } from "../gaap/target-reader.ts";
+import type { BindingCache, StatusWriter } from "./ports.ts";
 
-/** The key of the binding that holds the listener, or undefined when it is shared by all (or named by none). */
+/** A rule as far as it is known: the spec's ID or domain and path, and what a pass resolved them to. */
+export interface RuleIdentity {
+  ruleId?: string;
+  domain?: string;
+  path?: string;
+}
+
+/** What a binding is known to write before a pass reads GAAP: its spec, and the rule its status reports. */
+export function ruleIdentity(
+  b: GaapListenerBinding,
+  lastWritten?: GaapListenerBindingStatus,
+): RuleIdentity | undefined {
+  const ref = b.spec.rule;
+  if (!ref) return undefined;
+  const seen = (lastWritten ?? b.status)?.rule;
+  const route = ref.domain !== undefined ? ref : seen;
+  return {
+    ...((ref.ruleId ?? seen?.ruleId) ? { ruleId: ref.ruleId ?? seen?.ruleId } : {}),
+    ...(route ? { domain: route.domain, path: route.path } : {}),
+  };
+}
+
+/**
+ * The bindings among `onListener` that write the same set as a binding with this rule (undefined: the listener's
+ * own set). Two rules are the same when their IDs are, or their domains and paths are.
+ */
+export function onSameTarget(
+  onListener: readonly GaapListenerBinding[],
+  rule: RuleIdentity | undefined,
+): GaapListenerBinding[] {
+  return onListener.filter((other) => {
+    const theirs = ruleIdentity(other);
+    if (!rule || !theirs) return !rule && !theirs;
+    if (rule.ruleId && theirs.ruleId === rule.ruleId) return true;
+    return rule.domain !== undefined && theirs.domain === rule.domain && theirs.path === rule.path;
+  });
+}
+
+/** The key of the binding that holds the set, or undefined when it is shared by all (or named by none). */
 export function holderOf(onListener: readonly GaapListenerBinding[]): string | undefined {
   if (onListener.every((b) => resolveSpec(b.spec).ownership === "Shared")) return undefined;
   const oldest = [...onListener].sort(
@@ -24,7 +66,11 @@ export function conflictMessage(
 ) {
   const mode = resolveSpec(b.spec).ownership;
   const otherMode = holder ? resolveSpec(holder.spec).ownership : "Exclusive";
-  return `listener ${b.spec.listenerId} is held by ${holderKey} (${otherMode}); this ${mode} binding does nothing until that one is gone, or until every binding on the listener is Shared`;
+  const r = b.spec.rule;
+  const what = r
+    ? `rule ${r.ruleId ?? `${r.domain}${r.path}`} of listener ${b.spec.listenerId}`
+    : `listener ${b.spec.listenerId}`;
+  return `${what} is held by ${holderKey} (${otherMode}); this ${mode} binding does nothing until that one is gone, or until every binding on it is Shared`;
 }
 
 function created(b: GaapListenerBinding): string {
@@ -37,4 +83,28 @@ export function ownedServers(
   lastWritten: GaapListenerBindingStatus | undefined,
 ): Set<string> {
   return new Set(lastWritten?.ownedServers ?? b.status?.ownedServers ?? []);
+}
+
+/** What a pass reads for a binding: its listener, or its rule with the rules of the other bindings on the listener. */
+export function targetQuery(
+  b: GaapListenerBinding,
+  cache: Pick<BindingCache, "bindingsOnListener">,
+  status: Pick<StatusWriter, "lastWritten">,
+): TargetQuery {
+  const spec = b.spec;
+  const hint = b.status?.listener?.protocol;
+  if (!spec.rule) return { listenerId: spec.listenerId, ...(hint ? { protocolHint: hint } : {}) };
+  const own = ruleIdentity(b, status.lastWritten(b));
+  const siblings = new Set<string>();
+  for (const other of cache.bindingsOnListener(spec.listenerId)) {
+    const id = bindingKey(other) === bindingKey(b) ? undefined : ruleIdentity(other)?.ruleId;
+    if (id && id !== own?.ruleId) siblings.add(id);
+  }
+  return {
+    listenerId: spec.listenerId,
+    rule: spec.rule,
+    ...(hint ? { protocolHint: hint } : {}),
+    ...(own?.ruleId ? { knownRuleId: own.ruleId } : {}),
+    siblingRules: [...siblings].sort(),
+  };
 }

@@ -1,7 +1,7 @@
 // Plan: a pure function from the desired origins, what GAAP holds, and the binding's safety policy to the one
 // next step: wait, register origins, bind a full set, hold with a reason, or nothing to do. No I/O.
 import type { ResolvedSpec } from "../api/types.ts";
-import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
+import { type BoundOrigin, busyMessage, isLayer7, type ListenerState } from "../gaap/types.ts";
 import { type Desired, type Origin, originKey } from "./desired.ts";
 
 export type HoldReason =
@@ -11,7 +11,9 @@ export type HoldReason =
   | "ProtocolMismatch"
   | "EmptyEndpoints"
   | "MassUnbind"
-  | "TooManyOrigins";
+  | "TooManyOrigins"
+  | "RuleRequired"
+  | "RuleNotApplicable";
 
 export interface Change {
   added: number;
@@ -31,7 +33,7 @@ export type Plan =
       change: Change;
       /** Removals held back by the circuit breaker while additions go ahead. */
       heldRemovals?: number;
-      /** Gated origins left out for the listener's limit (ip:port). */
+      /** Gated origins left out for the listener's (or rule's) limit (ip:port). */
       deferred?: string[];
     }
   | { kind: "hold"; reason: HoldReason; message: string }
@@ -74,8 +76,32 @@ export function shapeFor(listener: ListenerState, o: Origin): Omit<BoundOrigin, 
   };
 }
 
-/** Splits what GAAP holds into this binding's entries and everyone else's. */
+/**
+ * A binding that names a rule on a TCP/UDP listener, or none on an HTTP/HTTPS one, cannot write anything there:
+ * why, or undefined when the two fit.
+ */
+export function targetMismatch(
+  spec: ResolvedSpec,
+  listener: ListenerState,
+): { reason: "RuleRequired" | "RuleNotApplicable"; message: string } | undefined {
+  if (spec.rule && !listener.rule) {
+    return {
+      reason: "RuleNotApplicable",
+      message: `listener ${listener.listenerId} is ${listener.protocol}: spec.rule applies only to HTTP/HTTPS listeners, whose origins are bound per forwarding rule; nothing is bound`,
+    };
+  }
+  if (!spec.rule && isLayer7(listener.protocol)) {
+    return {
+      reason: "RuleRequired",
+      message: `listener ${listener.listenerId} is ${listener.protocol}: its origins are bound per forwarding rule; set spec.rule (ruleId, or domain and path); nothing is bound`,
+    };
+  }
+  return undefined;
+}
+
+/** Splits what GAAP holds into this binding's entries and everyone else's (none are ours on a mismatch). */
 export function splitOwnership(spec: ResolvedSpec, listener: ListenerState, owned: ReadonlySet<string>) {
+  if (targetMismatch(spec, listener)) return { ours: [] as BoundOrigin[], foreign: listener.bound };
   if (spec.ownership === "Exclusive") return { ours: listener.bound, foreign: [] as BoundOrigin[] };
   return {
     ours: listener.bound.filter((b) => owned.has(originKey(b))),
@@ -86,15 +112,14 @@ export function splitOwnership(spec: ResolvedSpec, listener: ListenerState, owne
 const sameShape = (a: Omit<BoundOrigin, "realServerId">, b: Omit<BoundOrigin, "realServerId">) =>
   (a.weight ?? 1) === (b.weight ?? 1) && (a.role ?? "") === (b.role ?? "");
 
+/** HTTP and HTTPS run over TCP: what a Service port's protocol must be for the listener. */
+const transportOf = (protocol: string) => (isLayer7(protocol) ? "TCP" : protocol);
+
 export function plan(input: PlanInput): Plan {
   const { spec, desired, listener } = input;
-  if (listener.status !== 0) {
-    return {
-      kind: "wait",
-      reason: "ListenerBusy",
-      message: `listener status is ${listener.status}, not 0 (running)`,
-    };
-  }
+  const mismatch = targetMismatch(spec, listener);
+  if (mismatch) return { kind: "hold", ...mismatch };
+  if (listener.status !== 0) return { kind: "wait", reason: "ListenerBusy", message: busyMessage(listener) };
   let origins: Origin[];
   if (!desired.ok) {
     // A missing Service leaves the set as it is, unless the binding allows an empty set.
@@ -103,11 +128,11 @@ export function plan(input: PlanInput): Plan {
     }
     origins = [];
   } else {
-    if (desired.protocol !== listener.protocol) {
+    if (desired.protocol !== transportOf(listener.protocol)) {
       return {
         kind: "hold",
         reason: "ProtocolMismatch",
-        message: `the Service port is ${desired.protocol} but listener ${listener.listenerId} is ${listener.protocol}`,
+        message: `the Service port is ${desired.protocol} but listener ${listener.listenerId} is ${listener.protocol}${isLayer7(listener.protocol) ? " (over TCP)" : ""}`,
       };
     }
     origins = desired.origins;
@@ -118,7 +143,8 @@ export function plan(input: PlanInput): Plan {
   const oursByKey = new Map(ours.map((b) => [originKey(b), b]));
   // Under Shared, an entry someone else already bound satisfies us as it is: it stays theirs.
   const candidates = origins.filter((o) => !foreignKeys.has(originKey(o)));
-  const fitted = fitLimit(candidates, foreign.length, input.maxOrigins, oursByKey);
+  const whose = listener.rule ? "the rule's" : "the listener's";
+  const fitted = fitLimit(candidates, foreign.length, input.maxOrigins, oursByKey, whose);
   if ("hold" in fitted) return fitted.hold;
   const deferred = fitted.deferred.length > 0 ? { deferred: fitted.deferred } : {};
   const wanted = fitted.kept.map((o) => shapeFor(listener, o));
@@ -180,7 +206,7 @@ export function plan(input: PlanInput): Plan {
       return {
         kind: "hold",
         reason: "MassUnbind",
-        message: `${breaker}, and adding first would exceed the listener's limit of ${input.maxOrigins}`,
+        message: `${breaker}, and adding first would exceed ${whose} limit of ${input.maxOrigins}`,
       };
     }
     return {
@@ -257,6 +283,7 @@ function fitLimit(
   foreign: number,
   max: number,
   bound: ReadonlyMap<string, BoundOrigin>,
+  whose: string,
 ): { kept: Origin[]; deferred: string[] } | { hold: Plan } {
   if (foreign + candidates.length <= max) return { kept: [...candidates], deferred: [] };
   const ready = candidates.filter((o) => o.ready);
@@ -266,7 +293,7 @@ function fitLimit(
       hold: {
         kind: "hold",
         reason: "TooManyOrigins",
-        message: `${foreign + ready.length} origins (${ready.length} ready from this binding${gated ? `, ${gated} more waiting on its gate` : ""}) exceed the listener's limit of ${max}`,
+        message: `${foreign + ready.length} origins (${ready.length} ready from this binding${gated ? `, ${gated} more waiting on its gate` : ""}) exceed ${whose} limit of ${max}`,
       },
     };
   }
@@ -304,14 +331,8 @@ export function judgeRemovals(
 
 /** On deletion with policy Unbind: keep only others' entries (Exclusive: nothing). */
 export function planRelease(spec: ResolvedSpec, listener: ListenerState, owned: ReadonlySet<string>): Plan {
-  if (listener.status !== 0) {
-    return {
-      kind: "wait",
-      reason: "ListenerBusy",
-      message: `listener status is ${listener.status}, not 0 (running)`,
-    };
-  }
   const { ours, foreign } = splitOwnership(spec, listener, owned);
   if (ours.length === 0) return { kind: "inSync", owned: [] };
+  if (listener.status !== 0) return { kind: "wait", reason: "ListenerBusy", message: busyMessage(listener) };
   return { kind: "bind", set: foreign, owned: [], change: { added: 0, removed: ours.length, updated: 0 } };
 }

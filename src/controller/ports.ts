@@ -1,8 +1,10 @@
-// What the reconciler needs of the world outside it, as small interfaces: the caches, GAAP (read a listener,
-// register origins, bind), the binding's status and events, the origin collector and the clock. The process wires
+// What the reconciler needs of the world outside it, as small interfaces: the caches, GAAP (read a listener or a
+// rule, register origins, bind), the binding's status and events, the origin collector and the clock. The process wires
 // the real ones; the reconciler's unit test wires in-memory ones.
 import type { GaapListenerBinding, GaapListenerBindingStatus } from "../api/types.ts";
 import type { OperatorError } from "../errors.ts";
+import type { BindTarget } from "../gaap/binder.ts";
+import type { TargetQuery } from "../gaap/target-reader.ts";
 import type { BoundOrigin, ListenerState, OriginTag } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
@@ -22,9 +24,9 @@ export interface BindingCache {
   view(b: GaapListenerBinding): ClusterView;
 }
 
-export interface ListenerReader {
-  /** Throws OperatorError kind notFound when the listener does not exist. */
-  describeListener(listenerId: string, protocolHint?: string): Promise<ListenerState>;
+export interface TargetReader {
+  /** The listener, or its forwarding rule; throws OperatorError kind notFound when either does not exist. */
+  describeTarget(q: TargetQuery): Promise<ListenerState>;
 }
 
 export interface OriginRegistry {
@@ -40,9 +42,9 @@ export interface OriginRegistry {
   forget(ips: readonly string[]): void;
 }
 
-export interface ListenerBinder {
-  /** Replaces the listener's whole origin set. */
-  bind(listenerId: string, set: readonly BoundOrigin[]): Promise<void>;
+export interface OriginBinder {
+  /** Replaces the whole origin set of the listener, or of its rule. */
+  bind(target: BindTarget, set: readonly BoundOrigin[]): Promise<void>;
 }
 
 export interface StatusWriter {

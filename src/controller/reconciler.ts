@@ -16,7 +16,15 @@ import { type Desired, desiredOrigins, drainingOrigins } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
 import { Finalizer } from "./finalizer.ts";
-import { conflictMessage, holderOf, ownedServers } from "./ownership.ts";
+import {
+  conflictMessage,
+  holderOf,
+  onSameTarget,
+  ownedServers,
+  type RuleIdentity,
+  ruleIdentity,
+  targetQuery,
+} from "./ownership.ts";
 import { PeakWindow } from "./peak.ts";
 import { splitOwnership } from "./plan.ts";
 import {
@@ -24,14 +32,14 @@ import {
   type Clock,
   type EventSink,
   type GateSink,
-  type ListenerBinder,
-  type ListenerReader,
+  type OriginBinder,
   type OriginRegistry,
   type OriginUse,
   type ReconcileResult,
   type ReconcilerHooks,
   type StatusWriter,
   systemClock,
+  type TargetReader,
 } from "./ports.ts";
 import type { RateLimiter } from "./queue.ts";
 import { reasonOf } from "./report.ts";
@@ -60,9 +68,9 @@ export interface ReconcilerSettings {
 
 export interface ReconcilerDeps {
   cache: BindingCache;
-  reader: ListenerReader;
+  reader: TargetReader;
   registry: OriginRegistry;
-  binder: ListenerBinder;
+  binder: OriginBinder;
   status: StatusWriter;
   events: EventSink;
   origins: OriginUse;
@@ -142,14 +150,8 @@ export class Reconciler {
       return {};
     }
 
-    const holder = holderOf(this.d.cache.bindingsOnListener(spec.listenerId));
-    if (holder && holder !== key) {
-      const message = conflictMessage(b, this.d.cache.binding(holder), holder);
-      await this.executor.report(b, { phase: "conflict", message });
-      this.d.origins.want(key, []);
-      this.d.gates?.publish(key, failedGateFacts(b, "ListenerConflict", message));
-      return {};
-    }
+    const holder = this.holderFor(b, ruleIdentity(b, this.d.status.lastWritten(b)));
+    if (holder && holder !== key) return this.conflict(b, holder);
 
     const name = b.metadata.name as string;
     const gate = spec.targetType === "Pod" && canHaveGate(name) ? { gate: gateType(name) } : {};
@@ -165,6 +167,20 @@ export class Reconciler {
     return res;
   }
 
+  /** Who holds the set this binding writes (a listener's, or a rule's as far as it is known). */
+  private holderFor(b: GaapListenerBinding, rule: RuleIdentity | undefined): string | undefined {
+    return holderOf(onSameTarget(this.d.cache.bindingsOnListener(b.spec.listenerId), rule));
+  }
+
+  private async conflict(b: GaapListenerBinding, holder: string): Promise<ReconcileResult> {
+    const key = bindingKey(b);
+    const message = conflictMessage(b, this.d.cache.binding(holder), holder);
+    await this.executor.report(b, { phase: "conflict", message });
+    this.d.origins.want(key, []);
+    this.d.gates?.publish(key, failedGateFacts(b, "ListenerConflict", message));
+    return {};
+  }
+
   private async sync(
     b: GaapListenerBinding,
     spec: ResolvedSpec,
@@ -172,8 +188,11 @@ export class Reconciler {
     view: ClusterView,
     gate: string | undefined,
   ): Promise<ReconcileResult> {
-    const listener = await this.d.reader.describeListener(spec.listenerId, b.status?.listener?.protocol);
+    const listener = await this.d.reader.describeTarget(targetQuery(b, this.d.cache, this.d.status));
     this.tracker.observe(spec.listenerId, listener.status);
+    // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
+    const holder = listener.rule ? this.holderFor(b, listener.rule) : undefined;
+    if (holder && holder !== bindingKey(b)) return this.conflict(b, holder);
     const owned = ownedServers(b, this.d.status.lastWritten(b));
     const peak = this.peaks.observe(bindingKey(b), splitOwnership(spec, listener, owned).ours.length);
     // A removal sent this long before a termination hold ends is applied before it ends, even behind another task.

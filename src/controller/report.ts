@@ -1,7 +1,7 @@
 // What a reconcile pass found and did, turned into the binding's status. Pure.
 import type { BoundServer, Condition, ConditionType, GaapListenerBindingStatus } from "../api/types.ts";
 import type { OperatorError } from "../errors.ts";
-import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
+import { type BoundOrigin, isLayer7, type ListenerState } from "../gaap/types.ts";
 import type { Change } from "./plan.ts";
 
 export interface ConditionSpec {
@@ -111,18 +111,35 @@ export function composeStatus(
 
   if ("listener" in outcome && outcome.listener) {
     const l = outcome.listener;
-    next.listener = {
-      protocol: l.protocol,
-      port: l.port,
-      scheduler: l.scheduler,
-      status: l.status,
-      failoverSwitch: l.failoverSwitch,
-      ...(learned?.longestTaskSeconds ? { longestTaskSeconds: learned.longestTaskSeconds } : {}),
-    };
+    const longest = learned?.longestTaskSeconds ? { longestTaskSeconds: learned.longestTaskSeconds } : {};
+    if (l.rule) {
+      // A rule's listener has no scheduler or origins of its own; the rule's are reported beside it.
+      next.listener = { protocol: l.protocol, port: l.port, ...longest };
+      next.rule = {
+        ruleId: l.rule.ruleId,
+        domain: l.rule.domain,
+        path: l.rule.path,
+        scheduler: l.scheduler,
+        status: l.rule.status,
+        healthCheck: l.healthCheck,
+        health: l.rule.healthy ? "Normal" : "Abnormal",
+      };
+    } else {
+      next.listener = {
+        protocol: l.protocol,
+        port: l.port,
+        ...(isLayer7(l.protocol) ? {} : { scheduler: l.scheduler, failoverSwitch: l.failoverSwitch }),
+        status: l.status,
+        ...longest,
+      };
+      delete next.rule;
+    }
   }
   if ("ours" in outcome && outcome.ours) {
     next.boundServers = toBoundServers(outcome.ours);
     next.boundCount = outcome.ours.length;
+    const healthChecked = "listener" in outcome && outcome.listener?.healthCheck;
+    next.unhealthyCount = healthChecked ? outcome.ours.filter((o) => o.health === 1).length : 0;
   }
   if ("owned" in outcome) next.ownedServers = outcome.owned;
   if ("desiredCount" in outcome && outcome.desiredCount !== undefined)

@@ -1,7 +1,8 @@
 // The whole of one reconcile step, computed without I/O from what the pass read: the status to write, the bind to
 // send, the events to record and when to come back. The executor carries it out; nothing here talks to anything.
 import type { GaapListenerBinding, ResolvedSpec } from "../api/types.ts";
-import type { BoundOrigin, ListenerState } from "../gaap/types.ts";
+import type { BindTarget } from "../gaap/binder.ts";
+import { type BoundOrigin, type ListenerState, targetName } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import { type Desired, originKey } from "./desired.ts";
 import type { GateFacts } from "./gates.ts";
@@ -17,7 +18,7 @@ export interface Act {
   /** Written first: before a bind, it records what the binding is about to own. */
   outcome?: Outcome;
   bind?: {
-    listenerId: string;
+    target: BindTarget;
     set: BoundOrigin[];
     change: Change;
     /** IPs of the set whose IDs came from the registry, not from the listener: the ones that can be stale. */
@@ -102,7 +103,7 @@ export function syncStep(input: SyncInput): Step {
     }
     case "bind": {
       const drift = isDrift(b, ours);
-      const what = `bound ${p.set.length} origin(s) to ${spec.listenerId} (+${p.change.added} -${p.change.removed} ~${p.change.updated})`;
+      const what = `bound ${p.set.length} origin(s) to ${targetName(listener)} (+${p.change.added} -${p.change.removed} ~${p.change.updated})`;
       const events: BindingEvent[] = [
         drift
           ? {
@@ -135,7 +136,7 @@ export function syncStep(input: SyncInput): Step {
           ...(p.heldRemovals ? { heldRemovals: p.heldRemovals } : {}),
           notes,
         },
-        bind: { listenerId: spec.listenerId, set: p.set, change: p.change, unheld: unheld(p.set, listener) },
+        bind: { target: bindTarget(listener), set: p.set, change: p.change, unheld: unheld(p.set, listener) },
         events,
         requeue: "afterBind",
         ...(p.heldRemovals ? { held: "MassUnbind" } : {}),
@@ -147,7 +148,7 @@ export function syncStep(input: SyncInput): Step {
 }
 
 /** Holds that keep a gated pod out for a safety rule, as against a binding that cannot work as it is. */
-const SAFETY_HOLDS = new Set(["MassUnbind", "TooManyOrigins", "EmptyEndpoints"]);
+const SAFETY_HOLDS: ReadonlySet<string> = new Set(["MassUnbind", "TooManyOrigins", "EmptyEndpoints"]);
 
 function gateFacts(input: SyncInput, p: Exclude<Plan, { kind: "register" }>): GateFacts {
   const { binding: b, desired, listener } = input;
@@ -195,17 +196,21 @@ export function releaseStep(
   if (p.kind !== "bind") return undefined;
   return {
     kind: "act",
-    bind: { listenerId: spec.listenerId, set: p.set, change: p.change, unheld: unheld(p.set, listener) },
+    bind: { target: bindTarget(listener), set: p.set, change: p.change, unheld: unheld(p.set, listener) },
     events: [
       {
         type: "Normal",
         reason: "Unbinding",
         action: "Unbind",
-        note: `unbinding this binding's origins from ${spec.listenerId}`,
+        note: `unbinding this binding's origins from ${targetName(listener)}`,
       },
     ],
     requeue: "afterBind",
   };
+}
+
+function bindTarget(l: ListenerState): BindTarget {
+  return l.rule ? { listenerId: l.listenerId, ruleId: l.rule.ruleId } : { listenerId: l.listenerId };
 }
 
 function unheld(set: readonly BoundOrigin[], listener: ListenerState): string[] {

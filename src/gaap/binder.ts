@@ -1,20 +1,32 @@
-// Binding origins to a listener: BindListenerRealServers replaces the listener's whole origin set in one write.
+// Binding origins: BindListenerRealServers replaces a TCP/UDP listener's whole origin set in one write, and
+// BindRuleRealServers a forwarding rule's. Either write runs a task that holds the listener.
 import { toBindEntry } from "./convert.ts";
 import type { GaapTransport } from "./transport.ts";
 import type { BoundOrigin } from "./types.ts";
 
-export class ListenerBinder {
+/** What a bind replaces: a listener's set, or (ruleId) one of its rules'. */
+export interface BindTarget {
+  listenerId: string;
+  ruleId?: string;
+}
+
+export class OriginBinder {
   private readonly gaap: GaapTransport;
 
   constructor(gaap: GaapTransport) {
     this.gaap = gaap;
   }
 
-  /** Replaces the listener's whole origin set; GAAP then runs a task on the listener (ListenerStatus 3). */
-  async bind(listenerId: string, set: readonly BoundOrigin[]): Promise<void> {
-    await this.gaap.write("BindListenerRealServers", {
-      ListenerId: listenerId,
-      RealServerBindSet: set.map(toBindEntry),
-    });
+  /** Replaces the whole set; GAAP then runs a task (ListenerStatus or RuleStatus 3). */
+  async bind(target: BindTarget, set: readonly BoundOrigin[]): Promise<void> {
+    const entries = set.map(toBindEntry);
+    if (target.ruleId) {
+      await this.gaap.write("BindRuleRealServers", { RuleId: target.ruleId, RealServerBindSet: entries });
+    } else {
+      await this.gaap.write("BindListenerRealServers", {
+        ListenerId: target.listenerId,
+        RealServerBindSet: entries,
+      });
+    }
   }
 }

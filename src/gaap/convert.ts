@@ -1,23 +1,83 @@
 // Between the SDK's wire shapes and the operator's domain types: the only place that knows both.
 import type {
   BindRealServer,
+  HTTPListener,
   RealServerBindSetReq,
+  RuleInfo,
   TCPListener,
   UDPListener,
 } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
-import type { BoundOrigin, ListenerState } from "./types.ts";
+import { type BoundOrigin, isLayer7, type ListenerProtocol, type ListenerState } from "./types.ts";
 
-export function toListenerState(l: TCPListener | UDPListener, protocol: "TCP" | "UDP"): ListenerState {
+export type AnyListener = TCPListener | UDPListener | HTTPListener;
+
+/** A listener as read; an HTTP/HTTPS listener holds no origins itself (its rules do). */
+export function toListenerState(l: AnyListener, protocol: ListenerProtocol): ListenerState {
+  if (isLayer7(protocol)) {
+    return {
+      listenerId: l.ListenerId ?? "",
+      protocol,
+      port: l.Port ?? 0,
+      scheduler: "",
+      failoverSwitch: 0,
+      realServerType: "IP",
+      status: l.ListenerStatus ?? 0,
+      healthCheck: false,
+      bound: [],
+    };
+  }
+  const t = l as TCPListener | UDPListener;
   return {
     listenerId: l.ListenerId ?? "",
     protocol,
     port: l.Port ?? 0,
-    scheduler: l.Scheduler ?? "rr",
-    failoverSwitch: l.FailoverSwitch ?? 0,
-    realServerType: l.RealServerType ?? "IP",
+    scheduler: t.Scheduler ?? "rr",
+    failoverSwitch: t.FailoverSwitch ?? 0,
+    realServerType: t.RealServerType ?? "IP",
     status: l.ListenerStatus ?? 0,
-    healthCheck: l.HealthCheck === 1,
-    bound: (l.RealServerSet ?? []).map(toBoundOrigin),
+    healthCheck: t.HealthCheck === 1,
+    bound: (t.RealServerSet ?? []).map(toBoundOrigin),
+  };
+}
+
+/**
+ * A forwarding rule as the origin set a binding writes, on its HTTP/HTTPS listener. A sibling rule's task, or the
+ * listener's own, makes the rule wait too: GAAP answers rule writes with ListenerHasTask (or ListenerStatusError).
+ */
+export function toRuleTarget(
+  listener: ListenerState,
+  r: RuleInfo,
+  siblings: readonly RuleInfo[],
+): ListenerState {
+  const own = r.RuleStatus ?? 0;
+  const busySibling = siblings.find((x) => x.RuleId !== r.RuleId && (x.RuleStatus ?? 0) !== 0);
+  const busy =
+    own !== 0
+      ? {}
+      : busySibling
+        ? { status: busySibling.RuleStatus ?? 0, busyWith: `a task on its rule ${busySibling.RuleId}` }
+        : listener.status !== 0
+          ? { status: listener.status, busyWith: "the listener's own task" }
+          : {};
+  return {
+    listenerId: listener.listenerId,
+    protocol: listener.protocol,
+    port: listener.port,
+    scheduler: r.Scheduler ?? "rr",
+    failoverSwitch: 0,
+    realServerType: r.RealServerType ?? "IP",
+    status: own,
+    healthCheck: r.HealthCheck === 1,
+    bound: (r.RealServerSet ?? []).map(toBoundOrigin),
+    rule: {
+      ruleId: r.RuleId ?? "",
+      domain: r.Domain ?? "",
+      path: r.Path ?? "",
+      status: own,
+      // BindStatus is 1 when normal, the opposite of RealServerStatus (0 normal).
+      healthy: r.BindStatus !== 0,
+    },
+    ...busy,
   };
 }
 

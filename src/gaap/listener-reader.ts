@@ -1,14 +1,10 @@
-// Reads of GAAP listeners. The account allows only 20 describes a second, so concurrent reads of listeners on
-// one channel share one call (DescribeTCPListeners or DescribeUDPListeners by ProxyId, page by page); a
-// directory of every channel's listeners says which channel a listener lives on.
-import type {
-  TCPListener,
-  UDPListener,
-} from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
+// Reads of GAAP listeners (TCP, UDP, HTTP, HTTPS). The account allows only 20 describes a second, so concurrent
+// reads of listeners of one protocol on one channel share one call (Describe<Protocol>Listeners by ProxyId, page by
+// page); a directory of every channel's listeners says which channel a listener lives on.
 import { OperatorError } from "../errors.ts";
-import { toListenerState } from "./convert.ts";
+import { type AnyListener, toListenerState } from "./convert.ts";
 import type { GaapTransport } from "./transport.ts";
-import type { ListenerState } from "./types.ts";
+import type { ListenerProtocol, ListenerState } from "./types.ts";
 
 export interface ListenerReaderOptions {
   /** Share describe calls between listeners of one channel (default true), waiting this long to gather them. */
@@ -16,10 +12,11 @@ export interface ListenerReaderOptions {
   batchWindowMs?: number;
 }
 
-type Protocol = "TCP" | "UDP";
+type Protocol = ListenerProtocol;
+const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "HTTP", "HTTPS"];
 type Home = { proxyId: string; protocol: Protocol };
 type Waiter = { resolve: (l: ListenerState) => void; reject: (e: Error) => void };
-type ListenerPage = { TotalCount?: number; ListenerSet?: Array<TCPListener | UDPListener> };
+type ListenerPage = { TotalCount?: number; ListenerSet?: AnyListener[] };
 
 /** How long a directory is trusted before a listener it does not know makes it be read again. */
 const DIRECTORY_TTL_MS = 60_000;
@@ -43,7 +40,7 @@ export class ListenerReader {
 
   /**
    * Reads a listener, sharing the call with concurrent reads of its channel. The directory is built once and
-   * refreshed when a listener is not found in it. Throws notFound if the listener is neither TCP nor UDP.
+   * refreshed when a listener is not found in it. Throws notFound if GAAP has no such listener of any protocol.
    */
   describeListener(listenerId: string, protocolHint?: string): Promise<ListenerState> {
     return this.homeOf(listenerId).then((home) => {
@@ -86,7 +83,7 @@ export class ListenerReader {
       if ((res.ProxySet?.length ?? 0) < 100) break;
     }
     for (const proxyId of proxies) {
-      for (const protocol of ["TCP", "UDP"] as const) {
+      for (const protocol of PROTOCOLS) {
         for (const l of await this.listenersOn(proxyId, protocol)) {
           this.homes.set(l.listenerId, { proxyId, protocol });
           this.protocols.set(l.listenerId, protocol);
@@ -183,16 +180,17 @@ export class ListenerReader {
   }
 
   /**
-   * Reads one listener by ID, finding out once whether it is TCP or UDP. `prepaid` names the protocol whose read
-   * token the caller already holds.
+   * Reads one listener by ID, finding out once whether it is TCP, UDP, HTTP or HTTPS. `prepaid` names the protocol
+   * whose read token the caller already holds.
    */
   private async describeOne(
     listenerId: string,
     protocolHint?: string,
     prepaid?: Protocol,
   ): Promise<ListenerState> {
-    const known = this.protocols.get(listenerId) ?? (protocolHint === "UDP" ? "UDP" : "TCP");
-    const order: Protocol[] = known === "UDP" ? ["UDP", "TCP"] : ["TCP", "UDP"];
+    const hinted = PROTOCOLS.find((p) => p === protocolHint);
+    const known = this.protocols.get(listenerId) ?? hinted ?? "TCP";
+    const order: Protocol[] = [known, ...PROTOCOLS.filter((p) => p !== known)];
     for (const protocol of order) {
       try {
         const res = await this.gaap.read<ListenerPage>(
@@ -214,7 +212,7 @@ export class ListenerReader {
     throw new OperatorError(
       "notFound",
       "ListenerNotFound",
-      `GAAP listener ${listenerId} does not exist (neither TCP nor UDP)`,
+      `GAAP listener ${listenerId} does not exist (not as TCP, UDP, HTTP or HTTPS)`,
     );
   }
 }
@@ -224,5 +222,5 @@ function channelKey(home: Home): string {
 }
 
 function listenersAction(protocol: Protocol): string {
-  return protocol === "TCP" ? "DescribeTCPListeners" : "DescribeUDPListeners";
+  return `Describe${protocol}Listeners`;
 }

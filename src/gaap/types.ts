@@ -13,18 +13,60 @@ export interface BoundOrigin {
   health?: number;
 }
 
+export type ListenerProtocol = "TCP" | "UDP" | "HTTP" | "HTTPS";
+
+/** HTTP and HTTPS listeners carry their origins one level down, on forwarding rules. */
+export function isLayer7(protocol: string): boolean {
+  return protocol === "HTTP" || protocol === "HTTPS";
+}
+
+/** A forwarding rule of an HTTP/HTTPS listener, as GAAP reports it. */
+export interface RuleState {
+  ruleId: string;
+  domain: string;
+  path: string;
+  /** RuleStatus: 0 running, 1 creating, 2 destroying, 3 binding origins, 4 config updating. */
+  status: number;
+  /** RuleInfo.BindStatus decoded (its encoding is the opposite of RealServerStatus: 1 normal, 0 abnormal). */
+  healthy: boolean;
+}
+
+/**
+ * The origin set a binding writes, with what GAAP's bind checks depend on: a TCP/UDP listener's, or (`rule` set)
+ * one forwarding rule's of an HTTP/HTTPS listener. For a rule, scheduler, health check, status and bound are the
+ * rule's; the listener stays the unit of single flight, because rule writes answer ListenerHasTask.
+ */
 export interface ListenerState {
   listenerId: string;
-  protocol: "TCP" | "UDP";
+  protocol: ListenerProtocol;
   port: number;
   scheduler: string;
   failoverSwitch: number;
   realServerType: string;
-  /** ListenerStatus: 0 running; anything else means a task is in progress and binds must wait. */
+  /**
+   * 0 when a bind may be sent. Otherwise a task is in progress and binds must wait: the listener's
+   * ListenerStatus, or for a rule its RuleStatus, or a sibling rule's (`busyRule`).
+   */
   status: number;
   /** HealthCheck on: RealServerStatus means something (it is always 0 when off). */
   healthCheck: boolean;
   bound: BoundOrigin[];
+  rule?: RuleState;
+  /** What makes `status` non-zero when it is not the target's own task (a sibling rule's, the listener's own). */
+  busyWith?: string;
+}
+
+/** How messages name what a binding writes: "listener listener-x" or "rule rule-y (host/path) of listener-x". */
+export function targetName(l: Pick<ListenerState, "listenerId" | "rule">): string {
+  return l.rule
+    ? `rule ${l.rule.ruleId} (${l.rule.domain}${l.rule.path}) of ${l.listenerId}`
+    : `listener ${l.listenerId}`;
+}
+
+/** Why a bind must wait, for conditions and gates. */
+export function busyMessage(l: ListenerState): string {
+  if (l.busyWith) return `${l.busyWith} (status ${l.status}); rule writes on ${l.listenerId} wait for it`;
+  return `${l.rule ? "rule" : "listener"} status is ${l.status}, not 0 (running)`;
 }
 
 /** Tags on origins the operator registers, so it can find (and only ever remove) its own. */

@@ -29,10 +29,10 @@ describe("OriginRegistry", () => {
   it("learns the IDs of what the listener it was asked for holds, not of others a shared read passed over", async () => {
     const c = f.client();
     expect(c.origins.ids.size).toBe(0);
-    await c.listeners.describeListener("listener-c0000");
+    await c.targets.describeTarget({ listenerId: "listener-c0000" });
     // listener-c0003 was read by the directory, on the same channel: its origin is not learned.
     expect(c.origins.ids).toEqual(new Map([["198.18.9.1", "rs-seed0001"]]));
-    await c.listeners.describeListener("listener-c0003");
+    await c.targets.describeTarget({ listenerId: "listener-c0003" });
     expect(c.origins.ids.get("198.18.9.2")).toBe("rs-seed0002");
   });
 

@@ -168,6 +168,31 @@ describe("bad input", () => {
       }),
       message: /supported values: "In", "NotIn", "Exists", "DoesNotExist"/,
     },
+    {
+      what: "a rule named by ID and by domain",
+      doc: withSpec({ rule: { ruleId: "rule-abc", domain: "www.example.com", path: "/" } }),
+      message: /name the rule either by ruleId or by domain and path, not both/,
+    },
+    {
+      what: "an empty rule",
+      doc: withSpec({ rule: {} }),
+      message: /name the rule either by ruleId or by domain and path, not both/,
+    },
+    {
+      what: "a rule domain without a path",
+      doc: withSpec({ rule: { domain: "www.example.com" } }),
+      message: /domain and path go together/,
+    },
+    {
+      what: "a rule path not starting with /",
+      doc: withSpec({ rule: { domain: "www.example.com", path: "api" } }),
+      message: /spec.rule.path.*should match '\^\/'/,
+    },
+    {
+      what: "a rule domain with a space",
+      doc: withSpec({ rule: { domain: "www example.com", path: "/" } }),
+      message: /spec.rule.domain.*should match/,
+    },
   ])("refuses $what with a readable message", async ({ doc, message }) => {
     const out = await apply(doc);
     expect(out).toMatch(message);
@@ -179,6 +204,17 @@ describe("bad input", () => {
     expect(await apply(manifest({ ...base, listenerId: "listener-other1" }, "immutable"))).toMatch(
       /listenerId is immutable/,
     );
+  });
+
+  it("refuses changing, adding or removing the rule", async () => {
+    const ruled = { ...base, rule: { ruleId: "rule-abc1" } };
+    expect(await apply(manifest(ruled, "ruled"))).toMatch(/^OK/);
+    expect(await apply(manifest({ ...base, rule: { ruleId: "rule-abc2" } }, "ruled"))).toMatch(
+      /rule is immutable/,
+    );
+    expect(await apply(manifest(base, "ruled"))).toMatch(/rule is immutable/);
+    expect(await apply(manifest(base, "unruled"))).toMatch(/^OK/);
+    expect(await apply(manifest(ruled, "unruled"))).toMatch(/rule is immutable/);
   });
 
   it("reports valid-but-wrong bindings as Degraded with a clear reason, while a good binding keeps working", async () => {
@@ -219,6 +255,6 @@ describe("bad input", () => {
     await untilBound(s, L.wrr, 8080, { count: 2 });
     await scale(s, 3);
     await untilBound(s, L.wrr, 8080, { count: 3 });
-    console.log("faults tried: 25 invalid manifests, 1 immutability change, 4 valid-but-wrong bindings");
+    console.log("faults tried: 30 invalid manifests, 4 immutability changes, 4 valid-but-wrong bindings");
   });
 });

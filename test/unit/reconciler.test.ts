@@ -14,16 +14,18 @@ import type {
   BindingCache,
   Clock,
   EventSink,
-  ListenerBinder,
-  ListenerReader,
+  OriginBinder,
   OriginRegistry,
   OriginUse,
   StatusWriter,
+  TargetReader,
 } from "../../src/controller/ports.ts";
 import { ExponentialLimiter } from "../../src/controller/queue.ts";
 import { Reconciler } from "../../src/controller/reconciler.ts";
 import { OperatorError } from "../../src/errors.ts";
-import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
+import type { BindTarget } from "../../src/gaap/binder.ts";
+import type { TargetQuery } from "../../src/gaap/target-reader.ts";
+import { type BoundOrigin, isLayer7, type ListenerState } from "../../src/gaap/types.ts";
 import type { BindingEvent } from "../../src/model/binding-event.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 import { listenerState } from "./fixtures.ts";
@@ -36,13 +38,20 @@ const RETRY_CAP_MS = 8000;
 
 /** Everything outside the reconciler, in memory; `log` lists every write in order. */
 class World
-  implements BindingCache, ListenerReader, OriginRegistry, ListenerBinder, StatusWriter, EventSink, OriginUse
+  implements BindingCache, TargetReader, OriginRegistry, OriginBinder, StatusWriter, EventSink, OriginUse
 {
   t = 1_000_000;
   readonly clock: Clock = { now: () => this.t };
   readonly bindings = new Map<string, GaapListenerBinding>();
   readonly views = new Map<string, ClusterView>();
   readonly listeners = new Map<string, ListenerState & { busyUntil?: number }>();
+  /** Forwarding rules of HTTP listeners, by ID. */
+  readonly rules = new Map<
+    string,
+    { listenerId: string; domain: string; path: string; bound: BoundOrigin[]; busyUntil?: number }
+  >();
+  /** What each read asked for. */
+  readonly queries: TargetQuery[] = [];
   readonly known = new Map<string, string>();
   readonly log: string[] = [];
   readonly events: Array<{ reason: string; type: string; note: string }> = [];
@@ -63,16 +72,37 @@ class World
   view(b: GaapListenerBinding) {
     return this.views.get(`${b.metadata.namespace}/${b.metadata.name}`) ?? podView([]);
   }
-  // ListenerReader
-  async describeListener(listenerId: string): Promise<ListenerState> {
+  // TargetReader: a rule's sibling tasks hold it, as GAAP's ListenerHasTask does.
+  async describeTarget(q: TargetQuery): Promise<ListenerState> {
     this.reads++;
+    this.queries.push(q);
     const fail = this.failures.describe.shift();
     if (fail) throw fail;
+    const listenerId = q.listenerId;
     const l = this.listeners.get(listenerId);
     if (!l)
       throw new OperatorError("notFound", "ListenerNotFound", `GAAP listener ${listenerId} does not exist`);
     const busy = (l.busyUntil ?? 0) > this.t;
-    return { ...l, status: busy ? 3 : 0, bound: l.bound.map((o) => ({ ...o })) };
+    const listener = { ...l, status: busy ? 3 : 0, bound: l.bound.map((o) => ({ ...o })) };
+    if (!q.rule || !isLayer7(l.protocol)) return listener;
+    const ref = q.rule;
+    const entry = [...this.rules.entries()].find(([id, r]) =>
+      ref.ruleId ? id === ref.ruleId : r.domain === ref.domain && r.path === ref.path,
+    );
+    if (!entry) throw new OperatorError("notFound", "RuleNotFound", "no such rule");
+    const [ruleId, r] = entry;
+    const own = (r.busyUntil ?? 0) > this.t ? 3 : 0;
+    const sibling = [...this.rules.entries()].find(
+      ([id, x]) => id !== ruleId && x.listenerId === listenerId && (x.busyUntil ?? 0) > this.t,
+    );
+    return {
+      ...listener,
+      scheduler: "rr",
+      bound: r.bound.map((o) => ({ ...o })),
+      status: own || (sibling ? 3 : 0),
+      ...(own === 0 && sibling ? { busyWith: `a task on its rule ${sibling[0]}` } : {}),
+      rule: { ruleId, domain: r.domain, path: r.path, status: own, healthy: true },
+    };
   }
   // OriginRegistry
   get ids(): ReadonlyMap<string, string> {
@@ -92,12 +122,30 @@ class World
     for (const ip of ipsOrKey) this.known.delete(ip);
     this.log.push(`forget ids ${ipsOrKey.join(",")}`);
   }
-  // ListenerBinder
-  async bind(listenerId: string, set: readonly BoundOrigin[]) {
+  // OriginBinder
+  async bind(target: BindTarget, set: readonly BoundOrigin[]) {
     const fail = this.failures.bind.shift();
     if (fail) throw fail;
-    this.log.push(`bind ${set.map((o) => `${o.ip}:${o.port}`).join(",")}`);
-    const l = this.listeners.get(listenerId);
+    const entries = set.map((o) => `${o.ip}:${o.port}`).join(",");
+    if (target.ruleId) {
+      const r = this.rules.get(target.ruleId);
+      if (!r) throw new Error("no rule");
+      const busy = [...this.rules.values()].some(
+        (x) => x.listenerId === r.listenerId && (x.busyUntil ?? 0) > this.t,
+      );
+      if (busy)
+        throw new OperatorError(
+          "busy",
+          "FailedOperation.ListenerHasTask",
+          "a rule of the listener has a task",
+        );
+      this.log.push(`bind ${target.ruleId} ${entries}`);
+      r.bound = set.map((o) => ({ ...o }));
+      r.busyUntil = this.t + TASK_MS;
+      return;
+    }
+    this.log.push(`bind ${entries}`);
+    const l = this.listeners.get(target.listenerId);
     if (!l) throw new Error("no listener");
     l.bound = set.map((o) => ({ ...o }));
     l.busyUntil = this.t + TASK_MS;
@@ -577,5 +625,133 @@ describe("Reconciler: the breaker's window and the gates' facts", () => {
     w.bindings.delete(key);
     await r.reconcile(key);
     expect(w.published.has(key) && w.published.get(key)).toBeUndefined();
+  });
+
+  describe("on forwarding rules", () => {
+    const HTTP = "listener-h";
+    function httpWorld() {
+      const w = new World();
+      w.listeners.set(HTTP, listenerState({ listenerId: HTTP, protocol: "HTTP", port: 8000, scheduler: "" }));
+      w.rules.set("rule-a", { listenerId: HTTP, domain: "www.example.com", path: "/a", bound: [] });
+      w.rules.set("rule-b", { listenerId: HTTP, domain: "www.example.com", path: "/b", bound: [] });
+      return w;
+    }
+
+    it("binds two rules of one listener one task apart, never into a sibling's task", async () => {
+      const w = httpWorld();
+      const a = w.addBinding("a", { listenerId: HTTP, rule: { ruleId: "rule-a" } }, ["10.0.0.1"]);
+      const b = w.addBinding("b", { listenerId: HTTP, rule: { domain: "www.example.com", path: "/b" } }, [
+        "10.0.0.2",
+      ]);
+      const r = w.reconciler();
+      await r.reconcile(a);
+      expect(w.log.filter((l) => l.startsWith("bind"))).toEqual(["bind rule-a 10.0.0.1:8080"]);
+      // b's pass while rule-a's task runs: its rule is idle, but the listener is not; nothing is sent.
+      w.t += TASK_MS / 2;
+      expect(await r.reconcile(b)).toEqual({ requeueAfterMs: TASK_MS / 2 });
+      w.t += TASK_MS / 2 - 1;
+      const ruleA = w.rules.get("rule-a");
+      if (ruleA) ruleA.busyUntil = w.t + 500; // GAAP is slower than the estimate
+      expect(await r.reconcile(b)).toEqual({ requeueAfterMs: 1 });
+      w.t += 1;
+      expect(await r.reconcile(b)).toEqual({ requeueAfterMs: BUSY_POLL_MS });
+      expect(w.condition(b, "Ready")).toMatchObject({ status: "False", reason: "ListenerBusy" });
+      expect(w.condition(b, "Ready")?.message).toMatch(/a task on its rule rule-a/);
+      w.t += 500;
+      await r.reconcile(b);
+      expect(w.log.filter((l) => l.startsWith("bind"))).toEqual([
+        "bind rule-a 10.0.0.1:8080",
+        "bind rule-b 10.0.0.2:8080",
+      ]);
+      // b resolved its rule from domain and path: the ID is in its status, and its next read asks for it.
+      expect(w.get(b).status?.rule).toMatchObject({
+        ruleId: "rule-b",
+        domain: "www.example.com",
+        path: "/b",
+      });
+      // a waits for b's task like b waited for a's: the listener is the unit of single flight.
+      const reads = w.reads;
+      expect((await r.reconcile(a)).requeueAfterMs).toBeGreaterThan(0);
+      expect(w.reads).toBe(reads);
+      w.t += 2 * TASK_MS;
+      await r.reconcile(a);
+      expect(w.queries.at(-1)).toMatchObject({ rule: { ruleId: "rule-a" }, siblingRules: ["rule-b"] });
+      await r.reconcile(b);
+      expect(w.queries.at(-1)).toMatchObject({ knownRuleId: "rule-b", siblingRules: ["rule-a"] });
+      expect(w.condition(a, "Ready")).toMatchObject({ status: "True", reason: "InSync" });
+      expect(w.condition(b, "Ready")).toMatchObject({ status: "True", reason: "InSync" });
+      // The listener itself holds nothing.
+      expect(w.bound()).toEqual([]);
+    });
+
+    it("finds a rule named by ID and another binding naming it by domain and path one and the same: the younger does nothing", async () => {
+      const w = httpWorld();
+      const old = w.addBinding(
+        "old",
+        { listenerId: HTTP, rule: { ruleId: "rule-a" } },
+        ["10.0.0.1"],
+        "2026-01-01T00:00:00Z",
+      );
+      const young = w.addBinding(
+        "young",
+        { listenerId: HTTP, rule: { domain: "www.example.com", path: "/a" } },
+        ["10.0.0.9"],
+        "2026-02-01T00:00:00Z",
+      );
+      const r = w.reconciler();
+      // The young one passes first: it can only tell once it has read its rule.
+      await r.reconcile(young);
+      expect(w.condition(young, "Ready")).toMatchObject({ status: "False", reason: "ListenerConflict" });
+      expect(w.condition(young, "Ready")?.message).toMatch(/is held by ns\/old/);
+      await r.reconcile(old);
+      expect(w.log.filter((l) => l.startsWith("bind"))).toEqual(["bind rule-a 10.0.0.1:8080"]);
+    });
+
+    it("reports a rule on a TCP listener and an HTTP listener without a rule as Degraded, binding nothing", async () => {
+      const w = httpWorld();
+      w.addListener([origin("10.0.0.7")]);
+      const onTcp = w.addBinding("on-tcp", { rule: { ruleId: "rule-a" } }, ["10.0.0.1"]);
+      const noRule = w.addBinding("no-rule", { listenerId: HTTP }, ["10.0.0.2"]);
+      const r = w.reconciler();
+      await r.reconcile(onTcp);
+      await r.reconcile(noRule);
+      expect(w.condition(onTcp, "Degraded")).toMatchObject({ status: "True", reason: "RuleNotApplicable" });
+      expect(w.condition(noRule, "Degraded")).toMatchObject({ status: "True", reason: "RuleRequired" });
+      expect(w.get(onTcp).status?.boundCount).toBe(0);
+      expect(w.log.filter((l) => l.startsWith("bind") || l.startsWith("register"))).toEqual([]);
+      // Deleting the one on the TCP listener leaves that listener's origins alone.
+      w.bindings.set(onTcp, {
+        ...w.get(onTcp),
+        metadata: { ...w.get(onTcp).metadata, deletionTimestamp: new Date() },
+      });
+      await r.reconcile(onTcp);
+      expect(w.bound()).toEqual(["10.0.0.7"]);
+      expect(w.bindings.has(onTcp)).toBe(false);
+    });
+
+    it("unbinds only its rule on deletion, and lets go when the rule is gone", async () => {
+      const w = httpWorld();
+      const a = w.addBinding("a", { listenerId: HTTP, rule: { ruleId: "rule-a" } }, ["10.0.0.1"]);
+      const b = w.addBinding("b", { listenerId: HTTP, rule: { ruleId: "rule-b" } }, ["10.0.0.2"]);
+      const r = w.reconciler();
+      await r.reconcile(a);
+      w.t += TASK_MS;
+      await r.reconcile(b);
+      w.t += TASK_MS;
+      await r.reconcile(a);
+      await r.reconcile(b);
+      w.bindings.set(a, { ...w.get(a), metadata: { ...w.get(a).metadata, deletionTimestamp: new Date() } });
+      await r.reconcile(a);
+      expect(w.log.at(-1)).toBe("bind rule-a ");
+      expect(w.rules.get("rule-b")?.bound.map((o) => o.ip)).toEqual(["10.0.0.2"]);
+      w.t += TASK_MS;
+      await r.reconcile(a);
+      expect(w.bindings.has(a)).toBe(false);
+      // b's rule deleted in GAAP: its deletion does not wait for it.
+      w.rules.delete("rule-b");
+      w.bindings.set(b, { ...w.get(b), metadata: { ...w.get(b).metadata, deletionTimestamp: new Date() } });
+      await r.reconcile(b);
+      expect(w.bindings.has(b)).toBe(false);
+    });
   });
 });
