@@ -1,12 +1,26 @@
 // Reaction: single changes (scale up, pod deleted and replaced, scale down), one at a time, each timed from the
-// EndpointSlice change to GAAP holding the new set, and set against the floor of one bind (its RTT plus T).
+// EndpointSlice change to GAAP holding the new set, and set against the floor of one bind (its RTT plus T). Two
+// variants: a TCP listener (BindListenerRealServers) and a forwarding rule of an HTTP listener (BindRuleRealServers,
+// its reads batched by DescribeRulesByRuleIds).
 import type { V1Pod } from "@kubernetes/client-node";
 import { bench, log, NS, percentile, processStats, round, T_MS, table, until, writeResult } from "./lib.ts";
-import { gaapIPs, mergePatch, oneListener, reflectingBind, sameSet, webBinding } from "./web.ts";
+import {
+  type BenchTarget,
+  gaapIPs,
+  mergePatch,
+  oneListener,
+  reflectingBind,
+  sameSet,
+  webBinding,
+} from "./web.ts";
 
-export async function reaction(): Promise<void> {
+export async function reaction(variant: "listener" | "rule"): Promise<void> {
   const changes = Number(process.env.BENCH_CHANGES ?? 200);
-  const L = "listener-bench0001";
+  const L: BenchTarget =
+    variant === "rule"
+      ? { listenerId: "listener-bench0002", ruleId: "rule-bench0001" }
+      : { listenerId: "listener-bench0001" };
+  const name = variant === "rule" ? "reaction-rule" : "reaction";
   const b = await bench(oneListener(L));
   try {
     const { w, op } = await webBinding(b, L, 6, { startDelayMs: 2500 });
@@ -71,7 +85,7 @@ export async function reaction(): Promise<void> {
       }
       await settled();
       log(
-        `reaction: ${samples.length}/${changes} (${samples.at(-1)?.kind}: ${samples.at(-1)?.overheadMs} ms over the floor)`,
+        `${name}: ${samples.length}/${changes} (${samples.at(-1)?.kind}: ${samples.at(-1)?.overheadMs} ms over the floor)`,
       );
     }
     const over = samples.map((s) => s.overheadMs);
@@ -81,7 +95,11 @@ export async function reaction(): Promise<void> {
       50,
     );
     const result = {
-      scenario: "reaction",
+      scenario: name,
+      binds:
+        variant === "rule"
+          ? "forwarding rule (BindRuleRealServers)"
+          : "TCP listener (BindListenerRealServers)",
       changes: samples.length,
       taskMs: T_MS,
       latencyMs: { p50: percentile(lat, 50), p99: percentile(lat, 99), max: Math.max(...lat) },
@@ -98,15 +116,17 @@ export async function reaction(): Promise<void> {
       ),
       operator: processStats(op.pid),
     };
-    writeResult("reaction", result);
+    writeResult(name, result);
     console.log(
-      `\nReaction (${samples.length} single changes, T = ${T_MS} ms)\n${table([
-        ["latency p50 / p99 (ms)", `${result.latencyMs.p50} / ${result.latencyMs.p99}`],
-        ["floor: bind RTT + T (ms)", floor],
-        ["overhead over floor p50 / p99 (ms)", `${result.overheadMs.p50} / ${result.overheadMs.p99}`],
-        ["p99 / floor", result.p99OverFloor],
-        ["target met (p99 overhead < 300 ms)", String(result.met)],
-      ])}`,
+      `\nReaction, ${variant === "rule" ? "forwarding rule" : "TCP listener"} (${samples.length} single changes, T = ${T_MS} ms)\n${table(
+        [
+          ["latency p50 / p99 (ms)", `${result.latencyMs.p50} / ${result.latencyMs.p99}`],
+          ["floor: bind RTT + T (ms)", floor],
+          ["overhead over floor p50 / p99 (ms)", `${result.overheadMs.p50} / ${result.overheadMs.p99}`],
+          ["p99 / floor", result.p99OverFloor],
+          ["target met (p99 overhead < 300 ms)", String(result.met)],
+        ],
+      )}`,
     );
     w.stop();
   } finally {

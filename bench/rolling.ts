@@ -4,7 +4,7 @@ import { bench, NS, processStats, round, T_MS, table, until, writeResult } from 
 import { gaapIPs, mergePatch, oneListener, reflectingBind, sameSet, webBinding } from "./web.ts";
 
 export async function rolling(): Promise<void> {
-  const L = "listener-bench0001";
+  const L = { listenerId: "listener-bench0001" };
   const replicas = Number(process.env.BENCH_ROLL_REPLICAS ?? 100);
   const b = await bench(oneListener(L));
   try {

@@ -1,4 +1,5 @@
-// npm run bench [-- reaction rolling rollout coldstart coldstart-limit coldstart-default]   (all by default)
+// npm run bench [-- reaction reaction-listener reaction-rule rolling rollout coldstart coldstart-limit coldstart-default]
+// (all by default; reaction runs both its variants)
 // Each scenario prints a table, writes bench/results/<scenario>.json, and reports every figure as a ratio to the
 // floor GAAP itself imposes, measured in the same run. BENCHMARKS.md holds the latest figures.
 //
@@ -12,7 +13,8 @@ import { rollout } from "./rollout.ts";
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const all = wanted.length === 0;
 const runs = (name: string) => all || wanted.includes(name);
-if (runs("reaction")) await reaction();
+if (runs("reaction") || runs("reaction-listener")) await reaction("listener");
+if (runs("reaction") || runs("reaction-rule")) await reaction("rule");
 if (runs("rolling")) await rolling();
 if (runs("rollout")) await rollout();
 if (runs("coldstart") || runs("coldstart-limit")) await coldstart("limit");

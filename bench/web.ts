@@ -1,5 +1,6 @@
-// The Deployment "web" behind a Service, bound to one listener: what the reaction and rolling scenarios share.
-// Watches its EndpointSlices to time each address's changes, and reads the set GAAP holds.
+// The Deployment "web" behind a Service, bound to one listener (or one forwarding rule of an HTTP listener): what
+// the reaction and rolling scenarios share. Watches its EndpointSlices to time each address's changes, and reads the
+// set GAAP holds.
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -17,11 +18,33 @@ import { type Bench, NS, T_MS } from "./lib.ts";
 
 export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
-export function oneListener(listenerId: string) {
+/** What a scenario binds: a TCP listener, or a rule of an HTTP listener (with a sibling rule nobody binds). */
+export interface BenchTarget {
+  listenerId: string;
+  ruleId?: string;
+}
+
+export function oneListener(target: BenchTarget) {
+  const { listenerId, ruleId } = target;
+  const proxyId = "link-bench0001";
+  if (!ruleId) {
+    return normalizeState({
+      credentials: [DEMO_CREDENTIAL],
+      proxies: [{ proxyId }],
+      listeners: [{ listenerId, proxyId, protocol: "TCP", port: 80, scheduler: "wrr" }],
+      behavior: { bindTaskMs: T_MS },
+    });
+  }
+  const domain = "www.example.com";
   return normalizeState({
     credentials: [DEMO_CREDENTIAL],
-    proxies: [{ proxyId: "link-bench0001" }],
-    listeners: [{ listenerId, proxyId: "link-bench0001", protocol: "TCP", port: 80, scheduler: "wrr" }],
+    proxies: [{ proxyId }],
+    listeners: [{ listenerId, proxyId, protocol: "HTTP", port: 80 }],
+    domains: [{ listenerId, domain }],
+    rules: [
+      { ruleId, listenerId, domain, path: "/", scheduler: "wrr" },
+      { ruleId: `${ruleId}x`, listenerId, domain, path: "/static", scheduler: "wrr" },
+    ],
     behavior: { bindTaskMs: T_MS },
   });
 }
@@ -87,7 +110,7 @@ function sliceWatcher(b: Bench) {
  */
 export async function webBinding(
   b: Bench,
-  listenerId: string,
+  target: BenchTarget,
   replicas: number,
   template: { startDelayMs: number; strategy?: V1DeploymentStrategy },
 ): Promise<{ w: SliceWatcher; op: OperatorProcess }> {
@@ -103,16 +126,21 @@ export async function webBinding(
   });
   const w = sliceWatcher(b);
   await w.synced;
-  await b.bindings.create("web", { listenerId });
+  const rule = target.ruleId ? { rule: { ruleId: target.ruleId } } : {};
+  await b.bindings.create("web", { listenerId: target.listenerId, ...rule });
   return { w, op: b.operator([]).start() };
 }
 
-export async function gaapIPs(b: Bench, listenerId: string): Promise<{ status: number; ips: string[] }> {
-  const l = (await b.gaap.DescribeTCPListeners({ ListenerId: listenerId })).ListenerSet?.[0];
-  return {
-    status: l?.ListenerStatus ?? -1,
-    ips: (l?.RealServerSet ?? []).map((r) => r.RealServerIP as string).sort(),
-  };
+/** The set GAAP holds on the target, and its status (ListenerStatus or RuleStatus). */
+export async function gaapIPs(b: Bench, target: BenchTarget): Promise<{ status: number; ips: string[] }> {
+  const ips = (set: Array<{ RealServerIP?: string }> | undefined) =>
+    (set ?? []).map((r) => r.RealServerIP as string).sort();
+  if (target.ruleId) {
+    const r = (await b.gaap.DescribeRulesByRuleIds({ RuleIds: [target.ruleId] })).RuleSet?.[0];
+    return { status: r?.RuleStatus ?? -1, ips: ips(r?.RealServerSet) };
+  }
+  const l = (await b.gaap.DescribeTCPListeners({ ListenerId: target.listenerId })).ListenerSet?.[0];
+  return { status: l?.ListenerStatus ?? -1, ips: ips(l?.RealServerSet) };
 }
 
 export const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -127,7 +155,7 @@ export function reflectingBind(
   return calls.find(
     (c) =>
       c.seq > afterSeq &&
-      c.action === "BindListenerRealServers" &&
+      (c.action === "BindListenerRealServers" || c.action === "BindRuleRealServers") &&
       c.code === "Success" &&
       (c.bindSet ?? []).some((x) => x.startsWith(`${ip}:`)) === ready,
   );

@@ -1,8 +1,8 @@
 // npm run demo: the whole product on one machine, no cluster and no Tencent account needed. Starts a local
 // control plane (with a simulated kubelet), the GAAP emulator and the operator, then walks a sample workload
-// through creation, scaling, a rolling update, a rolling update gated on GAAP (pod readiness gates) and the
-// mass-removal breaker, showing the binding's status and the
-// listener's origins live, and cleans up.
+// through creation, scaling, a rolling update, a rolling update gated on GAAP (pod readiness gates), the
+// mass-removal breaker and a forwarding rule of an HTTP listener, showing the bindings' status and the origins
+// live, and cleans up.
 //
 //   npm run demo              live view (redraws in place on a terminal)
 //   npm run demo -- --plain   one line per change (also what you get when output is not a terminal)
@@ -25,6 +25,9 @@ import { deployment, service } from "../test/support/workload.ts";
 const plain = process.argv.includes("--plain") || !process.stdout.isTTY;
 const NS = "demo";
 const LISTENER = "listener-aaaa1111";
+/** The emulator's demo HTTP listener and its rule for www.example.com/. */
+const HTTP_LISTENER = "listener-eeee5555";
+const RULE = "rule-aaaa1111";
 const GATE = gateType("web");
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -83,12 +86,19 @@ async function main(): Promise<number> {
     const gaap = gaapClient(emu.url);
 
     const view = async () => {
-      const [b, pods, l, registered] = await Promise.all([
+      const [b, pods, l, registered, rules, rb] = await Promise.all([
         bindings.get("web").catch(() => undefined),
         core.listNamespacedPod({ namespace: NS, labelSelector: "app=web" }),
         gaap.DescribeTCPListeners({ ListenerId: LISTENER }),
         gaap.DescribeRealServers({ ProjectId: -1 }),
+        gaap.DescribeRulesByRuleIds({ RuleIds: [RULE] }),
+        bindings.get("web-http").catch(() => undefined),
       ]);
+      const rule = rules.RuleSet?.[0];
+      const ruleOrigins = (rule?.RealServerSet ?? [])
+        .map((r) => `${r.RealServerIP}:${r.RealServerPort}`)
+        .sort();
+      const ruleReady = rb?.status?.conditions?.find((c) => c.type === "Ready");
       const ready = pods.items.filter(
         (p) =>
           !p.metadata?.deletionTimestamp &&
@@ -117,6 +127,12 @@ async function main(): Promise<number> {
           ? `Ready=${readyCond?.status ?? "?"} (${readyCond?.reason ?? "-"}) bound ${b.status?.boundCount ?? 0}/${b.status?.desiredCount ?? 0}${degraded ? ` Degraded: ${degraded.reason}` : ""}`
           : "no binding",
         listener: `listener ${LISTENER} status ${listener?.ListenerStatus}: ${origins.length} origin(s) ${origins.join(" ")}`,
+        rule: `rule ${RULE} (${rule?.Domain}${rule?.Path} of HTTP ${HTTP_LISTENER}) status ${rule?.RuleStatus}: ${ruleOrigins.length} origin(s) ${ruleOrigins.join(" ")}${rb ? `; binding web-http Ready=${ruleReady?.status ?? "?"} (${ruleReady?.reason ?? "-"})` : ""}`,
+        ruleConverged:
+          rb !== undefined &&
+          ruleReady?.status === "True" &&
+          JSON.stringify(ruleOrigins) === JSON.stringify(podIPs),
+        ruleEmpty: ruleOrigins.length === 0,
         registered: registered.TotalCount,
         converged:
           b !== undefined &&
@@ -134,6 +150,7 @@ async function main(): Promise<number> {
         `  ${v.pods}`,
         `  binding web: ${v.binding}`,
         `  ${v.listener}`,
+        `  ${v.rule}`,
         `  origin servers registered: ${v.registered}`,
       ];
       if (plain) {
@@ -231,10 +248,20 @@ async function main(): Promise<number> {
     await bindings.patchSpec("web", { maxUnbindPercent: 100 });
     await step("Allow it (maxUnbindPercent: 100)", (v) => v.converged && v.pods.startsWith("2/2"));
 
-    await bindings.delete("web");
+    await bindings.create("web-http", {
+      listenerId: HTTP_LISTENER,
+      rule: { domain: "www.example.com", path: "/" },
+    });
     await step(
-      "Delete the binding: the finalizer unbinds the listener and removes the origin servers it registered",
-      (v) => v.empty && v.binding === "no binding" && v.registered === 0,
+      `An HTTP listener: a second binding names its forwarding rule by domain and path, found as ${RULE} and bound with BindRuleRealServers`,
+      (v) => v.ruleConverged && v.converged,
+    );
+
+    await bindings.delete("web");
+    await bindings.delete("web-http");
+    await step(
+      "Delete the bindings: the finalizers unbind the listener and the rule, and remove the origin servers they registered",
+      (v) => v.empty && v.ruleEmpty && v.binding === "no binding" && v.registered === 0,
     );
 
     say("");

@@ -132,7 +132,7 @@ export const FLAGS: Record<string, Flag> = {
     type: "string",
     kind: "int",
     default: "100",
-    help: "GAAP's limit of origins bound to one listener",
+    help: "GAAP's limit of origins bound to one TCP/UDP listener or one forwarding rule (100 for both)",
   },
   credentials: {
     type: "string",

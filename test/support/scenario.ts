@@ -28,8 +28,26 @@ export const L = {
   shared: "listener-shared01",
 };
 
+/** HTTP and HTTPS listeners every scenario's emulator has, and their forwarding rules. */
+export const L7 = {
+  http: "listener-http0001",
+  https: "listener-https001",
+  domain: "www.example.com",
+  secureDomain: "secure.example.com",
+};
+export const RULE = {
+  /** www.example.com/ on the HTTP listener, wrr. */
+  root: "rule-root0001",
+  /** www.example.com/api on the HTTP listener, rr. */
+  api: "rule-api00001",
+  /** www.example.com/node on the HTTP listener, wrr. */
+  node: "rule-node0001",
+  /** secure.example.com/ on the HTTPS listener, wrr. */
+  secure: "rule-secure001",
+};
+
 export function scenarioState(extra: Partial<Record<keyof EmulatorState, unknown>> = {}): EmulatorState {
-  const { behavior, ...rest } = extra;
+  const { behavior, listeners, domains, rules, ...rest } = extra;
   return normalizeState({
     credentials: [DEMO_CREDENTIAL],
     proxies: [{ proxyId: PROXY, projectId: 0, status: "RUNNING" }],
@@ -47,6 +65,21 @@ export function scenarioState(extra: Partial<Record<keyof EmulatorState, unknown
         failoverSwitch: 1,
       },
       { listenerId: L.shared, proxyId: PROXY, protocol: "TCP", port: 84, scheduler: "wrr" },
+      { listenerId: L7.http, proxyId: PROXY, protocol: "HTTP", port: 8000 },
+      { listenerId: L7.https, proxyId: PROXY, protocol: "HTTPS", port: 8443, certificateId: "cert-test0001" },
+      ...((listeners as unknown[]) ?? []),
+    ],
+    domains: [
+      { listenerId: L7.http, domain: L7.domain },
+      { listenerId: L7.https, domain: L7.secureDomain },
+      ...((domains as unknown[]) ?? []),
+    ],
+    rules: [
+      { ruleId: RULE.root, listenerId: L7.http, domain: L7.domain, path: "/", scheduler: "wrr" },
+      { ruleId: RULE.api, listenerId: L7.http, domain: L7.domain, path: "/api", scheduler: "rr" },
+      { ruleId: RULE.node, listenerId: L7.http, domain: L7.domain, path: "/node", scheduler: "wrr" },
+      { ruleId: RULE.secure, listenerId: L7.https, domain: L7.secureDomain, path: "/", scheduler: "wrr" },
+      ...((rules as unknown[]) ?? []),
     ],
     behavior: { bindTaskMs: TIMING.bindTaskMs, ...(behavior as object) },
     ...rest,
@@ -130,8 +163,18 @@ export async function readyOrigins(s: Scenario, port: number, service = "web"): 
   return (await readyPodIPs(s, service)).map((ip) => `${ip}:${port}`).sort();
 }
 
-/** What GAAP has bound on a listener, read through the SDK: "ip:port" (and weight/role when asked). */
-export async function gaapSet(s: Scenario, listenerId: string, detail = false): Promise<string[]> {
+/**
+ * What GAAP has bound on a listener, or on a forwarding rule (an ID rule-…), read through the SDK: "ip:port" (and
+ * weight/role when asked).
+ */
+export async function gaapSet(s: Scenario, listenerOrRule: string, detail = false): Promise<string[]> {
+  if (listenerOrRule.startsWith("rule-")) {
+    const rules = await s.gaap.DescribeRulesByRuleIds({ RuleIds: [listenerOrRule] });
+    return (rules.RuleSet?.[0]?.RealServerSet ?? [])
+      .map((r) => `${r.RealServerIP}:${r.RealServerPort}${detail ? `/w${r.RealServerWeight}` : ""}`)
+      .sort();
+  }
+  const listenerId = listenerOrRule;
   let res: {
     ListenerSet?: Array<{
       RealServerSet?: Array<{
@@ -155,16 +198,16 @@ export async function gaapSet(s: Scenario, listenerId: string, detail = false): 
     .sort();
 }
 
-/** Waits until GAAP holds exactly the ready pods of the Service, with this port. */
+/** Waits until GAAP holds exactly the ready pods of the Service, with this port, on a listener or a rule. */
 export async function untilBound(
   s: Scenario,
   listenerId: string,
   port = 8080,
-  opts: { timeoutMs?: number; count?: number } = {},
+  opts: { timeoutMs?: number; count?: number; service?: string } = {},
 ): Promise<string[]> {
   return eventually(
     async () => {
-      const want = await readyOrigins(s, port);
+      const want = await readyOrigins(s, port, opts.service);
       if (opts.count !== undefined && want.length !== opts.count)
         throw new Error(`${want.length} ready endpoints, waiting for ${opts.count}`);
       const have = await gaapSet(s, listenerId);
@@ -178,7 +221,7 @@ export async function untilBound(
 
 export function calls(
   s: Pick<Scenario, "emu">,
-  filter: { action?: string; listenerId?: string; since?: number } = {},
+  filter: { action?: string; listenerId?: string; ruleId?: string; since?: number } = {},
 ): CallRecord[] {
   return s.emu.calls.list(filter);
 }

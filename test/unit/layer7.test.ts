@@ -175,7 +175,7 @@ describe("plan on forwarding rules", () => {
     expect(p.kind === "bind" && p.set).toEqual([
       { ip: "10.0.0.1", port: 8080, weight: 10, realServerId: "rs-1" },
     ]);
-    const udp: Desired = { ...desired(origin(1)), protocol: "UDP" };
+    const udp: Desired = { ok: true, origins: [origin(1)], protocol: "UDP", notes: [] };
     const q = run(spec({ rule: { ruleId: "rule-a" } }), ruleTarget(), udp);
     expect(q).toMatchObject({ kind: "hold", reason: "ProtocolMismatch" });
     expect(q.kind === "hold" && q.message).toMatch(/is HTTP \(over TCP\)/);
