@@ -8,7 +8,10 @@ export interface CallRecord {
   endTime: string;
   latencyMs: number;
   action: string;
+  /** The listener the call is about; for a call naming a RuleId, the rule's listener. */
   listenerId?: string;
+  /** The rule the call names (BindRuleRealServers, DescribeRuleRealServers, DeleteRule). */
+  ruleId?: string;
   /** "Success" or the error code returned; "HTTP <status>" or "Hang" for injected transport faults. */
   code: string;
   requestId: string;
@@ -16,7 +19,7 @@ export interface CallRecord {
   client: string;
   /** The caller's User-Agent, or "-" (the operator sends gaap-operator/<identity>). */
   userAgent: string;
-  /** For binds: the set requested, as "ip:port" strings, so tests can check every set ever sent. */
+  /** For binds (listener and rule): the set requested, as "ip:port" strings, so tests can check every set ever sent. */
   bindSet?: string[];
   /** Set when a fault rule shaped this call (an injected error, hang or delay). */
   injected?: true;
@@ -40,7 +43,7 @@ export class CallLog {
   }
 
   /** Records with seq > since, oldest first, optionally filtered. */
-  list(filter: { since?: number; action?: string; listenerId?: string } = {}): CallRecord[] {
+  list(filter: { since?: number; action?: string; listenerId?: string; ruleId?: string } = {}): CallRecord[] {
     const first = Math.max(1, this.next - this.capacity, (filter.since ?? 0) + 1);
     const out: CallRecord[] = [];
     for (let seq = first; seq < this.next; seq++) {
@@ -48,6 +51,7 @@ export class CallLog {
       if (!r) continue;
       if (filter.action && r.action !== filter.action) continue;
       if (filter.listenerId && r.listenerId !== filter.listenerId) continue;
+      if (filter.ruleId && r.ruleId !== filter.ruleId) continue;
       out.push(r);
     }
     return out;

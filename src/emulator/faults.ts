@@ -5,8 +5,10 @@
 export interface FaultRule {
   /** Action name, or "*" for every action. */
   action: string;
-  /** Only calls about this listener (binds, listener describes). */
+  /** Only calls about this listener (binds, listener describes, and calls naming one of its rules). */
   listenerId?: string;
+  /** Only calls naming this rule (BindRuleRealServers, DescribeRuleRealServers, DeleteRule). */
+  ruleId?: string;
   /** Answer with this API error code ... */
   errorCode?: string;
   errorMessage?: string;
@@ -42,6 +44,7 @@ export interface FaultDecision {
 const ALLOWED = new Set([
   "action",
   "listenerId",
+  "ruleId",
   "errorCode",
   "errorMessage",
   "httpStatus",
@@ -115,13 +118,14 @@ export class Faults {
   }
 
   /** Decides what happens to one call. The first matching rule with an outcome wins; latencies add up. */
-  decide(action: string, listenerId: string | undefined): FaultDecision {
+  decide(action: string, about: { listenerId?: string; ruleId?: string } = {}): FaultDecision {
     let delayMs = 0;
     let outcome: FaultOutcome | undefined;
     let when: "before" | "after" = "before";
     for (const r of this.rules) {
       if (r.action !== "*" && r.action !== action) continue;
-      if (r.listenerId && r.listenerId !== listenerId) continue;
+      if (r.listenerId && r.listenerId !== about.listenerId) continue;
+      if (r.ruleId && r.ruleId !== about.ruleId) continue;
       if (r.count !== undefined && r.count <= 0) continue;
       if (this.random() >= (r.rate ?? 1)) continue;
       if (r.count !== undefined) r.count--;

@@ -1,5 +1,6 @@
 // TCP/UDP listener actions: create, delete and describe listeners, and full-set binds of origins that keep
-// the listener busy (ListenerStatus 3) for the bind task time.
+// the listener busy (ListenerStatus 3) for the bind task time. DeleteListeners and the listener query serve
+// HTTP/HTTPS listeners too (layer7-listeners.ts describes those).
 import {
   type Account,
   type Actions,
@@ -8,9 +9,10 @@ import {
   type Params,
   type Result,
 } from "./account.ts";
+import { checkBindSet, startBind } from "./origin-binds.ts";
 import { GaapError, page } from "./params.ts";
 import { bindableRealServerInfo, boundInfo, listenerInfo } from "./render.ts";
-import type { Binding, Protocol } from "./state.ts";
+import { isLayer7, type Protocol } from "./state.ts";
 
 const SCHEDULERS = ["rr", "wrr", "lc", "lrtt"];
 
@@ -26,14 +28,20 @@ export function listenerActions(a: Account): Actions {
   };
 }
 
-/** Makes a listener busy as if someone else had started a task on it. */
-export function startTask(a: Account, listenerId: string, durationMs: number): void {
-  const l = a.listener(listenerId);
-  l.busyUntil = Math.max(l.busyUntil, a.now() + durationMs);
+/** A TCP/UDP listener: layer-7 listeners have no origins of their own. */
+function transportListener(a: Account, id: string): ListenerState {
+  const l = a.listener(id);
+  if (isLayer7(l.protocol)) {
+    throw new GaapError(
+      "InvalidParameterValue",
+      `${id} is an ${l.protocol} listener: its origins are bound on its forwarding rules.`,
+    );
+  }
+  return l;
 }
 
 function bind(a: Account, p: Params): Result {
-  const l = a.listener(p.ListenerId as string);
+  const l = transportListener(a, p.ListenerId as string);
   a.runningProxy(l.proxyId);
   if (a.status(l) !== 0) {
     throw new GaapError("FailedOperation.ListenerHasTask", "The listener is being operated, do not repeat.");
@@ -48,90 +56,32 @@ function bind(a: Account, p: Params): Result {
       `The number of bound origin servers exceeds the limit (${a.behavior.maxRealServersPerListener}).`,
     );
   }
-  const set: Binding[] = [];
-  const seenIpPort = new Set<string>();
-  const seenIp = new Set<string>();
-  for (const [idx, e] of req.entries()) {
-    const id = e.RealServerId as string;
-    const ip = e.RealServerIP as string;
-    const port = e.RealServerPort as number;
-    const rs = a.realServers.get(id);
-    if (!rs || rs.ip !== ip) {
-      throw new GaapError(
-        "InvalidParameterValue.RealServerNotBelong",
-        `RealServer ${id} (${ip}) does not belong to this account.`,
-      );
-    }
-    if (port < 1 || port > 65535) {
-      throw new GaapError(
-        "InvalidParameterValue",
-        `RealServerBindSet.${idx}.RealServerPort must be in 1-65535.`,
-      );
-    }
-    if (seenIpPort.has(`${ip}:${port}`)) {
-      throw new GaapError(
-        "InvalidParameterValue",
-        `RealServer ${ip}:${port} appears twice in RealServerBindSet.`,
-      );
-    }
-    if (seenIp.has(ip) && !a.behavior.allowSameIpDifferentPorts) {
-      throw new GaapError("InvalidParameterValue", `RealServer ${ip} appears twice in RealServerBindSet.`);
-    }
-    seenIpPort.add(`${ip}:${port}`);
-    seenIp.add(ip);
-    const weight = checkWeight(l, idx, e.RealServerWeight as number | undefined);
-    const role = checkRole(l, e.RealServerFailoverRole as string | undefined);
-    set.push({
-      listenerId: l.listenerId,
-      realServerId: id,
-      port,
-      weight: weight ?? 1,
-      ...(l.failoverSwitch === 1 ? { role: (role ?? "master") as "master" | "slave" } : {}),
-    });
-  }
-  const until = a.now() + a.behavior.bindTaskMs;
-  l.pending = { set, until };
-  l.busyUntil = Math.max(l.busyUntil, until);
-  a.settle(l);
+  const set = checkBindSet(a, req, {
+    scheduler: l.scheduler,
+    failover: l.failoverSwitch === 1,
+    ...(l.failoverSwitch !== 1 || l.realServerType !== "IP"
+      ? { roleRefusal: "RealServerFailoverRole needs a listener with FailoverSwitch=1 and IP origins." }
+      : {}),
+  });
+  startBind(a, l, set);
   return {};
 }
 
-/** Weights mean something only under wrr; every other scheduler takes 1 or none. */
-function checkWeight(l: ListenerState, idx: number, weight: number | undefined): number | undefined {
-  if (l.scheduler === "wrr") {
-    if (weight !== undefined && (weight < 1 || weight > 100)) {
-      throw new GaapError(
-        "InvalidParameterValue",
-        `RealServerBindSet.${idx}.RealServerWeight must be in 1-100.`,
-      );
-    }
-  } else if (weight !== undefined && weight !== 1) {
-    throw new GaapError(
-      "InvalidParameterValue",
-      `RealServerBindSet.${idx}.RealServerWeight must be 1 under scheduler ${l.scheduler}.`,
-    );
-  }
-  return weight;
-}
-
-function checkRole(l: ListenerState, role: string | undefined): string | undefined {
-  if (role === undefined) return role;
-  if (l.failoverSwitch !== 1 || l.realServerType !== "IP") {
-    throw new GaapError(
-      "InvalidParameterValue",
-      "RealServerFailoverRole needs a listener with FailoverSwitch=1 and IP origins.",
-    );
-  }
-  if (role !== "master" && role !== "slave") {
-    throw new GaapError(
-      "InvalidParameterValue",
-      `RealServerFailoverRole must be master or slave, not ${role}.`,
-    );
-  }
-  return role;
-}
-
 function describeListeners(a: Account, protocol: Protocol, p: Params): Result {
+  const { total, listeners } = queryListeners(a, protocol, p);
+  return { TotalCount: total, ListenerSet: listeners.map((l) => listenerInfo(a, l)) };
+}
+
+/**
+ * The page of `protocol` listeners a Describe*Listeners call asks for (at least one of ProxyId, GroupId and
+ * ListenerId; exact ListenerName and Port, or a fuzzy SearchValue), with their total.
+ */
+export function queryListeners(
+  a: Account,
+  protocol: Protocol,
+  p: Params,
+  extra: (l: ListenerState) => boolean = () => true,
+): { total: number; listeners: ListenerState[] } {
   if (p.ProxyId && p.GroupId)
     throw new GaapError("InvalidParameter", "ProxyId and GroupId cannot both be set.");
   if (!p.ProxyId && !p.GroupId && !p.ListenerId) {
@@ -162,16 +112,14 @@ function describeListeners(a: Account, protocol: Protocol, p: Params): Result {
       (!p.ListenerId || l.listenerId === p.ListenerId) &&
       (p.ListenerName === undefined || (l.name ?? "") === p.ListenerName) &&
       (p.Port === undefined || l.port === p.Port) &&
-      (search === undefined || String(l.port).includes(search) || (l.name ?? "").includes(search)),
+      (search === undefined || String(l.port).includes(search) || (l.name ?? "").includes(search)) &&
+      extra(l),
   );
-  return {
-    TotalCount: matches.length,
-    ListenerSet: matches.slice(offset, offset + limit).map((l) => listenerInfo(a, l)),
-  };
+  return { total: matches.length, listeners: matches.slice(offset, offset + limit) };
 }
 
 function describeListenerRealServers(a: Account, p: Params): Result {
-  const l = a.listener(p.ListenerId as string);
+  const l = transportListener(a, p.ListenerId as string);
   const project = a.proxy(l.proxyId).projectId;
   const bindable = [...a.realServers.values()].filter((r) => r.projectId === project);
   const bound = boundInfo(a, l);
@@ -220,11 +168,13 @@ function createListeners(a: Account, protocol: Protocol, p: Params): Result {
     if (port < 1 || port > 64999 || port === 21) {
       throw new GaapError("InvalidParameterValue", `Port ${port} is not available (1-64999, not 21).`);
     }
-    if (
-      onProxy.some((l) => l.protocol === protocol && l.port === port) ||
-      ports.indexOf(port) !== ports.lastIndexOf(port)
-    ) {
-      throw new GaapError("InvalidParameterValue", `Port ${port} is already used by a ${protocol} listener.`);
+    // HTTP and HTTPS listeners take TCP ports: a port is unique per transport protocol.
+    const clash = onProxy.find((l) => transport(l.protocol) === protocol && l.port === port);
+    if (clash || ports.indexOf(port) !== ports.lastIndexOf(port)) {
+      throw new GaapError(
+        "InvalidParameterValue",
+        `Port ${port} is already used by a ${clash?.protocol ?? protocol} listener.`,
+      );
     }
   }
   const ids = ports.map((port) => {
@@ -256,12 +206,11 @@ function deleteListeners(a: Account, p: Params): Result {
   const invalid: string[] = [];
   for (const id of p.ListenerIds as string[]) {
     const l = a.listeners.get(id);
-    if (l) a.settle(l);
     if (!l || (p.ProxyId && l.proxyId !== p.ProxyId)) failed.push(id);
-    else if (a.status(l) !== 0) invalid.push(id);
-    else if (l.bound.length > 0 && p.Force !== 1) failed.push(id);
+    else if (a.busyWithTasks(l)) invalid.push(id);
+    else if (a.hasOrigins(l) && p.Force !== 1) failed.push(id);
     else {
-      a.listeners.delete(id);
+      a.removeListener(id);
       succeeded.push(id);
     }
   }
@@ -270,4 +219,8 @@ function deleteListeners(a: Account, p: Params): Result {
     OperationSucceedListenerSet: succeeded,
     InvalidStatusListenerSet: invalid,
   };
+}
+
+function transport(protocol: Protocol): Protocol {
+  return isLayer7(protocol) ? "TCP" : protocol;
 }

@@ -15,7 +15,8 @@ httpProfile { endpoint: "<host>:<port>", protocol: "http://" }.
   --fault-seed <n>   seed for fault-injection randomness (default 1)
   --help             this text
 
-Admin endpoints live under /_emulator/ (state, reset, faults, calls, health, task, behavior); see the README.`;
+Admin endpoints live under /_emulator/ (state, reset, faults, calls, health, task, domain, delete-rule,
+behavior); see the README.`;
 
 function main(): Promise<void> | void {
   let values: ReturnType<typeof parse>;

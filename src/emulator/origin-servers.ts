@@ -1,5 +1,6 @@
 // Origin server (real server) actions: registration per project, lookup, removal, bind status and renaming,
-// plus the admin side of origin health.
+// plus the admin side of origin health. An origin bound on a forwarding rule counts as bound like one on a
+// listener (Account.bindingsOf).
 import { isIP } from "node:net";
 import { type Account, type Actions, newId, type Params, type Result } from "./account.ts";
 import { GaapError, page } from "./params.ts";
@@ -18,11 +19,21 @@ export function originServerActions(a: Account): Actions {
   };
 }
 
-/** Sets an origin's health on one listener, or everywhere it has no per-listener value. */
-export function setHealth(a: Account, status: number, realServerId: string, listenerId?: string): void {
+/**
+ * Sets an origin's health on one listener or one rule (`on`), or everywhere it has no value of its own there.
+ */
+export function setHealth(
+  a: Account,
+  status: number,
+  realServerId: string,
+  on: { listenerId?: string; ruleId?: string } = {},
+): void {
   if (!a.realServers.has(realServerId))
     throw new GaapError("ResourceNotFound", `RealServer ${realServerId} not found`);
-  a.health.set(listenerId ? `${listenerId}/${realServerId}` : realServerId, status);
+  if (on.listenerId && on.ruleId) throw new Error("name a listenerId or a ruleId, not both");
+  if (on.ruleId) a.rule(on.ruleId);
+  const owner = on.listenerId ?? on.ruleId;
+  a.health.set(owner ? `${owner}/${realServerId}` : realServerId, status);
 }
 
 export function findRealServerByIp(a: Account, ip: string): RealServer | undefined {

@@ -10,13 +10,15 @@ export class GaapError extends Error {
 }
 
 export type FieldSpec =
-  | { type: "string" | "int" | "string[]" | "int[]"; required?: boolean }
-  | { type: "object[]"; required?: boolean; fields: Schema };
+  | { type: "string" | "int" | "bool" | "string[]" | "int[]"; required?: boolean }
+  | { type: "object" | "object[]"; required?: boolean; fields: Schema };
 export type Schema = Record<string, FieldSpec>;
 
 const s = (required = false): FieldSpec => ({ type: "string", required });
 const i = (required = false): FieldSpec => ({ type: "int", required });
 const ss = (required = false): FieldSpec => ({ type: "string[]", required });
+const b = (required = false): FieldSpec => ({ type: "bool", required });
+const obj = (fields: Schema, required = false): FieldSpec => ({ type: "object", required, fields });
 const objs = (fields: Schema, required = false): FieldSpec => ({ type: "object[]", required, fields });
 
 const TAGS = objs({ TagKey: s(true), TagValue: s(true) });
@@ -46,20 +48,61 @@ const CREATE_LISTENERS: Schema = {
   UnhealthyThreshold: i(),
 };
 
+/** RealServerBindSetReq, for BindListenerRealServers and BindRuleRealServers alike. */
+const BIND_SET = objs({
+  RealServerId: s(true),
+  RealServerPort: i(true),
+  RealServerIP: s(true),
+  RealServerWeight: i(),
+  RealServerFailoverRole: s(),
+});
+const RULE_CHECK_PARAMS = obj({
+  DelayLoop: i(true),
+  ConnectTimeout: i(true),
+  Path: s(true),
+  Method: s(true),
+  StatusCode: { type: "int[]", required: true },
+  Domain: s(),
+  FailedCountInter: i(),
+  FailedThreshold: i(),
+  BlockInter: i(),
+});
+
 /** Every action the emulator serves, with its request schema (names and types from the SDK's typings). */
 export const SCHEMAS: Record<string, Schema> = {
-  BindListenerRealServers: {
-    ListenerId: s(true),
-    RealServerBindSet: objs({
-      RealServerId: s(true),
-      RealServerPort: i(true),
-      RealServerIP: s(true),
-      RealServerWeight: i(),
-      RealServerFailoverRole: s(),
-    }),
-  },
+  BindListenerRealServers: { ListenerId: s(true), RealServerBindSet: BIND_SET },
   DescribeTCPListeners: LISTENER_QUERY,
   DescribeUDPListeners: LISTENER_QUERY,
+  DescribeHTTPListeners: LISTENER_QUERY,
+  DescribeHTTPSListeners: { ...LISTENER_QUERY, Http3Supported: i() },
+  CreateDomain: {
+    ListenerId: s(true),
+    Domain: s(true),
+    CertificateId: s(),
+    ClientCertificateId: s(),
+    PolyClientCertificateIds: ss(),
+    Http3Supported: i(),
+    IsDefaultServer: b(),
+  },
+  CreateRule: {
+    ListenerId: s(true),
+    Domain: s(true),
+    Path: s(true),
+    RealServerType: s(true),
+    Scheduler: s(true),
+    HealthCheck: i(true),
+    CheckParams: RULE_CHECK_PARAMS,
+    ForwardProtocol: s(),
+    ForwardHost: s(),
+    ServerNameIndicationSwitch: s(),
+    ServerNameIndication: s(),
+    ForcedRedirect: s(),
+  },
+  DeleteRule: { ListenerId: s(true), RuleId: s(true), Force: i(true) },
+  BindRuleRealServers: { RuleId: s(true), RealServerBindSet: BIND_SET },
+  DescribeRules: { ListenerId: s(true) },
+  DescribeRulesByRuleIds: { RuleIds: ss(true) },
+  DescribeRuleRealServers: { RuleId: s(true), Offset: i(), Limit: i() },
   DescribeListenerRealServers: { ListenerId: s(true) },
   AddRealServers: { ProjectId: i(true), RealServerIP: ss(true), RealServerName: s(true), TagSet: TAGS },
   DescribeRealServers: {
@@ -126,11 +169,18 @@ export function checkParams(params: unknown, schema: Schema, prefix = ""): void 
       case "int":
         if (!Number.isInteger(v)) throw wrong();
         break;
+      case "bool":
+        if (typeof v !== "boolean") throw wrong();
+        break;
       case "string[]":
         if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw wrong();
         break;
       case "int[]":
         if (!Array.isArray(v) || v.some((x) => !Number.isInteger(x))) throw wrong();
+        break;
+      case "object":
+        if (typeof v !== "object" || Array.isArray(v)) throw wrong();
+        checkParams(v, spec.fields, `${name}.`);
         break;
       case "object[]":
         if (!Array.isArray(v)) throw wrong();

@@ -11,7 +11,7 @@ import { type FaultDecision, Faults, parseFaultRules } from "./faults.ts";
 import { checkParams, GaapError, SCHEMAS } from "./params.ts";
 import { parseAuthorization, verifyTc3 } from "./signature.ts";
 import { defaultState, type EmulatorState, mergeBehavior, normalizeState } from "./state.ts";
-import { World } from "./world.ts";
+import { type Subject, World } from "./world.ts";
 
 export const API_VERSION = "2018-05-29";
 const MAX_BODY = 1 << 20;
@@ -137,20 +137,21 @@ export class GaapEmulator {
       }
       checkParams(params, SCHEMAS[action] ?? {});
     } catch (err) {
-      if (err instanceof GaapError) return fail(err, { listenerId: listenerIdOf(params) });
+      if (err instanceof GaapError) return fail(err, this.subjectOf(params));
       throw err;
     }
 
-    const listenerId = listenerIdOf(params);
+    // Looked up before the action runs, so that a DeleteRule still names the rule's listener.
+    const subject = this.subjectOf(params);
     const bindSet =
-      action === "BindListenerRealServers"
+      action === "BindListenerRealServers" || action === "BindRuleRealServers"
         ? ((params.RealServerBindSet ?? []) as Array<Record<string, unknown>>).map(
             (e) => `${e.RealServerIP}:${e.RealServerPort}`,
           )
         : undefined;
-    const fault = this.faults.decide(action, listenerId);
+    const fault = this.faults.decide(action, subject);
     const extra: Partial<CallRecord> = {
-      ...(listenerId ? { listenerId } : {}),
+      ...subject,
       ...(bindSet ? { bindSet } : {}),
       ...(fault.outcome || fault.delayMs > 0 ? { injected: true as const } : {}),
     };
@@ -196,6 +197,17 @@ export class GaapEmulator {
       Response: { Error: { Code: outcome.code, Message: outcome.message }, RequestId: requestId },
     });
     record(`${outcome.code}${after}`, extra);
+  }
+
+  /**
+   * What a call is about, for the call log and fault rules: its RuleId, and its ListenerId or, for a call naming
+   * a rule, the rule's listener.
+   */
+  private subjectOf(params: Record<string, unknown>): Pick<CallRecord, "listenerId" | "ruleId"> {
+    const ruleId = typeof params.RuleId === "string" ? params.RuleId : undefined;
+    const named = typeof params.ListenerId === "string" ? params.ListenerId : undefined;
+    const listenerId = (ruleId && this.world.ruleListener(ruleId)) || named;
+    return { ...(listenerId ? { listenerId } : {}), ...(ruleId ? { ruleId } : {}) };
   }
 
   private checkHeaders(req: IncomingMessage, action: string): void {
@@ -294,6 +306,7 @@ export class GaapEmulator {
             since,
             action: url.searchParams.get("action") ?? undefined,
             listenerId: url.searchParams.get("listenerId") ?? undefined,
+            ruleId: url.searchParams.get("ruleId") ?? undefined,
           });
           return sendJson(res, 200, { calls, lastSeq: this.calls.lastSeq });
         }
@@ -302,19 +315,37 @@ export class GaapEmulator {
             realServerId?: string;
             ip?: string;
             listenerId?: string;
+            ruleId?: string;
             status?: number;
           };
           if (h.status !== 0 && h.status !== 1) throw new Error("status must be 0 (normal) or 1 (abnormal)");
           const id = h.realServerId ?? (h.ip ? this.world.findRealServerByIp(h.ip)?.realServerId : undefined);
           if (!id) throw new Error("name an origin by realServerId or ip");
-          this.world.setHealth(h.status, id, h.listenerId);
+          this.world.setHealth(h.status, id, subject(h));
           return sendJson(res, 200, { ok: true });
         }
         case "POST task": {
-          const t = (input ?? {}) as { listenerId?: string; durationMs?: number };
-          if (!t.listenerId || !(Number(t.durationMs) > 0))
-            throw new Error("need listenerId and durationMs > 0");
-          this.world.startTask(t.listenerId, Number(t.durationMs));
+          const t = (input ?? {}) as { listenerId?: string; ruleId?: string; durationMs?: number };
+          if (!(t.listenerId || t.ruleId) || !(Number(t.durationMs) > 0))
+            throw new Error("need listenerId or ruleId, and durationMs > 0");
+          this.world.startTask(subject(t), Number(t.durationMs));
+          return sendJson(res, 200, { ok: true });
+        }
+        case "POST domain": {
+          const d = (input ?? {}) as { listenerId?: unknown; domain?: unknown; status?: unknown };
+          if (
+            typeof d.listenerId !== "string" ||
+            typeof d.domain !== "string" ||
+            typeof d.status !== "number"
+          )
+            throw new Error("need listenerId, domain and status (0 running, 1 changing, 2 deleting)");
+          this.world.setDomainStatus(d.listenerId, d.domain, d.status);
+          return sendJson(res, 200, { ok: true });
+        }
+        case "POST delete-rule": {
+          const r = (input ?? {}) as { ruleId?: unknown };
+          if (typeof r.ruleId !== "string") throw new Error("need ruleId");
+          this.world.deleteRule(r.ruleId);
           return sendJson(res, 200, { ok: true });
         }
         case "POST behavior": {
@@ -331,8 +362,12 @@ export class GaapEmulator {
   }
 }
 
-function listenerIdOf(params: Record<string, unknown>): string | undefined {
-  return typeof params.ListenerId === "string" ? params.ListenerId : undefined;
+/** The listenerId and ruleId an admin request names (strings only). */
+function subject(body: { listenerId?: unknown; ruleId?: unknown }): Subject {
+  return {
+    ...(typeof body.listenerId === "string" ? { listenerId: body.listenerId } : {}),
+    ...(typeof body.ruleId === "string" ? { ruleId: body.ruleId } : {}),
+  };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

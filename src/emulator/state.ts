@@ -1,7 +1,9 @@
-// The GAAP emulator's world: credentials, channels (proxies), listeners, registered origins, bindings, and the
-// behaviour knobs for what the reference leaves UNCONFIRMED. Loaded from a JSON or YAML state file.
+// The GAAP emulator's world: credentials, channels (proxies), listeners (TCP/UDP, and HTTP/HTTPS with their
+// domains and forwarding rules), registered origins, bindings, and the behaviour knobs for what the reference
+// leaves UNCONFIRMED. Loaded from a JSON or YAML state file; layer 7's part of the checks is in layer7-spec.ts.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { normalizeDomains, normalizeRules } from "./layer7-spec.ts";
 
 export interface Credential {
   secretId: string;
@@ -20,7 +22,12 @@ export interface ProxySpec {
   version?: string;
 }
 
-export type Protocol = "TCP" | "UDP";
+export type Protocol = "TCP" | "UDP" | "HTTP" | "HTTPS";
+
+/** HTTP and HTTPS listeners hold no origins themselves: their origins sit on forwarding rules. */
+export function isLayer7(protocol: Protocol): boolean {
+  return protocol === "HTTP" || protocol === "HTTPS";
+}
 
 export interface Listener {
   listenerId: string;
@@ -28,6 +35,7 @@ export interface Listener {
   protocol: Protocol;
   port: number;
   name?: string;
+  /** TCP/UDP settings (layer-7 listeners carry them unused; their rules have their own). */
   scheduler: string;
   realServerType: "IP" | "DOMAIN";
   failoverSwitch: number;
@@ -35,6 +43,53 @@ export interface Listener {
   delayLoop?: number;
   connectTimeout?: number;
   createTime?: number;
+  /** HTTPS only: the server certificate, and the protocol towards the origins (default HTTP). */
+  certificateId?: string;
+  forwardProtocol?: "HTTP" | "HTTPS";
+}
+
+/** A domain of an HTTP/HTTPS listener, addressed by (listenerId, domain): GAAP gives it no ID. */
+export interface Domain {
+  listenerId: string;
+  domain: string;
+  /** DomainStatus: 0 running, 1 changing, 2 deleting. */
+  status: number;
+  certificateId?: string;
+  clientCertificateId?: string;
+  http3Supported?: number;
+  isDefaultServer?: boolean;
+}
+
+/** RuleCheckParams, as the state file holds them. */
+export interface RuleCheck {
+  delayLoop: number;
+  connectTimeout: number;
+  path: string;
+  method: "GET" | "HEAD";
+  statusCode: number[];
+  domain: string;
+  failedCountInter?: number;
+  failedThreshold?: number;
+  blockInter?: number;
+}
+
+/** A forwarding rule: a (domain, path) of a layer-7 listener, with origins of its own. */
+export interface Rule {
+  ruleId: string;
+  listenerId: string;
+  domain: string;
+  path: string;
+  scheduler: "rr" | "wrr" | "lc";
+  healthCheck: number;
+  realServerType: "IP" | "DOMAIN";
+  /** The Host sent to the origins; "default" passes the client's through. */
+  forwardHost: string;
+  checkParams: RuleCheck;
+  /** Absent: the listener's (HTTP for an HTTP listener, the HTTPS listener's forwardProtocol). */
+  forwardProtocol?: "HTTP" | "HTTPS";
+  serverNameIndicationSwitch: "ON" | "OFF";
+  serverNameIndication: string;
+  forcedRedirect: string;
 }
 
 export interface RealServer {
@@ -45,12 +100,18 @@ export interface RealServer {
   tags: Array<{ key: string; value: string }>;
 }
 
-export interface Binding {
-  listenerId: string;
+/** One origin in a listener's or a rule's set. */
+export interface BoundOrigin {
   realServerId: string;
   port: number;
   weight: number;
   role?: "master" | "slave";
+}
+
+/** A bound origin with its owner: exactly one of a TCP/UDP listener or a forwarding rule. */
+export interface Binding extends BoundOrigin {
+  listenerId?: string;
+  ruleId?: string;
 }
 
 export interface Behavior {
@@ -78,6 +139,21 @@ export interface Behavior {
   duplicateScope: "account" | "project";
   maxAddRealServersBatch: number;
   maxDescribeListenersLimit: number;
+  /**
+   * Layer 7, UNCONFIRMED as well:
+   * - what a task on a rule locks: the whole listener ("listener": every rule write on it answers ListenerHasTask)
+   *   or only the rule ("rule": writes to other rules, CreateRule and CreateDomain go ahead);
+   * - what a bind of more than maxRealServersPerRule origins does ("reject" InvalidParameterValue, or "accept");
+   * - which code an unknown RuleId gives (ResourceNotFound, or InvalidParameter "ruleId(x) Not Exist.");
+   * - whether DescribeRulesByRuleIds fails on an unknown ID ("error") or leaves it out of RuleSet ("omit");
+   * - whether CreateRule on a domain the listener lacks fails ("reject", ResourceNotFound) or creates it.
+   */
+  ruleTaskScope: "listener" | "rule";
+  maxRealServersPerRule: number;
+  ruleOverLimit: "reject" | "accept";
+  unknownRuleError: "ResourceNotFound" | "InvalidParameter";
+  unknownRuleInBatch: "error" | "omit";
+  createRuleMissingDomain: "reject" | "create";
   /** Entries kept in the call log (a ring buffer). */
   callLogSize: number;
 }
@@ -87,6 +163,8 @@ export interface EmulatorState {
   projects: number[];
   proxies: ProxySpec[];
   listeners: Listener[];
+  domains: Domain[];
+  rules: Rule[];
   realServers: RealServer[];
   bindings: Binding[];
   behavior: Behavior;
@@ -105,10 +183,16 @@ export const DEFAULT_BEHAVIOR: Behavior = Object.freeze({
   duplicateScope: "account",
   maxAddRealServersBatch: 20,
   maxDescribeListenersLimit: 50,
+  ruleTaskScope: "listener",
+  maxRealServersPerRule: 100,
+  ruleOverLimit: "reject",
+  unknownRuleError: "ResourceNotFound",
+  unknownRuleInBatch: "error",
+  createRuleMissingDomain: "reject",
   callLogSize: 10_000,
 }) as Behavior;
 
-/** The embedded default world: one channel with a listener of each kind, ready for a demo. */
+/** The embedded default world: one channel with a listener of each kind and an HTTP rule, ready for a demo. */
 export function defaultState(): EmulatorState {
   return normalizeState({
     credentials: [{ secretId: "AKIDexample", secretKey: "example-key" }],
@@ -143,6 +227,17 @@ export function defaultState(): EmulatorState {
         scheduler: "wrr",
         failoverSwitch: 1,
       },
+      { listenerId: "listener-eeee5555", proxyId: "link-aaaa1111", protocol: "HTTP", port: 8080 },
+    ],
+    domains: [{ listenerId: "listener-eeee5555", domain: "www.example.com" }],
+    rules: [
+      {
+        ruleId: "rule-aaaa1111",
+        listenerId: "listener-eeee5555",
+        domain: "www.example.com",
+        path: "/",
+        scheduler: "wrr",
+      },
     ],
   });
 }
@@ -153,7 +248,17 @@ export class StateError extends Error {}
 export function normalizeState(input: unknown): EmulatorState {
   const raw = (input ?? {}) as Record<string, unknown>;
   const problems: string[] = [];
-  const known = ["credentials", "projects", "proxies", "listeners", "realServers", "bindings", "behavior"];
+  const known = [
+    "credentials",
+    "projects",
+    "proxies",
+    "listeners",
+    "domains",
+    "rules",
+    "realServers",
+    "bindings",
+    "behavior",
+  ];
   for (const k of Object.keys(raw)) if (!known.includes(k)) problems.push(`unknown key "${k}"`);
   const arr = <T>(k: string): T[] => {
     const v = raw[k] ?? [];
@@ -184,8 +289,12 @@ export function normalizeState(input: unknown): EmulatorState {
       problems.push(`listeners[${i}] needs a listenerId`);
     if (!l.proxyId || !proxyIds.has(l.proxyId))
       problems.push(`listeners[${i}] names unknown proxy ${l.proxyId}`);
-    if (l.protocol !== "TCP" && l.protocol !== "UDP")
-      problems.push(`listeners[${i}].protocol must be TCP or UDP`);
+    if (!["TCP", "UDP", "HTTP", "HTTPS"].includes(l.protocol as string))
+      problems.push(`listeners[${i}].protocol must be TCP, UDP, HTTP or HTTPS`);
+    if (l.protocol !== "HTTPS" && (l.certificateId !== undefined || l.forwardProtocol !== undefined))
+      problems.push(`listeners[${i}]: certificateId and forwardProtocol are for HTTPS listeners`);
+    if (l.forwardProtocol !== undefined && l.forwardProtocol !== "HTTP" && l.forwardProtocol !== "HTTPS")
+      problems.push(`listeners[${i}].forwardProtocol must be HTTP or HTTPS`);
     return {
       port: 80,
       scheduler: "rr",
@@ -195,25 +304,39 @@ export function normalizeState(input: unknown): EmulatorState {
       delayLoop: 5,
       connectTimeout: 2,
       createTime: 1_700_000_000,
+      ...(l.protocol === "HTTPS" ? { forwardProtocol: "HTTP" } : {}),
       ...l,
     } as Listener;
   });
-  const listenerIds = new Set(listeners.map((l) => l.listenerId));
+  const byId = new Map(listeners.map((l) => [l.listenerId, l]));
+  const domains = normalizeDomains(arr("domains"), byId, problems);
+  const rules = normalizeRules(arr("rules"), domains, problems);
+  const ruleIds = new Set(rules.map((r) => r.ruleId));
   const realServers = arr<Partial<RealServer>>("realServers").map((r, i) => {
     if (!r.realServerId || !r.ip) problems.push(`realServers[${i}] needs realServerId and ip`);
     return { projectId: 0, name: "", tags: [], ...r } as RealServer;
   });
   const rsIds = new Set(realServers.map((r) => r.realServerId));
   const bindings = arr<Partial<Binding>>("bindings").map((b, i) => {
-    if (!b.listenerId || !listenerIds.has(b.listenerId))
-      problems.push(`bindings[${i}] names unknown listener`);
+    if ((b.listenerId === undefined) === (b.ruleId === undefined))
+      problems.push(`bindings[${i}] names exactly one of listenerId and ruleId`);
+    else if (b.ruleId !== undefined && !ruleIds.has(b.ruleId))
+      problems.push(`bindings[${i}] names unknown rule ${b.ruleId}`);
+    else if (b.listenerId !== undefined) {
+      const l = byId.get(b.listenerId);
+      if (!l) problems.push(`bindings[${i}] names unknown listener`);
+      else if (isLayer7(l.protocol))
+        problems.push(
+          `bindings[${i}] names ${l.protocol} listener ${l.listenerId}: its origins sit on rules`,
+        );
+    }
     if (!b.realServerId || !rsIds.has(b.realServerId))
       problems.push(`bindings[${i}] names unknown realServer`);
     return { weight: 1, ...b } as Binding;
   });
   const projects = [...new Set([0, ...arr<number>("projects"), ...proxies.map((p) => p.projectId)])];
   if (problems.length > 0) throw new StateError(`invalid emulator state: ${problems.join("; ")}`);
-  return { credentials, projects, proxies, listeners, realServers, bindings, behavior };
+  return { credentials, projects, proxies, listeners, domains, rules, realServers, bindings, behavior };
 }
 
 /** `base` with the keys of `patch` applied; unknown keys and wrongly typed values are refused together. */
@@ -222,6 +345,11 @@ const BEHAVIOR_CHOICES: Partial<Record<keyof Behavior, readonly string[]>> = {
   emptyBindSet: ["unbind", "reject"],
   unknownListenerError: ["ResourceNotFound", "InvalidParameter"],
   duplicateScope: ["account", "project"],
+  ruleTaskScope: ["listener", "rule"],
+  ruleOverLimit: ["reject", "accept"],
+  unknownRuleError: ["ResourceNotFound", "InvalidParameter"],
+  unknownRuleInBatch: ["error", "omit"],
+  createRuleMissingDomain: ["reject", "create"],
 };
 
 export function mergeBehavior(base: Behavior, patch: unknown): Behavior {

@@ -1,19 +1,27 @@
 // The emulator's GAAP account seen from the server: one Account (account.ts) and the action modules that
 // serve it, dispatched by action name, plus the admin operations the server's /_emulator/ endpoints call.
-// Each concern is its own module with an Actions table; layer 7 (HTTP/HTTPS listeners, domains, rules)
-// joins by adding its table to ACTION_MODULES.
+// Each concern is its own module with an Actions table: TCP/UDP listeners, HTTP/HTTPS listeners with their
+// domains, forwarding rules, origins and channels.
 import { Account, type Actions, type Params, type Result } from "./account.ts";
-import { listenerActions, startTask } from "./listeners.ts";
+import { layer7ListenerActions, setDomainStatus } from "./layer7-listeners.ts";
+import { listenerActions } from "./listeners.ts";
+import { startTask } from "./origin-binds.ts";
 import { findRealServerByIp, originServerActions, setHealth } from "./origin-servers.ts";
 import { GaapError } from "./params.ts";
 import { proxyActions } from "./proxies.ts";
+import { removeRule, ruleActions } from "./rules.ts";
 import type { Behavior, EmulatorState, RealServer } from "./state.ts";
 
 const ACTION_MODULES: ReadonlyArray<(a: Account) => Actions> = [
   listenerActions,
+  layer7ListenerActions,
+  ruleActions,
   originServerActions,
   proxyActions,
 ];
+
+/** What an admin call is about: a listener or a forwarding rule. */
+export type Subject = { listenerId?: string; ruleId?: string };
 
 export class World {
   readonly behavior: Behavior;
@@ -48,13 +56,33 @@ export class World {
 
   // ---- admin ----
 
-  setHealth(status: number, realServerId: string, listenerId?: string): void {
-    setHealth(this.account, status, realServerId, listenerId);
+  setHealth(status: number, realServerId: string, on: Subject = {}): void {
+    setHealth(this.account, status, realServerId, on);
   }
 
-  /** Makes a listener busy as if someone else had started a task on it. */
-  startTask(listenerId: string, durationMs: number): void {
-    startTask(this.account, listenerId, durationMs);
+  /**
+   * Makes a listener (ListenerStatus 3) or a rule (RuleStatus 3) busy as if someone else had started a task on
+   * it. On an HTTP/HTTPS listener this is the listener's own status, which refuses rule writes.
+   */
+  startTask(on: Subject, durationMs: number): void {
+    if ((on.listenerId === undefined) === (on.ruleId === undefined))
+      throw new Error("name exactly one of listenerId and ruleId");
+    const owner = on.ruleId ? this.account.rule(on.ruleId) : this.account.listener(on.listenerId as string);
+    startTask(this.account, owner, durationMs);
+  }
+
+  setDomainStatus(listenerId: string, domain: string, status: number): void {
+    setDomainStatus(this.account, listenerId, domain, status);
+  }
+
+  /** Deletes a rule and its bindings behind every client's back (no task, no Force check). */
+  deleteRule(ruleId: string): void {
+    removeRule(this.account, ruleId);
+  }
+
+  /** The listener a rule belongs to, for the call log and fault matching; undefined for an unknown rule. */
+  ruleListener(ruleId: string): string | undefined {
+    return this.account.rules.get(ruleId)?.listenerId;
   }
 
   findRealServerByIp(ip: string): RealServer | undefined {

@@ -123,7 +123,9 @@ describe("GaapClient", () => {
     const writer = f.client();
     const ids = await writer.origins.register(["198.18.2.1"], 0, "x", []);
     const id = ids.get("198.18.2.1") as string;
-    await writer.binder.bind("listener-c0000", [{ realServerId: id, ip: "198.18.2.1", port: 80, weight: 3 }]);
+    await writer.binder.bind({ listenerId: "listener-c0000" }, [
+      { realServerId: id, ip: "198.18.2.1", port: 80, weight: 3 },
+    ]);
     expect(f.emu.calls.list({ action: "BindListenerRealServers" }).map((r) => r.bindSet)).toEqual([
       ["198.18.2.1:80"],
     ]);
@@ -152,7 +154,7 @@ describe("GaapClient", () => {
       const sent = writes().length;
       f.leader = false;
       const refused = await Promise.all([
-        c.binder.bind("listener-c0000", []).catch((e) => e),
+        c.binder.bind({ listenerId: "listener-c0000" }, []).catch((e) => e),
         c.origins.register(["198.18.3.2"], 0, "x", []).catch((e) => e),
         c.origins.remove([...ids.values()]).catch((e) => e),
       ]);
@@ -167,9 +169,9 @@ describe("GaapClient", () => {
 
     it("checks leadership after the wait for a write token, not before it", async () => {
       const c = f.client({ write: 1 });
-      await c.binder.bind("listener-c0000", []);
+      await c.binder.bind({ listenerId: "listener-c0000" }, []);
       // The next bind waits about a second for its token; leadership is lost meanwhile.
-      const second = c.binder.bind("listener-c0001", []).catch((e) => e);
+      const second = c.binder.bind({ listenerId: "listener-c0001" }, []).catch((e) => e);
       await new Promise((r) => setTimeout(r, 100));
       f.leader = false;
       expect((await second).code).toBe("NotLeader");

@@ -71,7 +71,9 @@ describe("OriginRegistry", () => {
     const c = f.client();
     const ids = await c.origins.register(["198.18.1.1", "198.18.1.2", "198.18.1.3"], 0, "x", []);
     const id = (ip: string) => ids.get(ip) as string;
-    await c.binder.bind("listener-c0001", [{ realServerId: id("198.18.1.1"), ip: "198.18.1.1", port: 80 }]);
+    await c.binder.bind({ listenerId: "listener-c0001" }, [
+      { realServerId: id("198.18.1.1"), ip: "198.18.1.1", port: 80 },
+    ]);
     expect(await c.origins.boundOf([...ids.values()])).toEqual(new Set([id("198.18.1.1")]));
     const since = f.emu.calls.lastSeq;
     const refused = await c.origins.remove([id("198.18.1.1"), id("198.18.1.2"), id("198.18.1.3")]);

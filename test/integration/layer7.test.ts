@@ -154,6 +154,21 @@ describe("a binding on a forwarding rule", () => {
   });
   afterAll(async () => s?.close());
 
+  /** As a person would: CreateRule answers ListenerHasTask while a rule of the listener binds, so try again. */
+  const createRule = (path: string) =>
+    eventually(
+      () =>
+        s.gaap.CreateRule({
+          ListenerId: L7.http,
+          Domain: L7.domain,
+          Path: path,
+          RealServerType: "IP",
+          Scheduler: "rr",
+          HealthCheck: 1,
+        }),
+      { what: `rule for ${path} created`, timeoutMs: 30_000 },
+    );
+
   it("holds a mass removal on a rule and empties it only with allowEmpty", async () => {
     const ips = Array.from({ length: 6 }, (_, i) => `198.18.70.${i + 1}`);
     await manualService(s, "mass", ips);
@@ -249,14 +264,7 @@ describe("a binding on a forwarding rule", () => {
   it("reports a rule deleted in GAAP, and follows a rule made again for the same domain and path", async () => {
     await s.c.core.createNamespacedService({ namespace: s.ns, body: service("docs") });
     await s.c.apps.createNamespacedDeployment({ namespace: s.ns, body: deployment("docs", 1) });
-    await s.gaap.CreateRule({
-      ListenerId: L7.http,
-      Domain: L7.domain,
-      Path: "/docs",
-      RealServerType: "IP",
-      Scheduler: "rr",
-      HealthCheck: 1,
-    });
+    await createRule("/docs");
     await s.bindings.create("docs", {
       listenerId: L7.http,
       rule: { domain: L7.domain, path: "/docs" },
@@ -282,14 +290,7 @@ describe("a binding on a forwarding rule", () => {
         { what: `${name} RuleNotFound`, timeoutMs: 2 * TIMING.verifyMs + SETTLED_MS },
       );
     }
-    const again = await s.gaap.CreateRule({
-      ListenerId: L7.http,
-      Domain: L7.domain,
-      Path: "/docs",
-      RealServerType: "IP",
-      Scheduler: "rr",
-      HealthCheck: 1,
-    });
+    const again = await createRule("/docs");
     expect(again.RuleId).not.toBe(first);
     await eventually(
       async () => {
