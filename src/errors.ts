@@ -40,18 +40,17 @@ const prefixed = (code: string, prefixes: string[]) =>
   prefixes.some((p) => code === p || code.startsWith(`${p}.`));
 
 /**
- * The GAAP reference's retry table (§2.4), as error kinds, with the rule-level codes (gaap-layer7.md §A.2): a rule
- * whose domain or listener is not running retries on the short backoff (its status names the code), a listener on a
- * connection group that takes no rules is configuration, and "RuleId ... Not Exist" means gone, as Terraform reads it.
+ * The GAAP reference's retry table (§2.4), as error kinds, with the rule-level codes (gaap-layer7.md §A.2): a
+ * listener that is not running (ListenerStatusError) is a short wait like ListenerHasTask, a rule whose domain is
+ * being changed retries on the short backoff (its status names the code), and a listener on a connection group that
+ * takes no rules is configuration.
  */
 export function gaapErrorKind(code: string, message = ""): ErrorKind {
-  if (code === "FailedOperation.ListenerHasTask") return "busy";
+  if (code === "FailedOperation.ListenerHasTask" || code === "FailedOperation.ListenerStatusError")
+    return "busy";
   if (prefixed(code, ["RequestLimitExceeded"]) || code === "FailedOperation.ActionOperateTooQuickly")
     return "throttled";
-  if (
-    code === "ResourceNotFound" ||
-    (code === "InvalidParameter" && (/Not Exist/i.test(message) || /ruleId/i.test(message)))
-  )
+  if (code === "ResourceNotFound" || (code === "InvalidParameter" && /Not Exist/i.test(message)))
     return "notFound";
   if (code === "FailedOperation.NotSupportProxyGroup") return "config";
   if (
@@ -75,8 +74,7 @@ export function gaapErrorKind(code: string, message = ""): ErrorKind {
       "AuthFailure.TokenFailure",
     ]) ||
     code === "FailedOperation.ActionIsDoing" ||
-    code === "FailedOperation.DomainStatusNotInRunning" ||
-    code === "FailedOperation.ListenerStatusError"
+    code === "FailedOperation.DomainStatusNotInRunning"
   ) {
     return "transient";
   }

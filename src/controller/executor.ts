@@ -116,7 +116,7 @@ export class StepExecutor {
         }
         throw err;
       }
-      this.d.tracker.sent(listenerId);
+      this.d.tracker.sent(listenerId, target.ruleId);
       this.d.hooks?.bound?.(listenerId, set.length);
       if (step.drift) this.d.hooks?.driftRepaired?.();
       this.d.log.info(

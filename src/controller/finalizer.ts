@@ -4,10 +4,10 @@
 import type { Logger } from "pino";
 import { bindingKey, FINALIZER, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
-import { type ListenerState, targetName } from "../gaap/types.ts";
+import { type TargetState, targetName } from "../gaap/types.ts";
 import { ipOfKey } from "./desired.ts";
 import type { StepExecutor } from "./executor.ts";
-import { holderOf, onSameTarget, ownedServers, ruleIdentity, targetQuery } from "./ownership.ts";
+import { holderOf, onSameTarget, ownedServers, ruleIdentity } from "./ownership.ts";
 import type {
   BindingCache,
   EventSink,
@@ -17,6 +17,7 @@ import type {
   TargetReader,
 } from "./ports.ts";
 import { releaseStep } from "./step.ts";
+import { targetQuery } from "./target-query.ts";
 import type { BindTaskTracker } from "./task-tracker.ts";
 
 export interface FinalizerDeps {
@@ -51,10 +52,15 @@ export class Finalizer {
     if (owned.size === 0) return this.release(b, "bound nothing");
 
     return this.d.executor.exclusive(b, spec.listenerId, undefined, async () => {
-      let listener: ListenerState;
+      let listener: TargetState;
       try {
-        listener = await this.d.reader.describeTarget(targetQuery(b, this.d.cache, this.d.status));
-        this.d.tracker.observe(spec.listenerId, listener.status);
+        const inflightRule = this.d.tracker.inflightRule(spec.listenerId);
+        const query = targetQuery(b, this.d.cache, this.d.status, {
+          bound: true,
+          ...(inflightRule ? { inflightRule } : {}),
+        });
+        listener = await this.d.reader.describeTarget(query);
+        this.d.tracker.observeRead(listener);
       } catch (err) {
         if (err instanceof OperatorError && err.kind === "notFound")
           return this.release(

@@ -1,6 +1,6 @@
 // Readiness gates: a pure function from what a binding's last pass learnt (GateFacts) and a pod to the condition
 // its gate `listener-bound.gaap.operator.dev/<binding>` should carry. No I/O: pod-gates.ts writes what this says.
-import { busyMessage, type ListenerState, targetName } from "../gaap/types.ts";
+import { busyMessage, type TargetState, targetName } from "../gaap/types.ts";
 import { originKey } from "./desired.ts";
 
 export type GateReason =
@@ -25,7 +25,7 @@ export interface GateState {
 export interface GateFacts {
   bindingName: string;
   /** The listener as this pass read it; undefined when the pass failed before it could read it. */
-  listener?: ListenerState;
+  listener?: TargetState;
   /** The origin (ip:port) each desired pod stands for. */
   podOrigins: ReadonlyMap<string, string>;
   /** Origins in the bind this pass sent: GAAP is applying it. */

@@ -8,8 +8,6 @@ import {
   type GaapListenerBindingStatus,
   resolveSpec,
 } from "../api/types.ts";
-import type { TargetQuery } from "../gaap/target-reader.ts";
-import type { BindingCache, StatusWriter } from "./ports.ts";
 
 /** A rule as far as it is known: the spec's ID or domain and path, and what a pass resolved them to. */
 export interface RuleIdentity {
@@ -83,28 +81,4 @@ export function ownedServers(
   lastWritten: GaapListenerBindingStatus | undefined,
 ): Set<string> {
   return new Set(lastWritten?.ownedServers ?? b.status?.ownedServers ?? []);
-}
-
-/** What a pass reads for a binding: its listener, or its rule with the rules of the other bindings on the listener. */
-export function targetQuery(
-  b: GaapListenerBinding,
-  cache: Pick<BindingCache, "bindingsOnListener">,
-  status: Pick<StatusWriter, "lastWritten">,
-): TargetQuery {
-  const spec = b.spec;
-  const hint = b.status?.listener?.protocol;
-  if (!spec.rule) return { listenerId: spec.listenerId, ...(hint ? { protocolHint: hint } : {}) };
-  const own = ruleIdentity(b, status.lastWritten(b));
-  const siblings = new Set<string>();
-  for (const other of cache.bindingsOnListener(spec.listenerId)) {
-    const id = bindingKey(other) === bindingKey(b) ? undefined : ruleIdentity(other)?.ruleId;
-    if (id && id !== own?.ruleId) siblings.add(id);
-  }
-  return {
-    listenerId: spec.listenerId,
-    rule: spec.rule,
-    ...(hint ? { protocolHint: hint } : {}),
-    ...(own?.ruleId ? { knownRuleId: own.ruleId } : {}),
-    siblingRules: [...siblings].sort(),
-  };
 }

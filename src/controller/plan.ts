@@ -1,7 +1,7 @@
 // Plan: a pure function from the desired origins, what GAAP holds, and the binding's safety policy to the one
 // next step: wait, register origins, bind a full set, hold with a reason, or nothing to do. No I/O.
 import type { ResolvedSpec } from "../api/types.ts";
-import { type BoundOrigin, busyMessage, isLayer7, type ListenerState } from "../gaap/types.ts";
+import { type BoundOrigin, busyMessage, isLayer7, type TargetState } from "../gaap/types.ts";
 import { type Desired, type Origin, originKey } from "./desired.ts";
 
 export type HoldReason =
@@ -44,7 +44,7 @@ export type Plan =
 export interface PlanInput {
   spec: ResolvedSpec;
   desired: Desired;
-  listener: ListenerState;
+  listener: TargetState;
   /** ip:port entries this binding bound before (status.ownedServers). Only read under Shared ownership. */
   owned: ReadonlySet<string>;
   /** Registered origin server IDs by IP. */
@@ -65,7 +65,7 @@ export interface PlanInput {
 }
 
 /** How the listener takes an origin: weights only under wrr, roles only with failover on and IP origins. */
-export function shapeFor(listener: ListenerState, o: Origin): Omit<BoundOrigin, "realServerId"> {
+export function shapeFor(listener: TargetState, o: Origin): Omit<BoundOrigin, "realServerId"> {
   return {
     ip: o.ip,
     port: o.port,
@@ -82,7 +82,7 @@ export function shapeFor(listener: ListenerState, o: Origin): Omit<BoundOrigin, 
  */
 export function targetMismatch(
   spec: ResolvedSpec,
-  listener: ListenerState,
+  listener: TargetState,
 ): { reason: "RuleRequired" | "RuleNotApplicable"; message: string } | undefined {
   if (spec.rule && !listener.rule) {
     return {
@@ -100,7 +100,7 @@ export function targetMismatch(
 }
 
 /** Splits what GAAP holds into this binding's entries and everyone else's (none are ours on a mismatch). */
-export function splitOwnership(spec: ResolvedSpec, listener: ListenerState, owned: ReadonlySet<string>) {
+export function splitOwnership(spec: ResolvedSpec, listener: TargetState, owned: ReadonlySet<string>) {
   if (targetMismatch(spec, listener)) return { ours: [] as BoundOrigin[], foreign: listener.bound };
   if (spec.ownership === "Exclusive") return { ours: listener.bound, foreign: [] as BoundOrigin[] };
   return {
@@ -330,7 +330,7 @@ export function judgeRemovals(
 }
 
 /** On deletion with policy Unbind: keep only others' entries (Exclusive: nothing). */
-export function planRelease(spec: ResolvedSpec, listener: ListenerState, owned: ReadonlySet<string>): Plan {
+export function planRelease(spec: ResolvedSpec, listener: TargetState, owned: ReadonlySet<string>): Plan {
   const { ours, foreign } = splitOwnership(spec, listener, owned);
   if (ours.length === 0) return { kind: "inSync", owned: [] };
   if (listener.status !== 0) return { kind: "wait", reason: "ListenerBusy", message: busyMessage(listener) };

@@ -5,7 +5,7 @@ import type { GaapListenerBinding, GaapListenerBindingStatus } from "../api/type
 import type { OperatorError } from "../errors.ts";
 import type { BindTarget } from "../gaap/binder.ts";
 import type { TargetQuery } from "../gaap/target-reader.ts";
-import type { BoundOrigin, ListenerState, OriginTag } from "../gaap/types.ts";
+import type { BoundOrigin, OriginTag, TargetState } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
 import type { GateFacts } from "./gates.ts";
@@ -26,7 +26,7 @@ export interface BindingCache {
 
 export interface TargetReader {
   /** The listener, or its forwarding rule; throws OperatorError kind notFound when either does not exist. */
-  describeTarget(q: TargetQuery): Promise<ListenerState>;
+  describeTarget(q: TargetQuery): Promise<TargetState>;
 }
 
 export interface OriginRegistry {

@@ -23,7 +23,6 @@ import {
   ownedServers,
   type RuleIdentity,
   ruleIdentity,
-  targetQuery,
 } from "./ownership.ts";
 import { PeakWindow } from "./peak.ts";
 import { splitOwnership } from "./plan.ts";
@@ -44,6 +43,7 @@ import {
 import type { RateLimiter } from "./queue.ts";
 import { reasonOf } from "./report.ts";
 import { failedGateFacts, syncStep } from "./step.ts";
+import { targetQuery } from "./target-query.ts";
 import { BindTaskTracker } from "./task-tracker.ts";
 
 /** What a deferred removal keeps in hand before the hold ends, beyond two tasks (clock skew, the bind's trip). */
@@ -188,8 +188,10 @@ export class Reconciler {
     view: ClusterView,
     gate: string | undefined,
   ): Promise<ReconcileResult> {
-    const listener = await this.d.reader.describeTarget(targetQuery(b, this.d.cache, this.d.status));
-    this.tracker.observe(spec.listenerId, listener.status);
+    const inflightRule = this.tracker.inflightRule(spec.listenerId);
+    const query = targetQuery(b, this.d.cache, this.d.status, inflightRule ? { inflightRule } : {});
+    const listener = await this.d.reader.describeTarget(query);
+    this.tracker.observeRead(listener);
     // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
     const holder = listener.rule ? this.holderFor(b, listener.rule) : undefined;
     if (holder && holder !== bindingKey(b)) return this.conflict(b, holder);

@@ -1,7 +1,7 @@
 // What a reconcile pass found and did, turned into the binding's status. Pure.
 import type { BoundServer, Condition, ConditionType, GaapListenerBindingStatus } from "../api/types.ts";
 import type { OperatorError } from "../errors.ts";
-import { type BoundOrigin, isLayer7, type ListenerState } from "../gaap/types.ts";
+import { type BoundOrigin, isLayer7, type TargetState } from "../gaap/types.ts";
 import type { Change } from "./plan.ts";
 
 export interface ConditionSpec {
@@ -41,7 +41,7 @@ export function withConditions(
 export type Outcome =
   | {
       phase: "inSync";
-      listener: ListenerState;
+      listener: TargetState;
       ours: BoundOrigin[];
       owned: string[];
       desiredCount: number;
@@ -49,7 +49,7 @@ export type Outcome =
     }
   | {
       phase: "binding";
-      listener: ListenerState;
+      listener: TargetState;
       ours: BoundOrigin[];
       owned: string[];
       desiredCount: number;
@@ -57,25 +57,25 @@ export type Outcome =
       heldRemovals?: number;
       notes: string[];
     }
-  | { phase: "waiting"; listener: ListenerState; ours: BoundOrigin[]; message: string; desiredCount?: number }
+  | { phase: "waiting"; listener: TargetState; ours: BoundOrigin[]; message: string; desiredCount?: number }
   /** A bind waiting for the pods on their way (plan.ts deferBind): Ready stays as it was. */
   | {
       phase: "coalescing";
-      listener: ListenerState;
+      listener: TargetState;
       ours: BoundOrigin[];
       message: string;
       desiredCount?: number;
     }
   | {
       phase: "held";
-      listener?: ListenerState;
+      listener?: TargetState;
       ours?: BoundOrigin[];
       reason: string;
       message: string;
       desiredCount?: number;
     }
   | { phase: "conflict"; message: string }
-  | { phase: "error"; error: OperatorError; retryAt?: Date; listener?: ListenerState; desiredCount?: number };
+  | { phase: "error"; error: OperatorError; retryAt?: Date; listener?: TargetState; desiredCount?: number };
 
 /** Errors a retry will not soon fix: the binding is Degraded and not Ready until they clear. */
 const persistent = (e: OperatorError) =>

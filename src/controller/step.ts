@@ -2,7 +2,7 @@
 // send, the events to record and when to come back. The executor carries it out; nothing here talks to anything.
 import type { GaapListenerBinding, ResolvedSpec } from "../api/types.ts";
 import type { BindTarget } from "../gaap/binder.ts";
-import { type BoundOrigin, type ListenerState, targetName } from "../gaap/types.ts";
+import { type BoundOrigin, type TargetState, targetName } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import { type Desired, originKey } from "./desired.ts";
 import type { GateFacts } from "./gates.ts";
@@ -160,6 +160,9 @@ function gateFacts(input: SyncInput, p: Exclude<Plan, { kind: "register" }>): Ga
     case "wait":
       return { ...base, blocked: { reason: "ListenerBusy", message: p.message } };
     case "hold":
+      // A listener of the wrong kind holds nothing of this binding's: its origins say nothing of our pods.
+      if (p.reason === "RuleRequired" || p.reason === "RuleNotApplicable")
+        return failedGateFacts(b, p.reason, p.message);
       return {
         ...base,
         blocked: SAFETY_HOLDS.has(p.reason)
@@ -188,7 +191,7 @@ export function failedGateFacts(b: GaapListenerBinding, reason: string, message:
 /** On deletion with policy Unbind: unbind this binding's entries, or say they are gone already (undefined). */
 export function releaseStep(
   spec: ResolvedSpec,
-  listener: ListenerState,
+  listener: TargetState,
   owned: ReadonlySet<string>,
 ): Act | undefined {
   const p = planRelease(spec, listener, owned);
@@ -209,11 +212,11 @@ export function releaseStep(
   };
 }
 
-function bindTarget(l: ListenerState): BindTarget {
+function bindTarget(l: TargetState): BindTarget {
   return l.rule ? { listenerId: l.listenerId, ruleId: l.rule.ruleId } : { listenerId: l.listenerId };
 }
 
-function unheld(set: readonly BoundOrigin[], listener: ListenerState): string[] {
+function unheld(set: readonly BoundOrigin[], listener: TargetState): string[] {
   return set.filter((o) => !listener.bound.some((x) => x.realServerId === o.realServerId)).map((o) => o.ip);
 }
 

@@ -1,6 +1,7 @@
 // GAAP applies a bind asynchronously and gives no task id: the listener is busy until it is done. The tracker
 // remembers the binds this process sent, so nobody reads GAAP (or binds again) before the task can have finished,
 // and learns from what it sees how long tasks take.
+import type { TargetState } from "../gaap/types.ts";
 import { PeakWindow } from "./peak.ts";
 import type { Clock } from "./ports.ts";
 
@@ -13,7 +14,11 @@ const ANY = "";
 
 export class BindTaskTracker {
   private readonly clock: Clock;
-  private readonly inflight = new Map<string, { sentAt: number; expectedAt: number; busySeen: boolean }>();
+  /** Our bind in flight per listener, and which of its rules it writes (none: the listener's own set). */
+  private readonly inflight = new Map<
+    string,
+    { sentAt: number; expectedAt: number; busySeen: boolean; ruleId?: string }
+  >();
   private estimate: number;
   private readonly longest: PeakWindow;
 
@@ -41,10 +46,20 @@ export class BindTaskTracker {
     return this.estimate;
   }
 
-  /** A bind to this listener was just sent. */
-  sent(listenerId: string): void {
+  /** A bind to this listener (or to this rule of it) was just sent. */
+  sent(listenerId: string, ruleId?: string): void {
     const now = this.clock.now();
-    this.inflight.set(listenerId, { sentAt: now, expectedAt: now + this.estimate, busySeen: false });
+    this.inflight.set(listenerId, {
+      sentAt: now,
+      expectedAt: now + this.estimate,
+      busySeen: false,
+      ...(ruleId ? { ruleId } : {}),
+    });
+  }
+
+  /** The rule of this listener our bind in flight writes: a read of a sibling rule must look at it too. */
+  inflightRule(listenerId: string): string | undefined {
+    return this.inflight.get(listenerId)?.ruleId;
   }
 
   /** Milliseconds until our bind on this listener should be applied, or undefined when none is pending. */
@@ -55,13 +70,14 @@ export class BindTaskTracker {
   }
 
   /**
-   * What a read of the listener showed. We look when we expect the task done, so the estimate must be able to
+   * What a read of the listener (or of one of its rules: `ruleId`) showed. We look when we expect the task done, so the estimate must be able to
    * shrink as well as grow: done at the first look says it may be shorter (10% off), still busy says it is longer
    * (move towards what it took, polling included).
    */
-  observe(listenerId: string, listenerStatus: number): void {
+  observe(listenerId: string, listenerStatus: number, ruleId?: string): void {
     const p = this.inflight.get(listenerId);
-    if (!p) return;
+    // Only a read of what the bind wrote tells whether its task is over: a sibling rule's status says nothing.
+    if (!p || p.ruleId !== ruleId) return;
     if (listenerStatus !== 0) {
       p.busySeen = true;
       return;
@@ -73,5 +89,12 @@ export class BindTaskTracker {
     this.estimate = p.busySeen
       ? Math.round(0.7 * this.estimate + 0.3 * took)
       : Math.max(SHORTEST_ESTIMATE_MS, Math.round(this.estimate * 0.9));
+  }
+
+  /** What a pass read: the listener's status, or the status of each rule the read saw. */
+  observeRead(t: TargetState): void {
+    if (t.ruleStatuses)
+      for (const [ruleId, status] of t.ruleStatuses) this.observe(t.listenerId, status, ruleId);
+    else if (!t.rule) this.observe(t.listenerId, t.status);
   }
 }

@@ -23,7 +23,10 @@ export class GaapClient {
     this.origins = new OriginRegistry(transport, opts);
     const targets = new TargetReader(
       new ListenerReader(transport, opts),
-      new RuleReader(transport, { batchWindowMs: opts.batchWindowMs }),
+      new RuleReader(transport, {
+        ...(opts.batchReads === undefined ? {} : { batchReads: opts.batchReads }),
+        ...(opts.batchWindowMs === undefined ? {} : { batchWindowMs: opts.batchWindowMs }),
+      }),
     );
     // What the operator asks for teaches the registry the IDs of what it holds. Not every listener a shared read
     // passes over: one in another project (or run by another tool) could hold an origin with the same IP.

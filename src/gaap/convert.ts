@@ -7,12 +7,12 @@ import type {
   TCPListener,
   UDPListener,
 } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
-import { type BoundOrigin, isLayer7, type ListenerProtocol, type ListenerState } from "./types.ts";
+import { type BoundOrigin, isLayer7, type ListenerProtocol, type TargetState } from "./types.ts";
 
 export type AnyListener = TCPListener | UDPListener | HTTPListener;
 
 /** A listener as read; an HTTP/HTTPS listener holds no origins itself (its rules do). */
-export function toListenerState(l: AnyListener, protocol: ListenerProtocol): ListenerState {
+export function toListenerState(l: AnyListener, protocol: ListenerProtocol): TargetState {
   if (isLayer7(protocol)) {
     return {
       listenerId: l.ListenerId ?? "",
@@ -44,13 +44,10 @@ export function toListenerState(l: AnyListener, protocol: ListenerProtocol): Lis
  * A forwarding rule as the origin set a binding writes, on its HTTP/HTTPS listener. A sibling rule's task, or the
  * listener's own, makes the rule wait too: GAAP answers rule writes with ListenerHasTask (or ListenerStatusError).
  */
-export function toRuleTarget(
-  listener: ListenerState,
-  r: RuleInfo,
-  siblings: readonly RuleInfo[],
-): ListenerState {
+export function toRuleTarget(listener: TargetState, r: RuleInfo, siblings: readonly RuleInfo[]): TargetState {
   const own = r.RuleStatus ?? 0;
-  const busySibling = siblings.find((x) => x.RuleId !== r.RuleId && (x.RuleStatus ?? 0) !== 0);
+  const others = siblings.filter((x) => x.RuleId !== r.RuleId && x.ListenerId === listener.listenerId);
+  const busySibling = others.find((x) => (x.RuleStatus ?? 0) !== 0);
   const busy =
     own !== 0
       ? {}
@@ -69,6 +66,7 @@ export function toRuleTarget(
     status: own,
     healthCheck: r.HealthCheck === 1,
     bound: (r.RealServerSet ?? []).map(toBoundOrigin),
+    ruleStatuses: new Map([r, ...others].map((x) => [x.RuleId ?? "", x.RuleStatus ?? 0])),
     rule: {
       ruleId: r.RuleId ?? "",
       domain: r.Domain ?? "",

@@ -4,7 +4,7 @@
 import { OperatorError } from "../errors.ts";
 import { type AnyListener, toListenerState } from "./convert.ts";
 import type { GaapTransport } from "./transport.ts";
-import type { ListenerProtocol, ListenerState } from "./types.ts";
+import type { ListenerProtocol, TargetState } from "./types.ts";
 
 export interface ListenerReaderOptions {
   /** Share describe calls between listeners of one channel (default true), waiting this long to gather them. */
@@ -15,7 +15,7 @@ export interface ListenerReaderOptions {
 type Protocol = ListenerProtocol;
 const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "HTTP", "HTTPS"];
 type Home = { proxyId: string; protocol: Protocol };
-type Waiter = { resolve: (l: ListenerState) => void; reject: (e: Error) => void };
+type Waiter = { resolve: (l: TargetState) => void; reject: (e: Error) => void };
 type ListenerPage = { TotalCount?: number; ListenerSet?: AnyListener[] };
 
 /** How long a directory is trusted before a listener it does not know makes it be read again. */
@@ -42,10 +42,10 @@ export class ListenerReader {
    * Reads a listener, sharing the call with concurrent reads of its channel. The directory is built once and
    * refreshed when a listener is not found in it. Throws notFound if GAAP has no such listener of any protocol.
    */
-  describeListener(listenerId: string, protocolHint?: string): Promise<ListenerState> {
+  describeListener(listenerId: string, protocolHint?: string): Promise<TargetState> {
     return this.homeOf(listenerId).then((home) => {
       if (!home) return this.describeOne(listenerId, protocolHint);
-      return new Promise<ListenerState>((resolve, reject) => {
+      return new Promise<TargetState>((resolve, reject) => {
         const key = channelKey(home);
         let batch = this.batches.get(key);
         if (!batch) {
@@ -94,9 +94,9 @@ export class ListenerReader {
   }
 
   /** Every listener of one protocol on a channel, page by page; `prepaid`: the first page's token is held. */
-  private async listenersOn(proxyId: string, protocol: Protocol, prepaid = false): Promise<ListenerState[]> {
+  private async listenersOn(proxyId: string, protocol: Protocol, prepaid = false): Promise<TargetState[]> {
     const action = listenersAction(protocol);
-    const out: ListenerState[] = [];
+    const out: TargetState[] = [];
     let paid = prepaid;
     for (let offset = 0; ; offset += this.pageSize) {
       let res: ListenerPage;
@@ -131,7 +131,7 @@ export class ListenerReader {
   }
 
   private async flush(key: string, home: Home, batch: Map<string, Waiter[]>): Promise<void> {
-    const settle = (id: string, result: ListenerState | Error) => {
+    const settle = (id: string, result: TargetState | Error) => {
       for (const w of batch.get(id) ?? []) result instanceof Error ? w.reject(result) : w.resolve(result);
     };
     // The batch stays open until its call holds a token: when reads are throttled, those that arrive meanwhile
@@ -157,7 +157,7 @@ export class ListenerReader {
       await Promise.all(ids.map((id, i) => alone(id, i === 0 ? home.protocol : undefined)));
       return;
     }
-    let found: Map<string, ListenerState>;
+    let found: Map<string, TargetState>;
     try {
       const all = await this.listenersOn(home.proxyId, home.protocol, true);
       found = new Map(all.map((l) => [l.listenerId, l]));
@@ -187,7 +187,7 @@ export class ListenerReader {
     listenerId: string,
     protocolHint?: string,
     prepaid?: Protocol,
-  ): Promise<ListenerState> {
+  ): Promise<TargetState> {
     const hinted = PROTOCOLS.find((p) => p === protocolHint);
     const known = this.protocols.get(listenerId) ?? hinted ?? "TCP";
     const order: Protocol[] = [known, ...PROTOCOLS.filter((p) => p !== known)];

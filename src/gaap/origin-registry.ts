@@ -4,7 +4,7 @@ import type { DescribeRealServersRequest } from "tencentcloud-sdk-nodejs/tencent
 import { OperatorError } from "../errors.ts";
 import { forEachLimit } from "../util/pool.ts";
 import type { GaapTransport } from "./transport.ts";
-import type { ListenerState, OriginTag } from "./types.ts";
+import type { OriginTag, TargetState } from "./types.ts";
 
 export interface OriginRegistryOptions {
   /** IPs per AddRealServers call. */
@@ -39,7 +39,7 @@ export class OriginRegistry {
   }
 
   /** Remembers the IDs of the origins a listener holds: they are registered. */
-  learn(listener: ListenerState): void {
+  learn(listener: TargetState): void {
     for (const o of listener.bound) if (o.realServerId) this.known.set(o.ip, o.realServerId);
   }
 

@@ -12,26 +12,41 @@ import type { GaapTransport } from "./transport.ts";
 export const RULE_ID_BATCH = 10;
 
 export interface RuleReaderOptions {
-  /** How long a read waits to gather others into its call. */
+  /** Share calls between concurrent reads (default true), waiting this long to gather them. */
+  batchReads?: boolean;
   batchWindowMs?: number;
 }
+
+/**
+ * A rule ID GAAP does not have, as Terraform reads the answers: ResourceNotFound, or InvalidParameter naming the
+ * rule ID (only here, for rule reads: elsewhere that code means a bad request).
+ */
+function gone(err: unknown): boolean {
+  if (!(err instanceof OperatorError)) return false;
+  return err.kind === "notFound" || (err.code === "InvalidParameter" && /ruleId/i.test(err.message));
+}
+
+/** Worth asking again as it is: the call may succeed in a moment. */
+const passing = (err: unknown) =>
+  err instanceof OperatorError && (err.kind === "transient" || err.kind === "throttled");
 
 type Waiter = { resolve: (r: RuleInfo | undefined) => void; reject: (e: Error) => void };
 type Batch = Map<string, Waiter[]>;
 
 export class RuleReader {
-  private readonly gaap: GaapTransport;
+  private readonly gaap: Pick<GaapTransport, "read" | "takeToken">;
   private readonly opts: RuleReaderOptions;
   /** The batch still taking IDs: it closes when full, or when its call holds a token. */
   private open: Batch | undefined;
 
-  constructor(gaap: GaapTransport, opts: RuleReaderOptions = {}) {
+  constructor(gaap: Pick<GaapTransport, "read" | "takeToken">, opts: RuleReaderOptions = {}) {
     this.gaap = gaap;
     this.opts = opts;
   }
 
   /** A rule by ID, sharing the call with concurrent reads; undefined when GAAP has no such rule. */
   read(ruleId: string): Promise<RuleInfo | undefined> {
+    if (this.opts.batchReads === false) return this.alone(ruleId);
     return new Promise((resolve, reject) => {
       let batch = this.open;
       if (!batch || (batch.size >= RULE_ID_BATCH && !batch.has(ruleId))) {
@@ -77,20 +92,28 @@ export class RuleReader {
       const found = await this.byIds(ids, true);
       for (const id of ids) settle(id, found.get(id));
     } catch (err) {
-      if (!(err instanceof OperatorError && err.kind === "notFound") || ids.length === 1) {
-        for (const id of ids)
-          settle(id, err instanceof OperatorError && err.kind === "notFound" ? undefined : (err as Error));
+      if (passing(err) || ids.length === 1) {
+        for (const id of ids) settle(id, gone(err) ? undefined : (err as Error));
         return;
       }
-      // One unknown ID may fail the whole call: ask for each alone to tell which.
+      // One unknown or malformed ID may fail the whole call: ask for each alone, so it fails only its own read.
       await Promise.all(
         ids.map((id) =>
-          this.byIds([id]).then(
-            (m) => settle(id, m.get(id)),
-            (e: Error) => settle(id, e instanceof OperatorError && e.kind === "notFound" ? undefined : e),
+          this.alone(id).then(
+            (r) => settle(id, r),
+            (e: Error) => settle(id, e),
           ),
         ),
       );
+    }
+  }
+
+  private async alone(ruleId: string): Promise<RuleInfo | undefined> {
+    try {
+      return (await this.byIds([ruleId])).get(ruleId);
+    } catch (err) {
+      if (gone(err)) return undefined;
+      throw err;
     }
   }
 

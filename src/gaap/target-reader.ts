@@ -8,7 +8,7 @@ import { OperatorError } from "../errors.ts";
 import { toRuleTarget } from "./convert.ts";
 import type { ListenerReader } from "./listener-reader.ts";
 import type { RuleReader } from "./rule-reader.ts";
-import { isLayer7, type ListenerState } from "./types.ts";
+import { isLayer7, type TargetState } from "./types.ts";
 
 export interface TargetQuery {
   listenerId: string;
@@ -33,7 +33,7 @@ export class TargetReader {
   }
 
   /** Throws OperatorError kind notFound for a listener, domain or rule GAAP does not have. */
-  async describeTarget(q: TargetQuery): Promise<ListenerState> {
+  async describeTarget(q: TargetQuery): Promise<TargetState> {
     const early = q.rule && isLayer7(q.protocolHint ?? "") ? this.readRule(q, q.rule) : undefined;
     // Judged only once the listener is known: a rule read that fails beside a TCP listener means nothing.
     early?.catch(() => {});
@@ -44,9 +44,17 @@ export class TargetReader {
   }
 
   private async readRule(q: TargetQuery, ref: RuleRef): Promise<RuleRead> {
+    // A sibling that is gone or misnamed holds nothing; one that could not be read might: the pass fails.
     const siblings = Promise.all(
-      (q.siblingRules ?? []).map((id) => this.rules.read(id).catch(() => undefined)),
+      (q.siblingRules ?? []).map((id) =>
+        this.rules.read(id).catch((err: unknown) => {
+          if (err instanceof OperatorError && (err.kind === "transient" || err.kind === "throttled"))
+            throw err;
+          return undefined;
+        }),
+      ),
     );
+    siblings.catch(() => {});
     const rule = await this.ruleOf(q.listenerId, ref, q.knownRuleId);
     return { rule, siblings: (await siblings).filter((r): r is RuleInfo => r !== undefined) };
   }
@@ -61,21 +69,21 @@ export class TargetReader {
           `forwarding rule ${ref.ruleId} does not exist on ${listenerId}`,
         );
       }
-      if (r.ListenerId && r.ListenerId !== listenerId) {
+      if (r.ListenerId !== listenerId) {
         throw new OperatorError(
           "config",
           "RuleNotOnListener",
-          `forwarding rule ${ref.ruleId} belongs to ${r.ListenerId}, not to ${listenerId}`,
+          `forwarding rule ${ref.ruleId} belongs to ${r.ListenerId ?? "no listener GAAP names"}, not to ${listenerId}`,
         );
       }
-      return r;
+      return named(r);
     }
     const domain = ref.domain ?? "";
     const path = ref.path ?? "";
     if (knownRuleId) {
       // Checked against the spec: a rule deleted and made again has a new ID.
       const r = await this.rules.read(knownRuleId);
-      if (r && r.ListenerId === listenerId && r.Domain === domain && r.Path === path) return r;
+      if (r && r.ListenerId === listenerId && r.Domain === domain && r.Path === path) return named(r);
     }
     const found = await this.rules.find(listenerId, domain, path);
     if ("missing" in found) {
@@ -87,6 +95,17 @@ export class TargetReader {
             `listener ${listenerId} has no forwarding rule for ${domain}${path}`,
           );
     }
-    return found;
+    return named(found);
   }
+}
+
+/** A rule without an ID could not be bound by ID: never guess one. */
+function named(r: RuleInfo): RuleInfo {
+  if (!r.RuleId)
+    throw new OperatorError(
+      "transient",
+      "RuleWithoutId",
+      "GAAP described a forwarding rule without its RuleId",
+    );
+  return r;
 }

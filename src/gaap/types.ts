@@ -36,7 +36,7 @@ export interface RuleState {
  * one forwarding rule's of an HTTP/HTTPS listener. For a rule, scheduler, health check, status and bound are the
  * rule's; the listener stays the unit of single flight, because rule writes answer ListenerHasTask.
  */
-export interface ListenerState {
+export interface TargetState {
   listenerId: string;
   protocol: ListenerProtocol;
   port: number;
@@ -54,17 +54,19 @@ export interface ListenerState {
   rule?: RuleState;
   /** What makes `status` non-zero when it is not the target's own task (a sibling rule's, the listener's own). */
   busyWith?: string;
+  /** RuleStatus of every rule this read saw (its own and its siblings'): whose task is over. */
+  ruleStatuses?: ReadonlyMap<string, number>;
 }
 
 /** How messages name what a binding writes: "listener listener-x" or "rule rule-y (host/path) of listener-x". */
-export function targetName(l: Pick<ListenerState, "listenerId" | "rule">): string {
+export function targetName(l: Pick<TargetState, "listenerId" | "rule">): string {
   return l.rule
     ? `rule ${l.rule.ruleId} (${l.rule.domain}${l.rule.path}) of ${l.listenerId}`
     : `listener ${l.listenerId}`;
 }
 
 /** Why a bind must wait, for conditions and gates. */
-export function busyMessage(l: ListenerState): string {
+export function busyMessage(l: TargetState): string {
   if (l.busyWith) return `${l.busyWith} (status ${l.status}); rule writes on ${l.listenerId} wait for it`;
   return `${l.rule ? "rule" : "listener"} status is ${l.status}, not 0 (running)`;
 }

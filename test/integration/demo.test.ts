@@ -20,11 +20,15 @@ describe("npm run demo", () => {
       child.on("exit", (c) => resolve({ code: c, out }));
     });
     expect(code, out.slice(-3000)).toBe(0);
-    expect(out.match(/-> done in/g)).toHaveLength(7);
+    expect(out.match(/-> done in/g)).toHaveLength(8);
     // The gated rollout: new pods seen waiting on GAAP, then all six Ready with their gate Bound.
     expect(out).toMatch(/readiness gate: [^\n]*\d+ Binding/);
     expect(out).toMatch(/6\/6 pods ready; readiness gate: 6 Bound/);
     expect(out).toMatch(/Degraded: MassUnbind/);
+    // The HTTP listener's rule, found by domain and path, holds the same two pods.
+    expect(out).toMatch(
+      /rule rule-aaaa1111 \(www\.example\.com\/ of HTTP listener-eeee5555\) status 0: 2 origin\(s\) [^\n]*binding web-http Ready=True \(InSync\)/,
+    );
     expect(out).toMatch(/origin servers registered: 0/);
     expect(out).toMatch(/Demo complete/);
     // Its run directories (the control plane's, holding the kubeconfig, and its processes', holding the operator's

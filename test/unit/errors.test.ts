@@ -4,11 +4,11 @@ import { fromGaapError, fromKubeError, gaapErrorKind } from "../../src/errors.ts
 describe("GAAP error kinds (reference §2.4)", () => {
   it.each([
     ["FailedOperation.ListenerHasTask", "", "busy"],
-    ["FailedOperation.ListenerStatusError", "", "transient"],
+    ["FailedOperation.ListenerStatusError", "", "busy"],
     ["FailedOperation.DomainStatusNotInRunning", "", "transient"],
     ["FailedOperation.NotSupportProxyGroup", "", "config"],
     ["InvalidParameter", "RuleId(rule-x) Not Exist.", "notFound"],
-    ["InvalidParameter", "invalid ruleId rule-x", "notFound"],
+    ["InvalidParameter", "invalid ruleId rule-x", "config"],
     ["RequestLimitExceeded", "", "throttled"],
     ["RequestLimitExceeded.UinLimitExceeded", "", "throttled"],
     ["FailedOperation.ActionOperateTooQuickly", "", "throttled"],

@@ -1,8 +1,8 @@
 // Shared fixtures of the unit tables: a listener as the operator reads it.
-import type { ListenerState } from "../../src/gaap/types.ts";
+import type { TargetState } from "../../src/gaap/types.ts";
 
 /** A running TCP listener with nothing bound, rr, no failover, health check off; `extra` overrides. */
-export function listenerState(extra: Partial<ListenerState> = {}): ListenerState {
+export function listenerState(extra: Partial<TargetState> = {}): TargetState {
   return {
     listenerId: "listener-a",
     protocol: "TCP",

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { type GateFacts, gateState } from "../../src/controller/gates.ts";
-import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
+import type { BoundOrigin, TargetState } from "../../src/gaap/types.ts";
 import { listenerState } from "./fixtures.ts";
 
 const L = "lst-a";
-const listener = (bound: BoundOrigin[], extra: Partial<ListenerState> = {}): ListenerState =>
+const listener = (bound: BoundOrigin[], extra: Partial<TargetState> = {}): TargetState =>
   listenerState({ listenerId: L, healthCheck: true, bound, ...extra });
 const held = (n: number, health = 0): BoundOrigin => ({
   realServerId: `rs-${n}`,

@@ -11,11 +11,12 @@ import {
 } from "../../src/api/types.ts";
 import type { Desired, Origin } from "../../src/controller/desired.ts";
 import { gateState } from "../../src/controller/gates.ts";
-import { holderOf, onSameTarget, ruleIdentity, targetQuery } from "../../src/controller/ownership.ts";
+import { holderOf, onSameTarget, ruleIdentity } from "../../src/controller/ownership.ts";
 import { plan, planRelease } from "../../src/controller/plan.ts";
 import { composeStatus } from "../../src/controller/report.ts";
+import { targetQuery } from "../../src/controller/target-query.ts";
 import { toRuleTarget } from "../../src/gaap/convert.ts";
-import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
+import type { BoundOrigin, TargetState } from "../../src/gaap/types.ts";
 import { listenerState } from "./fixtures.ts";
 
 const http = listenerState({ listenerId: "listener-h", protocol: "HTTP", port: 8000, scheduler: "" });
@@ -136,14 +137,14 @@ const origin = (n: number): Origin => ({
   ready: true,
 });
 const desired = (...origins: Origin[]): Desired => ({ ok: true, origins, protocol: "TCP", notes: [] });
-const ruleTarget = (extra: Partial<ListenerState> = {}): ListenerState => ({
+const ruleTarget = (extra: Partial<TargetState> = {}): TargetState => ({
   ...toRuleTarget(http, info(), []),
   ...extra,
 });
 const ids = new Map([1, 2, 3].map((n) => [`10.0.0.${n}`, `rs-${n}`]));
 
 describe("plan on forwarding rules", () => {
-  const run = (s: ReturnType<typeof spec>, l: ListenerState, d: Desired = desired(origin(1))) =>
+  const run = (s: ReturnType<typeof spec>, l: TargetState, d: Desired = desired(origin(1))) =>
     plan({ spec: s, desired: d, listener: l, owned: new Set(), originIds: ids, maxOrigins: 100 });
 
   it("holds RuleNotApplicable for a rule named on a TCP listener, and claims none of its origins", () => {
@@ -277,6 +278,13 @@ describe("which bindings write the same rule (onSameTarget)", () => {
       siblingRules: ["rule-a", "rule-b"],
     });
     expect(targetQuery(plain, cache, { lastWritten: () => undefined })).toEqual({ listenerId: "listener-h" });
+    // Our bind in flight on the listener is read too; a deletion reads the rule it bound, not one found again.
+    expect(
+      targetQuery(seen, cache, { lastWritten: () => undefined }, { inflightRule: "rule-z" }).siblingRules,
+    ).toEqual(["rule-a", "rule-b", "rule-z"]);
+    expect(targetQuery(seen, cache, { lastWritten: () => undefined }, { bound: true }).rule).toEqual({
+      ruleId: "rule-c",
+    });
   });
 });
 

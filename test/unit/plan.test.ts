@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type GaapListenerBindingSpec, resolveSpec } from "../../src/api/types.ts";
 import type { Desired, Origin } from "../../src/controller/desired.ts";
 import { judgeRemovals, type Plan, plan, planRelease } from "../../src/controller/plan.ts";
-import type { BoundOrigin, ListenerState } from "../../src/gaap/types.ts";
+import type { BoundOrigin, TargetState } from "../../src/gaap/types.ts";
 
 const spec = (s: Partial<GaapListenerBindingSpec> = {}) =>
   resolveSpec({ listenerId: "listener-a", serviceRef: { name: "web", port: 80 }, ...s });
@@ -23,7 +23,7 @@ const b = (n: number, extra: Partial<BoundOrigin> = {}): BoundOrigin => ({
   ...extra,
 });
 const desired = (...origins: Origin[]): Desired => ({ ok: true, origins, protocol: "TCP", notes: [] });
-const listener = (bound: BoundOrigin[], extra: Partial<ListenerState> = {}): ListenerState => ({
+const listener = (bound: BoundOrigin[], extra: Partial<TargetState> = {}): TargetState => ({
   listenerId: "listener-a",
   protocol: "TCP",
   port: 80,
@@ -56,7 +56,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 function run(p: {
   spec?: Partial<GaapListenerBindingSpec>;
   desired: Desired;
-  listener: ListenerState;
+  listener: TargetState;
   owned?: string[];
   known?: number[];
   max?: number;

@@ -6,11 +6,11 @@ import { describe, expect, it } from "vitest";
 import { type GaapListenerBinding, type GaapListenerBindingSpec, gateType } from "../../src/api/types.ts";
 import type { GateFacts } from "../../src/controller/gates.ts";
 import { PodGates } from "../../src/controller/pod-gates.ts";
-import type { ListenerState } from "../../src/gaap/types.ts";
+import type { TargetState } from "../../src/gaap/types.ts";
 import { listenerState } from "./fixtures.ts";
 
 const GATE = gateType("web");
-const listener = (bound: string[]): ListenerState =>
+const listener = (bound: string[]): TargetState =>
   listenerState({
     listenerId: "lst-a",
     bound: bound.map((k) => ({

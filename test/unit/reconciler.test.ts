@@ -25,7 +25,7 @@ import { Reconciler } from "../../src/controller/reconciler.ts";
 import { OperatorError } from "../../src/errors.ts";
 import type { BindTarget } from "../../src/gaap/binder.ts";
 import type { TargetQuery } from "../../src/gaap/target-reader.ts";
-import { type BoundOrigin, isLayer7, type ListenerState } from "../../src/gaap/types.ts";
+import { type BoundOrigin, isLayer7, type TargetState } from "../../src/gaap/types.ts";
 import type { BindingEvent } from "../../src/model/binding-event.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 import { listenerState } from "./fixtures.ts";
@@ -44,7 +44,7 @@ class World
   readonly clock: Clock = { now: () => this.t };
   readonly bindings = new Map<string, GaapListenerBinding>();
   readonly views = new Map<string, ClusterView>();
-  readonly listeners = new Map<string, ListenerState & { busyUntil?: number }>();
+  readonly listeners = new Map<string, TargetState & { busyUntil?: number }>();
   /** Forwarding rules of HTTP listeners, by ID. */
   readonly rules = new Map<
     string,
@@ -73,7 +73,7 @@ class World
     return this.views.get(`${b.metadata.namespace}/${b.metadata.name}`) ?? podView([]);
   }
   // TargetReader: a rule's sibling tasks hold it, as GAAP's ListenerHasTask does.
-  async describeTarget(q: TargetQuery): Promise<ListenerState> {
+  async describeTarget(q: TargetQuery): Promise<TargetState> {
     this.reads++;
     this.queries.push(q);
     const fail = this.failures.describe.shift();
@@ -215,7 +215,7 @@ class World
     });
   }
 
-  addListener(bound: BoundOrigin[] = [], extra: Partial<ListenerState & { busyUntil: number }> = {}) {
+  addListener(bound: BoundOrigin[] = [], extra: Partial<TargetState & { busyUntil: number }> = {}) {
     this.listeners.set(LISTENER, { ...listenerState({ listenerId: LISTENER, bound }), ...extra });
   }
 
@@ -356,7 +356,7 @@ describe("Reconciler", () => {
     await r.reconcile(key);
     expect(w.condition(key, "Ready")?.status).toBe("True");
     // Someone removes an origin in the console.
-    (w.listeners.get(LISTENER) as ListenerState).bound = [origin("10.0.0.1")];
+    (w.listeners.get(LISTENER) as TargetState).bound = [origin("10.0.0.1")];
     // The first look found the first task done already, so the task estimate shrank by 10%.
     expect(await r.reconcile(key)).toEqual({ requeueAfterMs: 0.9 * TASK_MS });
     expect(w.bound()).toEqual(["10.0.0.1", "10.0.0.2"]);

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { GaapListenerBindingStatus } from "../../src/api/types.ts";
 import { composeStatus, reasonOf } from "../../src/controller/report.ts";
 import { OperatorError } from "../../src/errors.ts";
-import type { ListenerState } from "../../src/gaap/types.ts";
+import type { TargetState } from "../../src/gaap/types.ts";
 
-const listener: ListenerState = {
+const listener: TargetState = {
   listenerId: "listener-a",
   protocol: "TCP",
   port: 80,

@@ -79,4 +79,42 @@ describe("BindTaskTracker: the longest task", () => {
     clock.t = 8000 + 3_600_001;
     expect(t.longestMs).toBe(0);
   });
+
+  it("waits for the rule its bind wrote: a sibling rule's status neither ends nor extends the task", () => {
+    const { clock, tracker: t } = tracker();
+    t.sent("l", "rule-a");
+    expect(t.inflightRule("l")).toBe("rule-a");
+    clock.t = 1200;
+    t.observe("l", 0, "rule-b");
+    t.observe("l", 0);
+    expect(t.inflightRule("l")).toBe("rule-a");
+    t.observe("l", 3, "rule-a");
+    clock.t = 2000;
+    t.observe("l", 0, "rule-a");
+    expect(t.inflightRule("l")).toBeUndefined();
+    expect(t.longestOn("l")).toBe(2000);
+  });
+
+  it("reads what a pass saw: each rule's status, or the listener's", () => {
+    const { clock, tracker: t } = tracker();
+    const base = { listenerId: "l", protocol: "HTTP" as const, port: 80, scheduler: "rr", failoverSwitch: 0 };
+    const read = { ...base, realServerType: "IP", healthCheck: false, bound: [], status: 3 };
+    t.sent("l", "rule-a");
+    clock.t = 500;
+    const rule = { ruleId: "rule-b", domain: "d", path: "/", status: 0, healthy: true };
+    t.observeRead({
+      ...read,
+      rule,
+      ruleStatuses: new Map([
+        ["rule-b", 0],
+        ["rule-a", 3],
+      ]),
+    });
+    expect(t.inflightRule("l")).toBe("rule-a");
+    t.observeRead({ ...read, status: 0, rule, ruleStatuses: new Map([["rule-a", 0]]) });
+    expect(t.inflightRule("l")).toBeUndefined();
+    t.sent("m");
+    t.observeRead({ ...read, listenerId: "m", protocol: "TCP", status: 0 });
+    expect(t.pending("m")).toBeUndefined();
+  });
 });
