@@ -1,8 +1,3 @@
-// Forwarding rules of HTTP/HTTPS listeners on the real apiserver and the emulator: rules named by ID and by domain
-// and path, two rules of one listener changing at once (under both answers GAAP may give about a sibling rule's
-// task), Node mode, the breaker and allowEmpty, drift, health, a rule deleted in GAAP, deletion, and a rule named
-// on the wrong kind of listener.
-import type { V1Node } from "@kubernetes/client-node";
 import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateType } from "../../src/api/types.ts";
@@ -10,6 +5,7 @@ import { condition } from "../support/bindings.ts";
 import { SETTLED_MS, TIMING } from "../support/deadlines.ts";
 import { eventually } from "../support/eventually.ts";
 import { admin } from "../support/gaap.ts";
+import { addTestNode } from "../support/nodes.ts";
 import { isReady, podCondition, podsOf } from "../support/pods.ts";
 import {
   calls,
@@ -17,7 +13,6 @@ import {
   gaapSet,
   L,
   L7,
-  mergePatch,
   RULE,
   readyOrigins,
   type Scenario,
@@ -341,36 +336,7 @@ describe("a binding on a forwarding rule", () => {
   it("binds Node mode on a rule: the nodes' addresses with the NodePort", async () => {
     const nodes: string[] = [];
     try {
-      for (const idx of [41, 42]) {
-        const name = `${s.ns}-n${idx}`;
-        const body: V1Node = {
-          metadata: { name, labels: { pool: s.ns } },
-          spec: { taints: [{ key: "test-only", effect: "NoSchedule" }] },
-        };
-        await s.c.core.createNode({ body });
-        nodes.push(name);
-        await s.c.core.patchNodeStatus(
-          {
-            name,
-            body: {
-              status: {
-                addresses: [{ type: "ExternalIP", address: `203.0.113.${idx}` }],
-                conditions: [
-                  {
-                    type: "Ready",
-                    status: "True",
-                    reason: "Test",
-                    message: "test",
-                    lastHeartbeatTime: new Date(),
-                    lastTransitionTime: new Date(),
-                  },
-                ],
-              },
-            },
-          },
-          mergePatch,
-        );
-      }
+      for (const idx of [41, 42]) nodes.push((await addTestNode(s.c.core, s.ns, `n${idx}`, idx)).name);
       const nodePort = 30080 + Math.floor(Math.random() * 2000);
       await s.c.core.createNamespacedService({
         namespace: s.ns,

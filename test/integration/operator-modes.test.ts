@@ -1,63 +1,22 @@
-// Node mode, UDP, weights and failover roles, public IPs from a pod annotation: what reaches GAAP.
-import type { V1Node } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM } from "../harness/kubelet.ts";
 import { condition } from "../support/bindings.ts";
 import { eventually } from "../support/eventually.ts";
-import { gaapSet, L, mergePatch, readyPodIPs, type Scenario, scenario } from "../support/scenario.ts";
+import { addTestNode, setTestNodeStatus, type TestNodeOptions } from "../support/nodes.ts";
+import { gaapSet, L, readyPodIPs, type Scenario, scenario } from "../support/scenario.ts";
 import { deployment } from "../support/workload.ts";
 
 describe("Node mode", () => {
   let s: Scenario;
   const nodes: string[] = [];
 
-  /** Test-only nodes: tainted so no pod lands on them, labelled with this namespace so only they are selected. */
-  async function addNode(
-    suffix: string,
-    o: { ready?: boolean; labels?: Record<string, string>; taints?: string[]; external?: boolean },
-  ) {
-    const name = `${s.ns}-${suffix}`;
-    const idx = nodes.length + 10;
-    const body: V1Node = {
-      metadata: { name, labels: { pool: s.ns, ...o.labels } },
-      spec: {
-        taints: [
-          { key: "test-only", effect: "NoSchedule" },
-          ...(o.taints ?? []).map((key) => ({ key, effect: "NoSchedule" })),
-        ],
-      },
-    };
-    await s.c.core.createNode({ body });
-    nodes.push(name);
-    await setNodeStatus(name, idx, o.ready !== false, o.external !== false);
-    return { name, external: `203.0.113.${idx}`, internal: `192.0.2.${idx}` };
+  async function addNode(suffix: string, o: TestNodeOptions) {
+    const node = await addTestNode(s.c.core, s.ns, suffix, nodes.length + 10, o);
+    nodes.push(node.name);
+    return node;
   }
-  async function setNodeStatus(name: string, idx: number, ready: boolean, external = true) {
-    await s.c.core.patchNodeStatus(
-      {
-        name,
-        body: {
-          status: {
-            addresses: [
-              { type: "InternalIP", address: `192.0.2.${idx}` },
-              ...(external ? [{ type: "ExternalIP", address: `203.0.113.${idx}` }] : []),
-            ],
-            conditions: [
-              {
-                type: "Ready",
-                status: ready ? "True" : "False",
-                reason: "Test",
-                message: "test",
-                lastHeartbeatTime: new Date(),
-                lastTransitionTime: new Date(),
-              },
-            ],
-          },
-        },
-      },
-      mergePatch,
-    );
-  }
+  const setNodeStatus = (name: string, idx: number, ready: boolean) =>
+    setTestNodeStatus(s.c.core, name, idx, ready);
 
   beforeAll(async () => {
     s = await scenario("nodes");
