@@ -9,7 +9,19 @@ import { WRITE_ACTIONS } from "../src/gaap/actions.ts";
 import { forEachLimit } from "../src/util/pool.ts";
 import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
 import type { OperatorProcess } from "../test/support/operator.ts";
-import { type Bench, bench, log, NS, processStats, round, T_MS, table, until, writeResult } from "./lib.ts";
+import {
+  type Bench,
+  bench,
+  heapSnapshot,
+  log,
+  NS,
+  processStats,
+  round,
+  T_MS,
+  table,
+  until,
+  writeResult,
+} from "./lib.ts";
 
 const PER_BINDING = 20;
 const listenerId = (i: number) => `listener-cs${String(i).padStart(5, "0")}`;
@@ -62,6 +74,7 @@ export async function coldstart(budget: "limit" | "default"): Promise<void> {
     );
     const readyS = (Date.now() - started) / 1000;
     const coldStats = processStats(op.pid);
+    await heapSnapshot(op.pid, `${scenario}-ready`);
     const limits = state.behavior.rateLimits;
     const limit = (a: string) => limits[a] ?? limits.default ?? 20;
     const unavoidable: Record<string, number> = {

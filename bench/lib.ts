@@ -1,7 +1,7 @@
 // Benchmark plumbing: a control plane from the harness, the emulator in this process, the operator as a real
 // process; clocks, percentiles, process stats, and result files.
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
@@ -76,6 +76,14 @@ export async function bench(
         gaapUrl: emu.url,
         args: [...args, "--log-level", "info"],
         name: `operator${ops.length}`,
+        // BENCH_HEAP_DIR=<dir>: the operator writes a heap snapshot there on SIGUSR2 (heapSnapshot below).
+        ...(process.env.BENCH_HEAP_DIR
+          ? {
+              env: {
+                NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${process.env.BENCH_HEAP_DIR}`,
+              },
+            }
+          : {}),
       });
       ops.push(op);
       return op;
@@ -136,4 +144,25 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s`);
     await sleep(intervalMs);
   }
+}
+
+/**
+ * With BENCH_HEAP_DIR set, asks the operator for a heap snapshot (`<label>-<pid>.heapsnapshot` there) and waits until
+ * it is written; the size of each kind of object in it is what `node bench/heap.ts <file>` lists.
+ */
+export async function heapSnapshot(pid: number, label: string): Promise<void> {
+  const dir = process.env.BENCH_HEAP_DIR;
+  if (!dir) return;
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, "SIGUSR2");
+  const file = await until(`heap snapshot (${label})`, 300_000, async () => {
+    const fresh = readdirSync(dir).find((f) => !before.has(f) && f.endsWith(".heapsnapshot"));
+    if (!fresh) return undefined;
+    // Written in one go at the end: wait for its size to settle.
+    const size = statSync(join(dir, fresh)).size;
+    await sleep(2000);
+    return statSync(join(dir, fresh)).size === size && size > 0 ? fresh : undefined;
+  });
+  renameSync(join(dir, file), join(dir, `${label}-${pid}.heapsnapshot`));
+  log(`heap snapshot (${label}) in ${dir}`);
 }
