@@ -9,10 +9,13 @@ export class TcpProxy {
   private paused = false;
   private readonly targetPort: number;
   port = 0;
+  /** Connections accepted so far. */
+  accepted = 0;
 
   constructor(targetPort: number) {
     this.targetPort = targetPort;
     this.server = createServer((client) => {
+      this.accepted++;
       this.open.add(client);
       client.on("close", () => this.open.delete(client));
       client.on("error", () => {});
