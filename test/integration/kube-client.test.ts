@@ -2,7 +2,7 @@
 // connections: calls share one connection pool instead of opening a TLS connection each (client-node's default).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, loadKubeConfig } from "../../src/kube/client.ts";
 import { kubeconfigYaml } from "../harness/control-plane.ts";
@@ -24,19 +24,13 @@ describe("Kubernetes API clients", () => {
   it("reuse connections across calls and across API groups: no more than the calls in flight at once", async () => {
     const kc = loadKubeConfig(kubeconfig);
     const core = apiClient(kc, CoreV1Api);
-    const custom = apiClient(kc, CustomObjectsApi);
+    const discovery = apiClient(kc, DiscoveryV1Api);
     const before = proxy.accepted;
     const inFlight = 5;
     for (let round = 0; round < 8; round++) {
       await Promise.all(
         Array.from({ length: inFlight }, (_, i) =>
-          i % 2 === 0
-            ? core.listNamespace()
-            : custom.listClusterCustomObject({
-                group: "gaap.operator.dev",
-                version: "v1alpha1",
-                plural: "gaaplistenerbindings",
-              }),
+          i % 2 === 0 ? core.listNamespace() : discovery.listEndpointSliceForAllNamespaces({ limit: 1 }),
         ),
       );
     }
