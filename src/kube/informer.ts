@@ -28,6 +28,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Lists with the same selectors as the watch; `modelType` names its items for wire-form normalisation. */
   list: () => Promise<KubernetesListObject<T>>;
   modelType?: string;
+  /** What of each object to keep (trim.ts), applied to listed and watched objects before they are cached. */
+  transform?: (obj: T) => T;
   labelSelector?: string;
   fieldSelector?: string;
   onError?: (name: string, err: unknown) => void;
@@ -67,15 +69,16 @@ export class Informer<T extends KubernetesObject> {
     this.synced = new Promise((resolve) => {
       this.markSynced = resolve;
     });
+    const keep = opts.transform ?? ((o: T) => o);
     const list = async (): Promise<KubernetesListObject<T>> => {
       const result = await opts.list();
       const type = opts.modelType;
-      if (!type) return result;
-      return { ...result, items: result.items.map((i) => ObjectSerializer.serialize(i, type, "") as T) };
+      const wire = (i: T) => (type ? (ObjectSerializer.serialize(i, type, "") as T) : i);
+      return { ...result, items: result.items.map((i) => keep(wire(i))) };
     };
     this.listWatch = new ListWatch<T>(
       opts.path,
-      new Watch(kc),
+      opts.transform ? transformingWatch(new Watch(kc), opts.transform) : new Watch(kc),
       list,
       false,
       opts.labelSelector,
@@ -196,4 +199,18 @@ export class Informer<T extends KubernetesObject> {
       if (!this.stopped) this.attempt();
     }, delay);
   }
+}
+
+/** A Watch whose object events carry what `transform` keeps; bookmarks and errors pass as they are. */
+function transformingWatch<T>(watch: Watch, transform: (obj: T) => T): Watch {
+  const objectEvents = new Set(["ADDED", "MODIFIED", "DELETED"]);
+  return {
+    watch: (path, query, callback, done) =>
+      watch.watch(
+        path,
+        query,
+        (phase, obj, raw) => callback(phase, objectEvents.has(phase) ? transform(obj as T) : obj, raw),
+        done,
+      ),
+  } as Watch;
 }

@@ -18,6 +18,7 @@ import { type GaapListenerBinding, GROUP, PLURAL, VERSION } from "../api/types.t
 import { apiClient } from "./client.ts";
 import { Informer, type InformerHealth, type InformerOptions } from "./informer.ts";
 import { SERVICE_NAME_LABEL } from "./labels.ts";
+import { trimNode, trimObject, trimPod } from "./trim.ts";
 
 export interface InformerSetOptions {
   /** Watch one namespace only (Nodes are always cluster-wide). */
@@ -31,7 +32,9 @@ export class InformerSet {
   readonly slices: Informer<V1EndpointSlice>;
   readonly nodes: Informer<V1Node>;
   readonly pods: Informer<V1Pod>;
-  private readonly all: Informer<never>[];
+  private readonly all: Array<
+    Pick<Informer<KubernetesObject>, "start" | "stop" | "synced" | "isSynced" | "health">
+  >;
 
   constructor(kc: KubeConfig, opts: InformerSetOptions = {}) {
     const ns = opts.namespace;
@@ -49,7 +52,16 @@ export class InformerSet {
       modelType: string | undefined,
       list: () => Promise<KubernetesListObject<T>>,
       more: Partial<InformerOptions<T>> = {},
-    ) => new Informer<T>(kc, { name, path, list, ...(modelType ? { modelType } : {}), onError, ...more });
+    ) =>
+      new Informer<T>(kc, {
+        name,
+        path,
+        list,
+        ...(modelType ? { modelType } : {}),
+        onError,
+        transform: trimObject,
+        ...more,
+      });
 
     this.bindings = make<GaapListenerBinding>(
       "gaaplistenerbindings",
@@ -83,11 +95,17 @@ export class InformerSet {
       // Slices without the label belong to no Service, so no binding can read them.
       { labelSelector: SERVICE_NAME_LABEL },
     );
-    this.nodes = make<V1Node>("nodes", "/api/v1/nodes", "V1Node", () => core.listNode());
-    this.pods = make<V1Pod>("pods", nsPath("/api/v1", "pods"), "V1Pod", () =>
-      ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces(),
+    this.nodes = make<V1Node>("nodes", "/api/v1/nodes", "V1Node", () => core.listNode(), {
+      transform: trimNode,
+    });
+    this.pods = make<V1Pod>(
+      "pods",
+      nsPath("/api/v1", "pods"),
+      "V1Pod",
+      () => (ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces()),
+      { transform: trimPod },
     );
-    this.all = [this.bindings, this.services, this.slices, this.nodes, this.pods] as Informer<never>[];
+    this.all = [this.bindings, this.services, this.slices, this.nodes, this.pods];
   }
 
   start(): void {
