@@ -36,6 +36,11 @@ export class OperatorError extends Error {
   }
 }
 
+/** A failure a retry of the same call may fix: server or transport trouble, or throttling. */
+export function isRetryable(err: unknown): err is OperatorError {
+  return err instanceof OperatorError && (err.kind === "transient" || err.kind === "throttled");
+}
+
 const prefixed = (code: string, prefixes: string[]) =>
   prefixes.some((p) => code === p || code.startsWith(`${p}.`));
 

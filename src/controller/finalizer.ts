@@ -55,10 +55,7 @@ export class Finalizer {
       let listener: TargetState;
       try {
         const inflightRule = this.d.tracker.inflightRule(spec.listenerId);
-        const query = targetQuery(b, this.d.cache, this.d.status, {
-          bound: true,
-          ...(inflightRule ? { inflightRule } : {}),
-        });
+        const query = targetQuery(b, this.d.cache, this.d.status, { bound: true, inflightRule });
         listener = await this.d.reader.describeTarget(query);
         this.d.tracker.observeRead(listener);
       } catch (err) {

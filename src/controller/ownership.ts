@@ -6,21 +6,18 @@ import {
   bindingKey,
   type GaapListenerBinding,
   type GaapListenerBindingStatus,
+  type RuleRef,
   resolveSpec,
 } from "../api/types.ts";
 
-/** A rule as far as it is known: the spec's ID or domain and path, and what a pass resolved them to. */
-export interface RuleIdentity {
-  ruleId?: string;
-  domain?: string;
-  path?: string;
-}
-
-/** What a binding is known to write before a pass reads GAAP: its spec, and the rule its status reports. */
+/**
+ * The rule a binding writes as far as is known before a pass reads GAAP: its spec's ID or domain and path, and what
+ * its status says they resolved to.
+ */
 export function ruleIdentity(
   b: GaapListenerBinding,
   lastWritten?: GaapListenerBindingStatus,
-): RuleIdentity | undefined {
+): RuleRef | undefined {
   const ref = b.spec.rule;
   if (!ref) return undefined;
   const seen = (lastWritten ?? b.status)?.rule;
@@ -37,7 +34,7 @@ export function ruleIdentity(
  */
 export function onSameTarget(
   onListener: readonly GaapListenerBinding[],
-  rule: RuleIdentity | undefined,
+  rule: RuleRef | undefined,
 ): GaapListenerBinding[] {
   return onListener.filter((other) => {
     const theirs = ruleIdentity(other);

@@ -9,6 +9,7 @@ import {
   type GaapListenerBinding,
   gateType,
   type ResolvedSpec,
+  type RuleRef,
   resolveSpec,
 } from "../api/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
@@ -16,14 +17,7 @@ import { type Desired, desiredOrigins, drainingOrigins } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
 import { Finalizer } from "./finalizer.ts";
-import {
-  conflictMessage,
-  holderOf,
-  onSameTarget,
-  ownedServers,
-  type RuleIdentity,
-  ruleIdentity,
-} from "./ownership.ts";
+import { conflictMessage, holderOf, onSameTarget, ownedServers, ruleIdentity } from "./ownership.ts";
 import { PeakWindow } from "./peak.ts";
 import { splitOwnership } from "./plan.ts";
 import {
@@ -168,7 +162,7 @@ export class Reconciler {
   }
 
   /** Who holds the set this binding writes (a listener's, or a rule's as far as it is known). */
-  private holderFor(b: GaapListenerBinding, rule: RuleIdentity | undefined): string | undefined {
+  private holderFor(b: GaapListenerBinding, rule: RuleRef | undefined): string | undefined {
     return holderOf(onSameTarget(this.d.cache.bindingsOnListener(b.spec.listenerId), rule));
   }
 
@@ -189,8 +183,9 @@ export class Reconciler {
     gate: string | undefined,
   ): Promise<ReconcileResult> {
     const inflightRule = this.tracker.inflightRule(spec.listenerId);
-    const query = targetQuery(b, this.d.cache, this.d.status, inflightRule ? { inflightRule } : {});
-    const listener = await this.d.reader.describeTarget(query);
+    const listener = await this.d.reader.describeTarget(
+      targetQuery(b, this.d.cache, this.d.status, { inflightRule }),
+    );
     this.tracker.observeRead(listener);
     // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
     const holder = listener.rule ? this.holderFor(b, listener.rule) : undefined;

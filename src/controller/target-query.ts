@@ -13,7 +13,7 @@ export function targetQuery(
   b: GaapListenerBinding,
   cache: Pick<BindingCache, "bindingsOnListener">,
   status: Pick<StatusWriter, "lastWritten">,
-  opts: { inflightRule?: string; bound?: boolean } = {},
+  opts: { inflightRule?: string | undefined; bound?: boolean } = {},
 ): TargetQuery {
   const spec = b.spec;
   const hint = b.status?.listener?.protocol;

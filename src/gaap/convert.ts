@@ -47,15 +47,6 @@ export function toListenerState(l: AnyListener, protocol: ListenerProtocol): Tar
 export function toRuleTarget(listener: TargetState, r: RuleInfo, siblings: readonly RuleInfo[]): TargetState {
   const own = r.RuleStatus ?? 0;
   const others = siblings.filter((x) => x.RuleId !== r.RuleId && x.ListenerId === listener.listenerId);
-  const busySibling = others.find((x) => (x.RuleStatus ?? 0) !== 0);
-  const busy =
-    own !== 0
-      ? {}
-      : busySibling
-        ? { status: busySibling.RuleStatus ?? 0, busyWith: `a task on its rule ${busySibling.RuleId}` }
-        : listener.status !== 0
-          ? { status: listener.status, busyWith: "the listener's own task" }
-          : {};
   return {
     listenerId: listener.listenerId,
     protocol: listener.protocol,
@@ -75,8 +66,16 @@ export function toRuleTarget(listener: TargetState, r: RuleInfo, siblings: reado
       // BindStatus is 1 when normal, the opposite of RealServerStatus (0 normal).
       healthy: r.BindStatus !== 0,
     },
-    ...busy,
+    ...(own === 0 ? waitingOn(listener, others) : {}),
   };
+}
+
+/** What else holds an idle rule: a sibling rule's task first, else the listener's own. */
+function waitingOn(listener: TargetState, siblings: readonly RuleInfo[]): Partial<TargetState> {
+  const sibling = siblings.find((x) => (x.RuleStatus ?? 0) !== 0);
+  if (sibling) return { status: sibling.RuleStatus ?? 0, busyWith: `a task on its rule ${sibling.RuleId}` };
+  if (listener.status !== 0) return { status: listener.status, busyWith: "the listener's own task" };
+  return {};
 }
 
 export function toBoundOrigin(r: BindRealServer): BoundOrigin {

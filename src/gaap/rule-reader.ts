@@ -5,7 +5,7 @@ import type {
   DomainRuleSet,
   RuleInfo,
 } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
-import { OperatorError } from "../errors.ts";
+import { isRetryable, OperatorError } from "../errors.ts";
 import type { GaapTransport } from "./transport.ts";
 
 /** The most IDs one DescribeRulesByRuleIds call takes. */
@@ -25,10 +25,6 @@ function gone(err: unknown): boolean {
   if (!(err instanceof OperatorError)) return false;
   return err.kind === "notFound" || (err.code === "InvalidParameter" && /ruleId/i.test(err.message));
 }
-
-/** Worth asking again as it is: the call may succeed in a moment. */
-const passing = (err: unknown) =>
-  err instanceof OperatorError && (err.kind === "transient" || err.kind === "throttled");
 
 type Waiter = { resolve: (r: RuleInfo | undefined) => void; reject: (e: Error) => void };
 type Batch = Map<string, Waiter[]>;
@@ -92,7 +88,7 @@ export class RuleReader {
       const found = await this.byIds(ids, true);
       for (const id of ids) settle(id, found.get(id));
     } catch (err) {
-      if (passing(err) || ids.length === 1) {
+      if (isRetryable(err) || ids.length === 1) {
         for (const id of ids) settle(id, gone(err) ? undefined : (err as Error));
         return;
       }

@@ -4,7 +4,7 @@
 // kind is returned as it is.
 import type { RuleInfo } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
 import type { RuleRef } from "../api/types.ts";
-import { OperatorError } from "../errors.ts";
+import { isRetryable, OperatorError } from "../errors.ts";
 import { toRuleTarget } from "./convert.ts";
 import type { ListenerReader } from "./listener-reader.ts";
 import type { RuleReader } from "./rule-reader.ts";
@@ -48,8 +48,7 @@ export class TargetReader {
     const siblings = Promise.all(
       (q.siblingRules ?? []).map((id) =>
         this.rules.read(id).catch((err: unknown) => {
-          if (err instanceof OperatorError && (err.kind === "transient" || err.kind === "throttled"))
-            throw err;
+          if (isRetryable(err)) throw err;
           return undefined;
         }),
       ),

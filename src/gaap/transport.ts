@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pRetry from "p-retry";
 import type { Credential, DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
-import { fromGaapError, OperatorError } from "../errors.ts";
+import { fromGaapError, isRetryable, OperatorError } from "../errors.ts";
 import { TokenBucket } from "../util/token-bucket.ts";
 import { WRITE_ACTIONS } from "./actions.ts";
 
@@ -66,8 +66,7 @@ export class GaapTransport {
       minTimeout: 200,
       maxTimeout: 2000,
       randomize: true,
-      shouldRetry: ({ error }) =>
-        error instanceof OperatorError && (error.kind === "transient" || error.kind === "throttled"),
+      shouldRetry: ({ error }) => isRetryable(error),
     });
   }
 

@@ -414,40 +414,28 @@ describe("GAAP emulator layer 7 through the official SDK", () => {
     });
 
     it("keeps what CreateRule was given, and takes the listener's forward protocol by default", async () => {
+      const given = {
+        Scheduler: "wrr",
+        HealthCheck: 0,
+        RealServerType: "DOMAIN",
+        ForwardHost: "origin.example.com",
+        CheckParams: {
+          DelayLoop: 10,
+          ConnectTimeout: 3,
+          Path: "/healthz",
+          Method: "GET",
+          StatusCode: [200, 300],
+        },
+        ServerNameIndicationSwitch: "ON",
+        ServerNameIndication: "sni.example.com",
+      };
       const { RuleId } = await createRule({
         ListenerId: HTTPS,
         Domain: "secure.example.com",
         Path: "/api",
-        Scheduler: "wrr",
-        HealthCheck: 0,
-        RealServerType: "DOMAIN",
-        ForwardHost: "origin.example.com",
-        CheckParams: {
-          DelayLoop: 10,
-          ConnectTimeout: 3,
-          Path: "/healthz",
-          Method: "GET",
-          StatusCode: [200, 300],
-        },
-        ServerNameIndicationSwitch: "ON",
-        ServerNameIndication: "sni.example.com",
+        ...given,
       });
-      expect(await rule(RuleId as string)).toMatchObject({
-        Scheduler: "wrr",
-        HealthCheck: 0,
-        RealServerType: "DOMAIN",
-        ForwardHost: "origin.example.com",
-        CheckParams: {
-          DelayLoop: 10,
-          ConnectTimeout: 3,
-          Path: "/healthz",
-          Method: "GET",
-          StatusCode: [200, 300],
-        },
-        ServerNameIndicationSwitch: "ON",
-        ServerNameIndication: "sni.example.com",
-        ForwardProtocol: "HTTPS",
-      });
+      expect(await rule(RuleId as string)).toMatchObject({ ...given, ForwardProtocol: "HTTPS" });
       expect((await rule(SECURE)).ForwardProtocol).toBe("HTTPS");
       expect((await rule(WRR)).ForwardProtocol).toBe("HTTP");
       const own = await createRule({ Path: "/tls", ForwardProtocol: "HTTPS" });

@@ -241,24 +241,20 @@ describe("a binding on a forwarding rule", () => {
 
   it("reports the health GAAP's check gives the rule's origins", async () => {
     const [first] = (await readyOrigins(s, 8080)).map((o) => o.split(":")[0] as string);
-    await admin(s.emu.url, "POST", "health", { ip: first, ruleId: RULE.api, status: 1 });
-    await eventually(
-      async () => {
-        const b = await s.bindings.get("web");
-        expect(b?.status?.unhealthyCount).toBe(1);
-        expect(b?.status?.rule?.health).toBe("Abnormal");
-      },
-      { what: "one origin unhealthy", timeoutMs: 2 * TIMING.verifyMs + SETTLED_MS },
-    );
-    await admin(s.emu.url, "POST", "health", { ip: first, ruleId: RULE.api, status: 0 });
-    await eventually(
-      async () => {
-        const b = await s.bindings.get("web");
-        expect(b?.status?.unhealthyCount).toBe(0);
-        expect(b?.status?.rule?.health).toBe("Normal");
-      },
-      { what: "healthy again", timeoutMs: 2 * TIMING.verifyMs + SETTLED_MS },
-    );
+    for (const [status, unhealthy, health] of [
+      [1, 1, "Abnormal"],
+      [0, 0, "Normal"],
+    ] as const) {
+      await admin(s.emu.url, "POST", "health", { ip: first, ruleId: RULE.api, status });
+      await eventually(
+        async () => {
+          const b = await s.bindings.get("web");
+          expect(b?.status?.unhealthyCount).toBe(unhealthy);
+          expect(b?.status?.rule?.health).toBe(health);
+        },
+        { what: `rule health ${health}`, timeoutMs: 2 * TIMING.verifyMs + SETTLED_MS },
+      );
+    }
   });
 
   it("reports a rule deleted in GAAP, and follows a rule made again for the same domain and path", async () => {
