@@ -77,13 +77,8 @@ export async function bench(
         args: [...args, "--log-level", "info"],
         name: `operator${ops.length}`,
         // BENCH_HEAP_DIR=<dir>: the operator writes a heap snapshot there on SIGUSR2 (heapSnapshot below).
-        ...(process.env.BENCH_HEAP_DIR
-          ? {
-              env: {
-                NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${process.env.BENCH_HEAP_DIR}`,
-              },
-            }
-          : {}),
+        // BENCH_NODE_OPTIONS: V8 flags for the operator, to compare against the shipped defaults.
+        env: { NODE_OPTIONS: operatorNodeOptions() },
       });
       ops.push(op);
       return op;
@@ -99,6 +94,16 @@ export async function bench(
       await cp.stop();
     },
   };
+}
+
+function operatorNodeOptions(): string {
+  const heap = process.env.BENCH_HEAP_DIR;
+  return [
+    process.env.BENCH_NODE_OPTIONS ?? "",
+    heap ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heap}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
 }
 
 export function percentile(values: number[], p: number): number {

@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     hooks: { boundAfter: (s) => metrics.gateBoundAfter(s) },
   });
   metrics.gatesByReason = () => podGates.countsByReason();
+  metrics.bindings = () => sources.bindingKeys().flatMap((key) => sources.binding(key) ?? []);
   sources.onPod((kind, pod) => {
     podGates.onPod(kind, pod);
     const note = kind === "add" && canWrite() ? holdUnsupportedEvent(pod, Date.now()) : undefined;

@@ -1,6 +1,7 @@
 // Prometheus metrics: controller-runtime's names for reconcile and work-queue metrics (so existing dashboards
 // work), client-go's leader metric, and the operator's own GAAP and binding metrics. One registry.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { GaapListenerBinding } from "./api/types.ts";
 import type { ControllerMetrics } from "./controller/controller.ts";
 import type { ReconcilerHooks } from "./controller/ports.ts";
 import type { GaapObserver } from "./gaap/transport.ts";
@@ -28,6 +29,8 @@ export class Metrics {
   private readonly gateLatency: Histogram;
   /** Gates by reason, read at scrape time from whoever keeps them. */
   gatesByReason: () => Map<string, number> = () => new Map();
+  /** The cached bindings, read at scrape time for their conditions. */
+  bindings: () => Iterable<GaapListenerBinding> = () => [];
 
   constructor(controller = "gaaplistenerbinding") {
     this.controller = controller;
@@ -103,6 +106,22 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [reason, n] of self.gatesByReason()) this.set({ reason }, n);
+      },
+    });
+    // kube-state-metrics' shape: one series per binding and condition, 1, labelled with its status and reason.
+    // Reasons are the operator's own words or GAAP error codes, a bounded set.
+    new Gauge({
+      name: "gaap_binding_condition",
+      help: "A binding's status condition (always 1), by its status and reason",
+      labelNames: ["namespace", "name", "condition", "status", "reason"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const b of self.bindings()) {
+          const { namespace = "", name = "" } = b.metadata;
+          for (const c of b.status?.conditions ?? [])
+            this.set({ namespace, name, condition: c.type, status: c.status, reason: c.reason }, 1);
+        }
       },
     });
   }

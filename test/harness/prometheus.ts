@@ -1,0 +1,174 @@
+// A real Prometheus for the observability tests: Debian's `prometheus` package (which brings `promtool`), found on
+// the PATH or installed with apt-get the first time, and started on 127.0.0.1 with a scrape config and rule files of
+// the test's choosing.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import { freePort } from "../support/net.ts";
+import { type ManagedProcess, ProcessGroup, RUN_DIR_PREFIX } from "./processes.ts";
+
+const exec = promisify(execFile);
+
+export interface PrometheusTools {
+  prometheus: string;
+  promtool: string;
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter).concat("/usr/bin", "/usr/local/bin")) {
+    const p = join(dir, name);
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** TEST_ASSET_PROMETHEUS / TEST_ASSET_PROMTOOL, then the PATH, then Debian's package installed with apt-get. */
+export async function ensurePrometheus(
+  log: (line: string) => void = console.error,
+): Promise<PrometheusTools> {
+  const find = () => ({
+    prometheus: process.env.TEST_ASSET_PROMETHEUS ?? onPath("prometheus"),
+    promtool: process.env.TEST_ASSET_PROMTOOL ?? onPath("promtool"),
+  });
+  let found = find();
+  if (!found.prometheus || !found.promtool) {
+    if (!onPath("apt-get") || process.getuid?.() !== 0)
+      throw new Error(
+        "prometheus and promtool are needed for the observability tests: install Debian's prometheus package " +
+          "(apt-get install prometheus) or set TEST_ASSET_PROMETHEUS and TEST_ASSET_PROMTOOL",
+      );
+    log("installing Debian's prometheus package (prometheus and promtool) with apt-get");
+    const install = () =>
+      exec("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "prometheus"], {
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+        maxBuffer: 64 << 20,
+      });
+    await install().catch(async () => {
+      log("apt-get install failed; updating the package lists and trying again");
+      await exec("apt-get", ["update", "-qq"], { maxBuffer: 64 << 20 });
+      await install();
+    });
+    found = find();
+    if (!found.prometheus || !found.promtool) throw new Error("prometheus package installed but not found");
+  }
+  return found as PrometheusTools;
+}
+
+export interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export interface PromAlert {
+  labels: Record<string, string>;
+  state: "pending" | "firing";
+}
+
+/** A Prometheus process scraping the given targets every second and evaluating rules every second. */
+export class Prometheus {
+  readonly url: string;
+  private readonly group: ProcessGroup;
+  private readonly proc: ManagedProcess;
+
+  private constructor(url: string, group: ProcessGroup, proc: ManagedProcess) {
+    this.url = url;
+    this.group = group;
+    this.proc = proc;
+  }
+
+  static async start(opts: {
+    tools: PrometheusTools;
+    /** job name -> host:port targets */
+    jobs: Record<string, () => string[]>;
+    /** Rule files' contents (Prometheus `groups:` documents). */
+    rules?: string[];
+  }): Promise<Prometheus> {
+    const dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+    const group = new ProcessGroup(dir);
+    const ruleFiles = (opts.rules ?? []).map((text, i) => {
+      const file = join(dir, `rules-${i}.yaml`);
+      writeFileSync(file, text);
+      return file;
+    });
+    // File service discovery, so targets can change (an operator restarted on a new port) without a restart.
+    const targetsFile = join(dir, "targets.json");
+    const writeTargets = () =>
+      writeFileSync(
+        targetsFile,
+        JSON.stringify(Object.entries(opts.jobs).map(([job, t]) => ({ targets: t(), labels: { job } }))),
+      );
+    writeTargets();
+    writeFileSync(
+      join(dir, "prometheus.yml"),
+      stringify({
+        global: { scrape_interval: "1s", evaluation_interval: "1s", scrape_timeout: "900ms" },
+        rule_files: ruleFiles,
+        scrape_configs: [
+          {
+            job_name: "targets",
+            file_sd_configs: [{ files: [targetsFile], refresh_interval: "1s" }],
+          },
+        ],
+      }),
+    );
+    const port = await freePort();
+    const proc = group.start("prometheus", opts.tools.prometheus, [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--web.enable-lifecycle",
+    ]);
+    const p = new Prometheus(`http://127.0.0.1:${port}`, group, proc);
+    p.refreshTargets = writeTargets;
+    return p;
+  }
+
+  /** Rewrites the file-discovered targets from the jobs' functions. */
+  refreshTargets: () => void = () => {};
+
+  async ready(): Promise<boolean> {
+    if (!this.proc.running) throw new Error(`prometheus exited:\n${this.proc.tail()}`);
+    try {
+      return (await fetch(`${this.url}/-/ready`)).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async query(expr: string): Promise<PromSample[]> {
+    const res = await fetch(`${this.url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: PromSample[] };
+    };
+    if (body.status !== "success") throw new Error(`query ${expr}: ${body.error}`);
+    return body.data?.result ?? [];
+  }
+
+  async alerts(): Promise<PromAlert[]> {
+    const body = (await (await fetch(`${this.url}/api/v1/alerts`)).json()) as {
+      data: { alerts: PromAlert[] };
+    };
+    return body.data.alerts;
+  }
+
+  /** Health of the scrape targets: "up", "down" or "unknown" per job. */
+  async targets(): Promise<{ job: string; health: string; lastError: string }[]> {
+    const body = (await (await fetch(`${this.url}/api/v1/targets`)).json()) as {
+      data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] };
+    };
+    return body.data.activeTargets.map((t) => ({
+      job: t.labels.job ?? "",
+      health: t.health,
+      lastError: t.lastError,
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.group.close();
+  }
+}
