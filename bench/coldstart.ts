@@ -1,4 +1,4 @@
-// Cold start at scale (BENCH_BINDINGS bindings of 20 endpoints each, created at once), then steady state for
+// Cold start at scale (BENCH_BINDINGS bindings of BENCH_ENDPOINTS endpoints each, default 1,000 x 20, created at once), then steady state for
 // BENCH_STEADY_MS, then a restart with everything converged; at the emulator's limit or at the default budget.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GaapListenerBinding } from "../src/api/types.ts";
@@ -23,7 +23,7 @@ import {
   writeResult,
 } from "./lib.ts";
 
-const PER_BINDING = 20;
+const PER_BINDING = Number(process.env.BENCH_ENDPOINTS ?? 20);
 const listenerId = (i: number) => `listener-cs${String(i).padStart(5, "0")}`;
 const proxyId = (p: number) => `link-cs${String(p).padStart(5, "0")}`;
 const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
