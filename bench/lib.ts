@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { parse } from "yaml";
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
 import { type GaapEmulator, startEmulator } from "../src/emulator/server.ts";
@@ -96,10 +97,17 @@ export async function bench(
   };
 }
 
+/** The V8 flags deploy/deployment.yaml ships (NODE_OPTIONS), unless BENCH_NODE_OPTIONS says otherwise. */
+export function shippedNodeOptions(): string {
+  const d = parse(readFileSync("deploy/deployment.yaml", "utf8"));
+  const env: { name: string; value?: string }[] = d.spec.template.spec.containers[0].env ?? [];
+  return env.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+}
+
 function operatorNodeOptions(): string {
   const heap = process.env.BENCH_HEAP_DIR;
   return [
-    process.env.BENCH_NODE_OPTIONS ?? "",
+    process.env.BENCH_NODE_OPTIONS ?? shippedNodeOptions(),
     heap ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heap}` : "",
   ]
     .filter(Boolean)

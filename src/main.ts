@@ -120,7 +120,9 @@ async function main(): Promise<void> {
     hooks: { boundAfter: (s) => metrics.gateBoundAfter(s) },
   });
   metrics.gatesByReason = () => podGates.countsByReason();
-  metrics.bindings = () => sources.bindingKeys().flatMap((key) => sources.binding(key) ?? []);
+  // From the leader only, like the origin gauges: two replicas never count one binding twice.
+  metrics.bindings = () =>
+    canWrite() ? sources.bindingKeys().flatMap((key) => sources.binding(key) ?? []) : [];
   sources.onPod((kind, pod) => {
     podGates.onPod(kind, pod);
     const note = kind === "add" && canWrite() ? holdUnsupportedEvent(pod, Date.now()) : undefined;
