@@ -5,9 +5,9 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { parse } from "yaml";
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
+import { parse } from "yaml";
 import { type GaapEmulator, startEmulator } from "../src/emulator/server.ts";
 import type { EmulatorState } from "../src/emulator/state.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
