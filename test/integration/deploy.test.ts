@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { kubeconfigYaml } from "../harness/control-plane.ts";
 import { condition } from "../support/bindings.ts";
 import { openssl } from "../support/certs.ts";
 import { testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
+import { helmTemplate, kustomize, manifestObjects } from "../support/manifests.ts";
 import { OperatorProcess } from "../support/operator.ts";
 import { createWeb, L, type Scenario, scale, scenario, untilBound } from "../support/scenario.ts";
 
@@ -35,35 +35,17 @@ describe("install with kubectl and Helm", () => {
   let s: Scenario;
   const kubectl = async (...args: string[]) =>
     (await exec(s.c.info.kubectl, ["--kubeconfig", s.c.info.kubeconfigPath, ...args])).stdout;
-  const objects = (yamlText: string) =>
-    parseAllDocuments(yamlText)
-      .map((d) => d.toJS())
-      .filter(Boolean)
-      .sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
-
   beforeAll(async () => {
     s = await scenario("deploy", { start: false });
   });
   afterAll(async () => s?.close());
 
-  const helmTemplate = async (...set: string[]) =>
-    objects(
-      (
-        await exec(s.c.info.helm, [
-          "template",
-          "gaap-operator",
-          "deploy/helm/gaap-operator",
-          "--namespace",
-          "gaap-operator",
-          ...set.flatMap((v) => ["--set", v]),
-        ])
-      ).stdout,
-    );
+  const helm = (...set: string[]) => helmTemplate(s.c.info, { set });
 
   it("the Helm chart's defaults render the same objects as deploy/ (kustomize)", async () => {
-    const kustomized = objects(await kubectl("kustomize", "deploy/"));
+    const kustomized = await kustomize(s.c.info, "deploy/");
     // deploy/ leaves the webhook's certificate to cert-manager (deploy/cert-manager/) or to the user.
-    const helm = await helmTemplate("webhook.certificate=none");
+    const rendered = await helm("webhook.certificate=none");
     expect(kustomized.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "ClusterRole/gaap-operator",
       "ClusterRoleBinding/gaap-operator",
@@ -77,13 +59,11 @@ describe("install with kubectl and Helm", () => {
       "Service/gaap-operator-webhook",
       "ServiceAccount/gaap-operator",
     ]);
-    expect(helm).toEqual(kustomized);
+    expect(rendered).toEqual(kustomized);
   });
 
   it("ships a webhook that pod creation never waits on, for opted-in namespaces only", async () => {
-    const mwc = objects(await kubectl("kustomize", "deploy/")).find(
-      (o) => o.kind === "MutatingWebhookConfiguration",
-    );
+    const mwc = (await kustomize(s.c.info, "deploy/")).find((o) => o.kind === "MutatingWebhookConfiguration");
     const [hook] = mwc.webhooks;
     expect(hook).toMatchObject({
       failurePolicy: "Ignore",
@@ -102,11 +82,11 @@ describe("install with kubectl and Helm", () => {
   });
 
   it("with cert-manager: a Certificate for the webhook Service and the CA injected, the same from kustomize and Helm", async () => {
-    const kustomized = objects(
+    const kustomized = manifestObjects(
       `${await kubectl("kustomize", "deploy/")}\n---\n${readFileSync("deploy/cert-manager/certificate.yaml", "utf8")}`,
     );
-    const helm = await helmTemplate("webhook.certificate=certManager");
-    expect(helm).toEqual(kustomized);
+    const rendered = await helm("webhook.certificate=certManager");
+    expect(rendered).toEqual(kustomized);
     const cert = kustomized.find((o) => o.kind === "Certificate");
     expect(cert.spec).toMatchObject({
       secretName: "gaap-operator-webhook-tls",
@@ -122,19 +102,13 @@ describe("install with kubectl and Helm", () => {
   });
 
   it("the chart's values change what they should", async () => {
-    const out = objects(
-      (
-        await exec(s.c.info.helm, [
-          "template",
-          "x",
-          "deploy/helm/gaap-operator",
-          "--namespace",
-          "ops",
-          "--set",
-          "replicaCount=3,image.tag=9.9.9,watchNamespace=shop,logLevel=debug,rates.write=5,credentials.source=env,credentials.secretName=my-creds",
-        ])
-      ).stdout,
-    );
+    const out = await helmTemplate(s.c.info, {
+      release: "x",
+      namespace: "ops",
+      set: [
+        "replicaCount=3,image.tag=9.9.9,watchNamespace=shop,logLevel=debug,rates.write=5,credentials.source=env,credentials.secretName=my-creds",
+      ],
+    });
     const d = out.find((o) => o.kind === "Deployment");
     const c = d.spec.template.spec.containers[0];
     expect(d.spec.replicas).toBe(3);
@@ -178,7 +152,7 @@ describe("install with kubectl and Helm", () => {
   });
 
   it("without cert-manager: Helm makes a certificate at install whose CA is the caBundle, and the server accepts it all", async () => {
-    const out = await helmTemplate();
+    const out = await helm();
     const secret = out.find((o) => o.kind === "Secret" && o.metadata.name === "gaap-operator-webhook-tls");
     expect(secret.type).toBe("kubernetes.io/tls");
     const mwc = out.find((o) => o.kind === "MutatingWebhookConfiguration");
@@ -198,7 +172,7 @@ describe("install with kubectl and Helm", () => {
     const file = join(dir, "helm-generate.yaml");
     writeFileSync(file, out.map((o) => JSON.stringify(o)).join("\n---\n"));
     await kubectl("apply", "--dry-run=server", "-f", file);
-    await expect(helmTemplate("webhook.certificate=bogus")).rejects.toThrow(
+    await expect(helm("webhook.certificate=bogus")).rejects.toThrow(
       /webhook.certificate must be generate, certManager or none/,
     );
   });

@@ -7,12 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { gateType } from "../../src/api/types.ts";
 import { ensurePrometheus, Prometheus, type PrometheusTools } from "../harness/prometheus.ts";
 import { condition } from "../support/bindings.ts";
 import { testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
+import { helmTemplate, kustomize } from "../support/manifests.ts";
 import { FAST } from "../support/operator.ts";
 import { isReady, podsOf } from "../support/pods.ts";
 import { createWeb, gaapSet, L, type Scenario, scale, scenario } from "../support/scenario.ts";
@@ -88,29 +89,15 @@ describe("alert rules", () => {
 });
 
 describe("installing the monitoring", () => {
-  const objects = (yamlText: string) =>
-    parseAllDocuments(yamlText)
-      .map((d) => d.toJS())
-      .filter(Boolean)
-      .sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
-
   it("the chart's toggles, off by default, render the same objects as deploy/observability/ (kustomize)", async () => {
     const info = testCluster().info;
-    const kustomized = objects((await exec(info.kubectl, ["kustomize", "deploy/observability/"])).stdout);
+    const kustomized = await kustomize(info, "deploy/observability/");
     expect(kustomized.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "ConfigMap/gaap-operator-dashboard",
       "PrometheusRule/gaap-operator",
       "ServiceMonitor/gaap-operator",
     ]);
-    const helm = (...set: string[]) =>
-      exec(info.helm, [
-        "template",
-        "gaap-operator",
-        "deploy/helm/gaap-operator",
-        "--namespace",
-        "gaap-operator",
-        ...set.flatMap((v) => ["--set", v]),
-      ]).then((r) => objects(r.stdout));
+    const helm = (...set: string[]) => helmTemplate(info, { set });
     const on = await helm(
       "webhook.certificate=none",
       "serviceMonitor.enabled=true,prometheusRule.enabled=true,grafanaDashboard.enabled=true",
