@@ -1,9 +1,10 @@
-// npm run build:cluster  builds (or finds) the control-plane binaries.
+// npm run build:cluster  builds (or finds) the control-plane binaries, and finds (or installs) Prometheus.
 // npm run cluster        starts a control plane with a simulated kubelet in the foreground until Ctrl-C.
 import { ensureBinaries } from "./binaries.ts";
 import { ControlPlane } from "./control-plane.ts";
 import { DEFAULT_NODES } from "./global-setup.ts";
 import { KubeletSimulator } from "./kubelet.ts";
+import { ensurePrometheus } from "./prometheus.ts";
 
 const log = (line: string) => console.error(`[cluster] ${line}`);
 const command = process.argv[2];
@@ -11,6 +12,7 @@ const command = process.argv[2];
 if (command === "build") {
   const paths = await ensureBinaries(log);
   for (const [name, path] of Object.entries(paths)) log(`${name}: ${path}`);
+  for (const [name, path] of Object.entries(await ensurePrometheus(log))) log(`${name}: ${path}`);
 } else if (command === "cluster") {
   const cp = await ControlPlane.start({ log });
   const kubelet = new KubeletSimulator(cp.kubeConfig(), { nodes: DEFAULT_NODES });
