@@ -92,7 +92,8 @@ async function main(): Promise<void> {
     new ControllerLimiter(backoff(), new TokenBucket(10, 100)),
     controllerMetrics.queue,
   );
-  const sources = new Sources(kc, (key) => queue.add(key), {
+  // The controllers are made below; events reach them only once sources.start() runs.
+  const sources = new Sources(kc, (key) => controller.enqueue(key), {
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
     onError: (informer, err) => log.warn({ informer, err: String(err) }, "watch failed; restarting"),
   });
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
     binding: (key) => sources.binding(key),
     service: (ns, name) => sources.service(ns, name),
     write: (pod, conditions) => gateWriter.write(pod, conditions),
-    enqueue: (key) => gateQueue.add(key),
+    enqueue: (key) => gateController.enqueue(key),
     canWrite,
     clock: systemClock,
     log,

@@ -29,14 +29,25 @@ export class Controller {
   private readonly o: ControllerOptions;
   private readonly running: Promise<void>[] = [];
   private stopped = false;
+  private accepting = false;
   private readonly active = new Set<Promise<unknown>>();
 
   constructor(opts: ControllerOptions) {
     this.o = opts;
   }
 
+  /**
+   * Queues a key, once this replica runs the controller. A standby keeps no queue: nothing would drain it, and
+   * start() queues every live key anyway.
+   */
+  enqueue(key: string): void {
+    if (this.accepting && !this.stopped) this.o.queue.add(key);
+  }
+
   /** Waits for the caches, then starts the workers. Resolves once they run. */
   async start(): Promise<void> {
+    // Accepting before the initial keys are listed: a change after the listing is queued, not lost.
+    this.accepting = true;
     await this.o.synced;
     if (this.stopped) return;
     this.o.log.info({ workers: this.o.workers }, "caches synced; starting workers");

@@ -11,6 +11,7 @@ export class PeakWindow {
   private readonly windowMs: number;
   private readonly clock: Clock;
   private readonly samples = new Map<string, Array<{ at: number; count: number }>>();
+  private sweptAt = 0;
 
   constructor(windowMs: number, clock: Clock) {
     this.windowMs = windowMs;
@@ -25,6 +26,7 @@ export class PeakWindow {
     while (q.length > 0 && (q.at(-1) as { count: number }).count <= count) q.pop();
     q.push({ at: now, count });
     this.samples.set(key, q);
+    this.sweep(now);
     return this.peak(key);
   }
 
@@ -34,7 +36,15 @@ export class PeakWindow {
     if (!q) return 0;
     const since = this.clock.now() - this.windowMs;
     while (q.length > 0 && (q[0] as { at: number }).at < since) q.shift();
+    if (q.length === 0) this.samples.delete(key);
     return q[0]?.count ?? 0;
+  }
+
+  /** At most once a window, every key's old samples go: a key nobody asks about again is not kept. */
+  private sweep(now: number): void {
+    if (now - this.sweptAt < this.windowMs) return;
+    this.sweptAt = now;
+    for (const key of [...this.samples.keys()]) this.peak(key);
   }
 
   forget(key: string): void {

@@ -21,6 +21,7 @@ export class BindTaskTracker {
   >();
   private estimate: number;
   private readonly longest: PeakWindow;
+  private sweptAt = 0;
 
   constructor(initialEstimateMs: number, clock: Clock) {
     this.estimate = initialEstimateMs;
@@ -49,6 +50,7 @@ export class BindTaskTracker {
   /** A bind to this listener (or to this rule of it) was just sent. */
   sent(listenerId: string, ruleId?: string): void {
     const now = this.clock.now();
+    this.dropStale(now);
     this.inflight.set(listenerId, {
       sentAt: now,
       expectedAt: now + this.estimate,
@@ -89,6 +91,16 @@ export class BindTaskTracker {
     this.estimate = p.busySeen
       ? Math.round(0.7 * this.estimate + 0.3 * took)
       : Math.max(SHORTEST_ESTIMATE_MS, Math.round(this.estimate * 0.9));
+  }
+
+  /**
+   * A bind nobody read back (its binding deleted, its listener or rule gone) is forgotten once its task must be
+   * over, swept at most once a minute.
+   */
+  private dropStale(now: number): void {
+    if (now - this.sweptAt < LONGEST_TASK_MS) return;
+    this.sweptAt = now;
+    for (const [id, p] of this.inflight) if (now > p.expectedAt + LONGEST_TASK_MS) this.inflight.delete(id);
   }
 
   /** What a pass read: the listener's status, or the status of each rule the read saw. */

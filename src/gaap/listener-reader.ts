@@ -24,8 +24,8 @@ const DIRECTORY_TTL_MS = 60_000;
 export class ListenerReader {
   private readonly gaap: GaapTransport;
   private readonly opts: ListenerReaderOptions;
-  private readonly protocols = new Map<string, Protocol>();
-  private readonly homes = new Map<string, Home>();
+  private protocols = new Map<string, Protocol>();
+  private homes = new Map<string, Home>();
   private readonly batches = new Map<string, Map<string, Waiter[]>>();
   /** Listeners last counted on each channel, by `protocol/proxyId`: how many pages a shared read costs. */
   private readonly channelSizes = new Map<string, number>();
@@ -82,14 +82,22 @@ export class ListenerReader {
       for (const p of res.ProxySet ?? []) if (p.ProxyId) proxies.push(p.ProxyId);
       if ((res.ProxySet?.length ?? 0) < 100) break;
     }
+    // Built afresh and swapped in: listeners and channels deleted since the last read are not kept.
+    const homes = new Map<string, Home>();
+    const protocols = new Map<string, Protocol>();
     for (const proxyId of proxies) {
       for (const protocol of PROTOCOLS) {
         for (const l of await this.listenersOn(proxyId, protocol)) {
-          this.homes.set(l.listenerId, { proxyId, protocol });
-          this.protocols.set(l.listenerId, protocol);
+          homes.set(l.listenerId, { proxyId, protocol });
+          protocols.set(l.listenerId, protocol);
         }
       }
     }
+    this.homes = homes;
+    this.protocols = protocols;
+    const live = new Set(proxies);
+    for (const key of this.channelSizes.keys())
+      if (!live.has(key.slice(key.indexOf("/") + 1))) this.channelSizes.delete(key);
     this.directoryAt = Date.now();
   }
 

@@ -27,8 +27,8 @@ export class BindingIndex {
     const key = bindingKey(b);
     const old = this.indexed.get(key);
     if (old) {
-      this.byService.get(old.service)?.delete(key);
-      this.byListener.get(old.listener)?.delete(key);
+      removeFrom(this.byService, old.service, key);
+      removeFrom(this.byListener, old.listener, key);
       this.indexed.delete(key);
     }
     if (kind !== "delete") {
@@ -86,6 +86,14 @@ export class BindingIndex {
     for (const [k, e] of this.indexed) if (pick(e)) keys.push(k);
     return keys;
   }
+}
+
+/** Removes v, and the entry once empty: names of Services and listeners long gone are not kept. */
+function removeFrom(m: Map<string, Set<string>>, k: string, v: string): void {
+  const s = m.get(k);
+  if (!s) return;
+  s.delete(v);
+  if (s.size === 0) m.delete(k);
 }
 
 function addTo(m: Map<string, Set<string>>, k: string, v: string): void {

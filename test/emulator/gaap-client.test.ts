@@ -1,9 +1,11 @@
 // The operator's GAAP client (the official SDK underneath) against the emulator: shared describe calls, the
 // wiring of listener reads into the origin registry, and the leader check before writes.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { normalizeState } from "../../src/emulator/state.ts";
 import { OperatorError } from "../../src/errors.ts";
+import { ListenerReader } from "../../src/gaap/listener-reader.ts";
+import { GaapTransport } from "../../src/gaap/transport.ts";
 import { eventually } from "../support/eventually.ts";
 import { DEMO_CREDENTIAL } from "../support/gaap.ts";
 import { listeners, useEmulator } from "./gaap-fixture.ts";
@@ -117,6 +119,41 @@ describe("GaapClient", () => {
     const err = await c.targets.describeTarget({ listenerId: "listener-nothere" }).catch((e) => e);
     expect(err).toBeInstanceOf(OperatorError);
     expect([err.kind, err.code]).toEqual(["notFound", "ListenerNotFound"]);
+  });
+
+  it("keeps in its directory only what the last read of it found: deleted listeners and channels go", async () => {
+    const reader = new ListenerReader(
+      new GaapTransport({
+        endpoint: f.emu.url,
+        credential: DEMO_CREDENTIAL,
+        timeoutSec: 5,
+        rates: { write: 100, read: 100, describeRealServers: 1000 },
+        canWrite: () => true,
+      }),
+    );
+    const internals = reader as unknown as { homes: Map<string, unknown>; channelSizes: Map<string, number> };
+    await reader.describeListener("listener-c0000");
+    const before = internals.homes.size;
+    expect([...internals.channelSizes.keys()].some((k) => k.endsWith("/link-b"))).toBe(true);
+    // Another team deletes channel link-b with its listeners.
+    const state = f.emu.snapshot();
+    f.emu.reset({
+      ...state,
+      credentials: [DEMO_CREDENTIAL],
+      proxies: state.proxies.filter((p) => p.proxyId !== "link-b"),
+      listeners: state.listeners.filter((l) => l.proxyId !== "link-b"),
+    });
+    // A listener the directory does not know, once it is older than its minute, has it read again.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 61_000 });
+    try {
+      await reader.describeListener("listener-nothere").catch(() => undefined);
+    } finally {
+      vi.useRealTimers();
+    }
+    const left = state.listeners.filter((l) => l.proxyId !== "link-b").map((l) => l.listenerId);
+    expect(before).toBeGreaterThan(left.length);
+    expect([...internals.homes.keys()].sort()).toEqual(left.sort());
+    expect([...internals.channelSizes.keys()].filter((k) => k.endsWith("/link-b"))).toEqual([]);
   });
 
   it("binds origins, and the registry learns their IDs from the next read of the listener", async () => {

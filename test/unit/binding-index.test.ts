@@ -126,4 +126,24 @@ describe("BindingIndex", () => {
     before(idx);
     expect(event(idx)).toEqual(keys);
   });
+
+  it("keeps nothing of bindings that are gone, nor of the Services and listeners they named", () => {
+    const idx = seeded();
+    const internals = idx as unknown as { byService: Map<string, unknown>; byListener: Map<string, unknown> };
+    for (let i = 0; i < 100; i++) {
+      idx.onBinding("add", binding(`preview-${i}/web`, `lsr-p${i}`, { service: `web-${i}` }));
+      // Re-pointed once, then deleted.
+      idx.onBinding(
+        "update",
+        binding(`preview-${i}/web`, `lsr-q${i}`, { service: `api-${i}`, generation: 2 }),
+      );
+      idx.onBinding(
+        "delete",
+        binding(`preview-${i}/web`, `lsr-q${i}`, { service: `api-${i}`, generation: 2 }),
+      );
+    }
+    expect([...internals.byService.keys()].sort()).toEqual(["a/api", "a/web", "b/api", "b/web"]);
+    expect([...internals.byListener.keys()].sort()).toEqual(["lsr-1", "lsr-2", "lsr-3"]);
+    expect(idx.keysOnListener("lsr-q1")).toEqual([]);
+  });
 });

@@ -100,4 +100,18 @@ describe("the peak without a sample", () => {
     now = 1001;
     expect(w.peak("k")).toBe(0);
   });
+
+  it("keeps no key whose samples have all left the window", () => {
+    let now = 0;
+    const w = new PeakWindow(1000, { now: () => now });
+    for (let i = 0; i < 50; i++) w.observe(`ns/gone-${i}`, 3);
+    now = 1500;
+    // Asked about again: dropped when empty.
+    expect(w.peak("ns/gone-0")).toBe(0);
+    expect(w.size).toBe(49);
+    // Never asked about again: swept by the next observation a window later.
+    w.observe("ns/live", 2);
+    expect(w.size).toBe(1);
+    expect(w.peak("ns/live")).toBe(2);
+  });
 });

@@ -117,4 +117,19 @@ describe("BindTaskTracker: the longest task", () => {
     t.observeRead({ ...read, listenerId: "m", protocol: "TCP", status: 0 });
     expect(t.pending("m")).toBeUndefined();
   });
+
+  it("forgets a bind nobody read back once its task must be over", () => {
+    const { clock, tracker: t } = tracker(1000);
+    // Binds on listeners whose bindings were then deleted: no read ever comes.
+    for (let i = 0; i < 20; i++) t.sent(`gone-${i}`, "rule-1");
+    expect(t.inflightRule("gone-3")).toBe("rule-1");
+    clock.t = 30_000;
+    t.sent("live");
+    expect(t.inflightRule("gone-3")).toBe("rule-1");
+    clock.t = 62_000;
+    t.sent("live2");
+    const internals = t as unknown as { inflight: Map<string, unknown> };
+    expect([...internals.inflight.keys()].sort()).toEqual(["live", "live2"]);
+    expect(t.inflightRule("gone-3")).toBeUndefined();
+  });
 });
