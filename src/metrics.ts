@@ -133,6 +133,8 @@ export class Metrics {
 
   controllerMetrics(queueName: string, controller = this.controller): ControllerMetrics {
     const c = controller;
+    // From the start: a key handed straight to a waiting worker never changes the depth, so it might never be set.
+    this.depth.set({ name: queueName }, 0);
     return {
       reconciled: (result, secs) => {
         this.reconcileTotal.inc({ controller: c, result });

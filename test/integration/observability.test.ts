@@ -132,8 +132,9 @@ describe("Prometheus scraping a running operator", () => {
       .sort();
 
   beforeAll(async () => {
-    // A read budget of 2/s, so the rate-budget panel has waits to show.
-    s = await scenario("obs", { args: [...FAST, "--gaap-read-qps", "2"] });
+    // A read budget of one call per 2 s (a bucket of 1), so the second read of an action within 2 s waits and the
+    // rate-budget panel has waits to show however fast or slow the machine is.
+    s = await scenario("obs", { args: [...FAST, "--gaap-read-qps", "0.5"] });
     await eventually(async () => expect(s.operator.urls()).toHaveLength(2), { what: "operator serving" });
     // The shipped rules as they are, but for `for:` shortened to seconds: promtool tests the durations.
     const fast = groups.map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, for: "2s" })) }));

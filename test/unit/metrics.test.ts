@@ -45,3 +45,15 @@ describe("gaap_binding_condition", () => {
     expect(await series(m, "gaap_binding_condition")).toEqual([]);
   });
 });
+
+describe("workqueue_depth", () => {
+  it("exists at 0 from the start, before any key waits in the queue", async () => {
+    const m = new Metrics();
+    m.controllerMetrics("gaaplistenerbinding");
+    m.controllerMetrics("podreadinessgate", "podreadinessgate");
+    expect(await series(m, "workqueue_depth")).toEqual([
+      'workqueue_depth{name="gaaplistenerbinding"} 0',
+      'workqueue_depth{name="podreadinessgate"} 0',
+    ]);
+  });
+});
