@@ -31,8 +31,9 @@ describe("GaapClient", () => {
   });
 
   it("lets reads that arrive while a shared read waits for its token ride along with it", async () => {
-    // One read a second: after the directory, the next read of link-a's TCP listeners waits about a second.
-    const c = f.client({ read: 1 });
+    // One read per 2 s: after the directory, the next read of link-a's TCP listeners waits about 2 s, far longer than
+    // the reads below take to arrive even on a machine too busy to keep its 20 ms timers.
+    const c = f.client({ read: 0.5 });
     await c.targets.describeTarget({ listenerId: "listener-c0000" });
     const before = describes();
     // Each read arrives after the previous one's batching window (5 ms) closed, but before the token.
