@@ -206,9 +206,9 @@ describe("GaapClient", () => {
     });
 
     it("checks leadership after the wait for a write token, not before it", async () => {
-      const c = f.client({ write: 1 });
+      const c = f.client({ write: 0.25 });
       await c.binder.bind({ listenerId: "listener-c0000" }, []);
-      // The next bind waits about a second for its token; leadership is lost meanwhile.
+      // The next bind waits about 4 s for its token (a margin no busy machine eats up); leadership is lost meanwhile.
       const second = c.binder.bind({ listenerId: "listener-c0001" }, []).catch((e) => e);
       await new Promise((r) => setTimeout(r, 100));
       f.leader = false;
