@@ -98,7 +98,7 @@ export async function bench(
 }
 
 /** The V8 flags deploy/deployment.yaml ships (NODE_OPTIONS), unless BENCH_NODE_OPTIONS says otherwise. */
-export function shippedNodeOptions(): string {
+function shippedNodeOptions(): string {
   const d = parse(readFileSync("deploy/deployment.yaml", "utf8"));
   const env: { name: string; value?: string }[] = d.spec.template.spec.containers[0].env ?? [];
   return env.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";

@@ -1,60 +1,20 @@
-// A real Prometheus for the observability tests: Debian's `prometheus` package (which brings `promtool`), found on
-// the PATH or installed with apt-get the first time, and started on 127.0.0.1 with a scrape config and rule files of
-// the test's choosing.
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+// A real Prometheus for the observability tests: Debian's `prometheus` package (which brings `promtool`, see
+// debian-tools.ts), started on 127.0.0.1 with a scrape config and rule files of the test's choosing.
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import { freePort } from "../support/net.ts";
+import { debianTools } from "./debian-tools.ts";
 import { type ManagedProcess, ProcessGroup, RUN_DIR_PREFIX } from "./processes.ts";
-
-const exec = promisify(execFile);
 
 export interface PrometheusTools {
   prometheus: string;
   promtool: string;
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter).concat("/usr/bin", "/usr/local/bin")) {
-    const p = join(dir, name);
-    if (dir && existsSync(p)) return p;
-  }
-  return undefined;
-}
-
-/** TEST_ASSET_PROMETHEUS / TEST_ASSET_PROMTOOL, then the PATH, then Debian's package installed with apt-get. */
-export async function ensurePrometheus(
-  log: (line: string) => void = console.error,
-): Promise<PrometheusTools> {
-  const find = () => ({
-    prometheus: process.env.TEST_ASSET_PROMETHEUS ?? onPath("prometheus"),
-    promtool: process.env.TEST_ASSET_PROMTOOL ?? onPath("promtool"),
-  });
-  let found = find();
-  if (!found.prometheus || !found.promtool) {
-    if (!onPath("apt-get") || process.getuid?.() !== 0)
-      throw new Error(
-        "prometheus and promtool are needed for the observability tests: install Debian's prometheus package " +
-          "(apt-get install prometheus) or set TEST_ASSET_PROMETHEUS and TEST_ASSET_PROMTOOL",
-      );
-    log("installing Debian's prometheus package (prometheus and promtool) with apt-get");
-    const install = () =>
-      exec("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "prometheus"], {
-        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-        maxBuffer: 64 << 20,
-      });
-    await install().catch(async () => {
-      log("apt-get install failed; updating the package lists and trying again");
-      await exec("apt-get", ["update", "-qq"], { maxBuffer: 64 << 20 });
-      await install();
-    });
-    found = find();
-    if (!found.prometheus || !found.promtool) throw new Error("prometheus package installed but not found");
-  }
-  return found as PrometheusTools;
+export function ensurePrometheus(log: (line: string) => void = console.error): Promise<PrometheusTools> {
+  return debianTools("prometheus", ["prometheus", "promtool"], log);
 }
 
 export interface PromSample {

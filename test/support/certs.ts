@@ -5,22 +5,14 @@ import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { debianTools } from "../harness/debian-tools.ts";
 
 const exec = promisify(execFile);
 let found: Promise<string> | undefined;
 
 /** The openssl binary: found on PATH, else installed from Debian. */
 export function openssl(): Promise<string> {
-  found ??= (async () => {
-    try {
-      await exec("openssl", ["version"]);
-      return "openssl";
-    } catch {
-      process.stderr.write("[certs] openssl not found; installing Debian's openssl package\n");
-      await exec("apt-get", ["install", "-y", "-qq", "openssl"]);
-      return "openssl";
-    }
-  })();
+  found ??= debianTools("openssl", ["openssl"], (l) => console.error(`[certs] ${l}`)).then((t) => t.openssl);
   return found;
 }
 
