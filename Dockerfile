@@ -1,8 +1,12 @@
 # syntax=docker/dockerfile:1
 # gaap-operator image: TypeScript compiled in a build stage; the runtime holds Node 24, the production
 # dependencies and the compiled JavaScript only, and runs as a non-root user.
+#   docker build -t gaap-operator:dev .            (or podman build)
+#   docker buildx build --platform linux/amd64,linux/arm64 .   (what the release does)
+# The build and dependency stages run on the builder's own platform: the compiled JavaScript and the production
+# dependencies (all plain JavaScript) are the same for every target, so only the last stage is per platform.
 
-FROM node:24-alpine AS build
+FROM --platform=$BUILDPLATFORM node:24-alpine AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # Scripts are not needed to compile (the devDependency "node" only pins Node for npm scripts outside this image).
@@ -11,12 +15,16 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
-FROM node:24-alpine AS deps
+FROM --platform=$BUILDPLATFORM node:24-alpine AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
 FROM node:24-alpine
+LABEL org.opencontainers.image.title="gaap-operator" \
+      org.opencontainers.image.description="Keeps Tencent Cloud GAAP listeners bound to the pods or nodes behind Kubernetes Services" \
+      org.opencontainers.image.source="https://github.com/gaap-operator/gaap-operator" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

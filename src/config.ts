@@ -215,6 +215,7 @@ export const FLAGS: Record<string, Flag> = {
     help: "how long to let reconciles in flight finish on SIGTERM",
   },
   help: { type: "boolean", help: "show this help" },
+  version: { type: "boolean", help: "print the version and exit" },
 };
 
 export function usage(): string {
@@ -254,7 +255,7 @@ export function parseDuration(s: string): number | undefined {
   return Math.round(n * unit);
 }
 
-export type ParsedArgs = { help: true } | { help: false; config: Config };
+export type ParsedArgs = { action: "help" } | { action: "version" } | { action: "run"; config: Config };
 
 export function parseConfig(argv: string[]): ParsedArgs {
   let values: Record<string, string | boolean | undefined>;
@@ -268,7 +269,8 @@ export function parseConfig(argv: string[]): ParsedArgs {
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  if (values.help) return { help: true };
+  if (values.help) return { action: "help" };
+  if (values.version) return { action: "version" };
   const problems: string[] = [];
   const get = (name: string): string | undefined =>
     (values[name] as string | undefined) ?? FLAGS[name]?.default;
@@ -362,5 +364,5 @@ export function parseConfig(argv: string[]): ParsedArgs {
     );
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
-  return { help: false, config: Object.freeze(config) };
+  return { action: "run", config: Object.freeze(config) };
 }

@@ -26,6 +26,7 @@ import { serverVersion } from "./kube/version.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./util/token-bucket.ts";
+import { VERSION } from "./version.ts";
 import { defaultHoldFor, holdUnsupportedEvent, mutatePod } from "./webhook/mutate.ts";
 import { WebhookServer } from "./webhook/server.ts";
 
@@ -41,8 +42,12 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     const parsed = parseConfig(process.argv.slice(2));
-    if (parsed.help) {
+    if (parsed.action === "help") {
       process.stdout.write(usage());
+      return;
+    }
+    if (parsed.action === "version") {
+      process.stdout.write(`${VERSION}\n`);
       return;
     }
     config = parsed.config;
@@ -263,6 +268,7 @@ async function main(): Promise<void> {
   for (const sv of servers) log.info({ url: (sv as Server & { url: string }).url }, "serving http");
   log.info(
     {
+      version: VERSION,
       endpoint: config.gaapEndpoint,
       namespace: config.watchNamespace ?? "(all)",
       identity,

@@ -5,6 +5,7 @@ import type { GaapListenerBinding } from "./api/types.ts";
 import type { ControllerMetrics } from "./controller/controller.ts";
 import type { ReconcilerHooks } from "./controller/ports.ts";
 import type { GaapObserver } from "./gaap/transport.ts";
+import { VERSION } from "./version.ts";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -36,6 +37,13 @@ export class Metrics {
     this.controller = controller;
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // Prometheus' build_info convention: which version each replica runs, for dashboards and during an upgrade.
+    new Gauge({
+      name: "gaap_operator_build_info",
+      help: "The running operator's version (always 1)",
+      labelNames: ["version"],
+      registers: r,
+    }).set({ version: VERSION }, 1);
     const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
     const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
       new Counter<L>({ name, help, labelNames, registers: r });

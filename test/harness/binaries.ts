@@ -1,5 +1,6 @@
 // Finds, or builds from the Go module proxy, the binaries the tests run: etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler and kubectl for the control plane, and helm to render the chart.
+// kube-controller-manager, kube-scheduler and kubectl for the control plane; helm, kustomize and actionlint for the
+// chart, the install manifests and the release workflows.
 //
 // Resolution order for each binary: TEST_ASSET_<NAME>, then $KUBEBUILDER_ASSETS/<name>, then the
 // version-keyed cache (built on demand). Nothing is ever built into the repository.
@@ -9,7 +10,34 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
-export const VERSIONS = Object.freeze({ kubernetes: "1.35.4", etcd: "3.6.16", helm: "3.22.0" });
+export const VERSIONS = Object.freeze({
+  kubernetes: "1.35.4",
+  etcd: "3.6.16",
+  helm: "4.3.2",
+  kustomize: "5.8.2",
+  actionlint: "1.7.12",
+});
+
+/** Tools that are one main package of one Go module, built with their version stamped in. */
+const GO_TOOLS = {
+  helm: {
+    module: "helm.sh/helm/v4",
+    pkg: "helm.sh/helm/v4/cmd/helm",
+    versionVar: "helm.sh/helm/v4/internal/version.version",
+  },
+  kustomize: {
+    module: "sigs.k8s.io/kustomize/kustomize/v5",
+    pkg: "sigs.k8s.io/kustomize/kustomize/v5",
+    versionVar: "sigs.k8s.io/kustomize/api/provenance.version",
+  },
+  actionlint: {
+    module: "github.com/rhysd/actionlint",
+    pkg: "github.com/rhysd/actionlint/cmd/actionlint",
+    versionVar: "github.com/rhysd/actionlint.version",
+  },
+} as const;
+type GoToolName = keyof typeof GO_TOOLS;
+const isGoTool = (name: string): name is GoToolName => name in GO_TOOLS;
 
 export const BINARIES = [
   "etcd",
@@ -18,6 +46,8 @@ export const BINARIES = [
   "kube-scheduler",
   "kubectl",
   "helm",
+  "kustomize",
+  "actionlint",
 ] as const;
 export type BinaryName = (typeof BINARIES)[number];
 export type BinaryPaths = Readonly<Record<BinaryName, string>>;
@@ -36,10 +66,11 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 const k8sDir = (env: NodeJS.ProcessEnv) => join(cacheRoot(env), "k8s", `v${VERSIONS.kubernetes}`);
 const etcdDir = (env: NodeJS.ProcessEnv) => join(cacheRoot(env), "etcd", `v${VERSIONS.etcd}`);
-const helmDir = (env: NodeJS.ProcessEnv) => join(cacheRoot(env), "helm", `v${VERSIONS.helm}`);
+const goToolDir = (name: GoToolName, env: NodeJS.ProcessEnv) =>
+  join(cacheRoot(env), name, `v${VERSIONS[name]}`);
 
 function cachedPath(name: BinaryName, env: NodeJS.ProcessEnv): string {
-  const dir = name === "etcd" ? etcdDir(env) : name === "helm" ? helmDir(env) : k8sDir(env);
+  const dir = name === "etcd" ? etcdDir(env) : isGoTool(name) ? goToolDir(name, env) : k8sDir(env);
   return join(dir, "bin", name);
 }
 
@@ -74,8 +105,8 @@ export async function ensureBinaries(log: Log = console.error, env = process.env
   if (missing.length > 0) {
     await checkGo(log);
     if (missing.includes("etcd")) await buildEtcd(log, env);
-    if (missing.includes("helm")) await buildHelm(log, env);
-    const k8s = missing.filter((n) => n !== "etcd" && n !== "helm");
+    for (const n of missing) if (isGoTool(n)) await buildGoTool(n, log, env);
+    const k8s = missing.filter((n) => n !== "etcd" && !isGoTool(n));
     if (k8s.length > 0) await buildKubernetes(k8s, log, env);
   }
   const paths = {} as Record<BinaryName, string>;
@@ -115,26 +146,19 @@ async function buildEtcd(log: Log, env: NodeJS.ProcessEnv): Promise<void> {
   );
 }
 
-async function buildHelm(log: Log, env: NodeJS.ProcessEnv): Promise<void> {
-  const dir = helmDir(env);
+async function buildGoTool(name: GoToolName, log: Log, env: NodeJS.ProcessEnv): Promise<void> {
+  const tool = GO_TOOLS[name];
+  const version = `v${VERSIONS[name]}`;
+  const dir = goToolDir(name, env);
   const src = join(dir, "src");
   await mkdir(src, { recursive: true });
-  await writeFile(join(src, "go.mod"), `module gaap-operator.local/helm-build\n\ngo 1.25.0\n`);
-  await writeFile(join(src, "tools.go"), toolsFile(["helm.sh/helm/v3/cmd/helm"]));
-  log(`helm v${VERSIONS.helm}: resolving modules`);
-  await run("go", ["get", `helm.sh/helm/v3@v${VERSIONS.helm}`], { cwd: src });
+  await writeFile(join(src, "go.mod"), `module gaap-operator.local/${name}-build\n\ngo 1.24\n`);
+  await writeFile(join(src, "tools.go"), toolsFile([tool.pkg]));
+  log(`${name} ${version}: resolving modules`);
+  await run("go", ["get", `${tool.module}@${version}`], { cwd: src });
   await run("go", ["mod", "tidy"], { cwd: src });
-  const ldflags = ["-s", "-w", "-X", `helm.sh/helm/v3/internal/version.version=v${VERSIONS.helm}`];
-  await goBuild(
-    src,
-    join(dir, "bin"),
-    ["helm.sh/helm/v3/cmd/helm"],
-    ["helm"],
-    [],
-    `helm v${VERSIONS.helm}`,
-    log,
-    ldflags,
-  );
+  const ldflags = ["-s", "-w", "-X", `${tool.versionVar}=${version}`];
+  await goBuild(src, join(dir, "bin"), [tool.pkg], [name], [], `${name} ${version}`, log, ldflags);
 }
 
 async function buildKubernetes(names: BinaryName[], log: Log, env: NodeJS.ProcessEnv): Promise<void> {

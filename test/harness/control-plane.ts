@@ -39,7 +39,10 @@ export interface ClusterInfo {
   adminToken: string;
   kubeconfigPath: string;
   kubectl: string;
+  /** The release-path tools, built beside the control plane. */
   helm: string;
+  kustomize: string;
+  actionlint: string;
   dir: string;
 }
 
@@ -86,6 +89,8 @@ export class ControlPlane {
         kubeconfigPath: join(dir, "kubeconfig"),
         kubectl: bins.kubectl,
         helm: bins.helm,
+        kustomize: bins.kustomize,
+        actionlint: bins.actionlint,
         dir,
       };
       const cp = new ControlPlane(procs, bins, ports, info, log);

@@ -1,5 +1,6 @@
-// Tools the tests take from Debian (openssl, prometheus and promtool): TEST_ASSET_<NAME>, else the PATH, else the
-// package installed with apt-get (root only), saying so; the package lists are refreshed once if the install fails.
+// Tools the tests take from Debian (openssl, prometheus and promtool, shellcheck): TEST_ASSET_<NAME>, else the PATH,
+// else the package installed with apt-get (as root, or through passwordless sudo as on GitHub's runners), saying
+// so; the package lists are refreshed once if the install fails.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
@@ -26,14 +27,23 @@ export async function debianTools<N extends string>(
   let found = find();
   if (found.some(([, p]) => !p)) {
     const vars = names.map((n) => `TEST_ASSET_${n.toUpperCase()}`).join(", ");
-    if (!onPath("apt-get") || process.getuid?.() !== 0)
+    const sudo =
+      process.getuid?.() === 0
+        ? []
+        : await exec("sudo", ["-n", "true"]).then(
+            () => ["sudo", "-n"],
+            () => undefined,
+          );
+    if (!onPath("apt-get") || !sudo)
       throw new Error(`${names.join(" and ")} needed: install Debian's ${pkg} package or set ${vars}`);
-    log(`installing Debian's ${pkg} package (${names.join(", ")}) with apt-get`);
+    log(`installing Debian's ${pkg} package (${names.join(", ")}) with ${[...sudo, "apt-get"].join(" ")}`);
     const opts = { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, maxBuffer: 64 << 20 };
-    const install = () => exec("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], opts);
+    const aptGet = (...args: string[]) =>
+      sudo.length > 0 ? exec("sudo", ["-n", "-E", "apt-get", ...args], opts) : exec("apt-get", args, opts);
+    const install = () => aptGet("install", "-y", "-qq", "--no-install-recommends", pkg);
     await install().catch(async () => {
       log("apt-get install failed; updating the package lists and trying again");
-      await exec("apt-get", ["update", "-qq"], opts);
+      await aptGet("update", "-qq");
       await install();
     });
     found = find();

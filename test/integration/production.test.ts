@@ -1,5 +1,5 @@
 // What the image holds, checked without a container engine: a production install (npm ci --omit=dev plus the
-// compiled JavaScript) starts, answers --help, and runs against the cluster and the emulator; credentials from a
+// compiled JavaScript) starts, answers --help and --version, and runs against the cluster and the emulator; credentials from a
 // mounted Secret are picked up again when they rotate, without a restart.
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -59,9 +59,12 @@ describe("production install", () => {
     expect(installed["node_modules/@kubernetes/client-node"]).toBeDefined();
   });
 
-  it("answers --help", async () => {
+  it("answers --help, and --version with package.json's version (read beside dist/, as in the image)", async () => {
     const { stdout } = await exec(process.execPath, [join(dir, "dist/main.js"), "--help"]);
     expect(stdout).toMatch(/^Usage: gaap-operator/);
+    const version = JSON.parse(readFileSync("package.json", "utf8")).version;
+    const answer = await exec(process.execPath, [join(dir, "dist/main.js"), "--version"]);
+    expect(answer.stdout).toBe(`${version}\n`);
   });
 
   it("runs: binds a Service, reading credentials from Secret files, and follows their rotation", async () => {

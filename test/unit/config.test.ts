@@ -3,7 +3,7 @@ import { ConfigError, parseConfig, parseDuration, usage } from "../../src/config
 
 const config = (argv: string[]) => {
   const r = parseConfig(argv);
-  if (r.help) throw new Error("help");
+  if (r.action !== "run") throw new Error(r.action);
   return r.config;
 };
 
@@ -70,7 +70,8 @@ describe("configuration", () => {
   });
 
   it("documents every flag in --help", () => {
-    expect(parseConfig(["--help"]).help).toBe(true);
+    expect(parseConfig(["--help"])).toEqual({ action: "help" });
+    expect(parseConfig(["--version"])).toEqual({ action: "version" });
     for (const flag of [
       "--kubeconfig",
       "--gaap-endpoint",
