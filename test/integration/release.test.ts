@@ -57,7 +57,8 @@ describe("the release path", () => {
         "  x:",
         "    runs-on: ubuntu-24.04",
         "    steps:",
-        '      - run: echo "${{ github.event.pull_request.title }}" $UNQUOTED',
+        // An untrusted expression inlined in a script, and an unquoted variable (shellcheck's SC2086).
+        `      - run: echo "${"$"}{{ github.event.pull_request.title }}" $UNQUOTED`,
         "      - uses: actions/checkout@v5",
         "        with: { nonsense: true }",
       ].join("\n"),
