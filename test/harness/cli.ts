@@ -1,7 +1,9 @@
-// npm run build:cluster  builds (or finds) the control-plane binaries, and finds (or installs) Prometheus.
+// npm run build:cluster  builds (or finds) the control-plane binaries and tools, and finds (or installs) Prometheus and
+//                        shellcheck.
 // npm run cluster        starts a control plane with a simulated kubelet in the foreground until Ctrl-C.
 import { ensureBinaries } from "./binaries.ts";
 import { ControlPlane } from "./control-plane.ts";
+import { debianTools } from "./debian-tools.ts";
 import { DEFAULT_NODES } from "./global-setup.ts";
 import { KubeletSimulator } from "./kubelet.ts";
 import { ensurePrometheus } from "./prometheus.ts";
@@ -13,6 +15,7 @@ if (command === "build") {
   const paths = await ensureBinaries(log);
   for (const [name, path] of Object.entries(paths)) log(`${name}: ${path}`);
   for (const [name, path] of Object.entries(await ensurePrometheus(log))) log(`${name}: ${path}`);
+  log(`shellcheck: ${(await debianTools("shellcheck", ["shellcheck"], log)).shellcheck}`);
 } else if (command === "cluster") {
   const cp = await ControlPlane.start({ log });
   const kubelet = new KubeletSimulator(cp.kubeConfig(), { nodes: DEFAULT_NODES });
