@@ -13,8 +13,6 @@ const exec = promisify(execFile);
 const BY_DIGEST =
   /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+(?::[\w.-]+)?@sha256:[a-f0-9]{64}$/;
 
-export class ManifestError extends Error {}
-
 export interface ManifestOptions {
   root: string;
   /** e.g. ghcr.io/gaap-operator/gaap-operator@sha256:<64 hex> */
@@ -25,7 +23,7 @@ export interface ManifestOptions {
 
 export async function installManifest(opts: ManifestOptions): Promise<string> {
   if (!BY_DIGEST.test(opts.image))
-    throw new ManifestError(
+    throw new Error(
       `--image must name the image by digest, like ghcr.io/gaap-operator/gaap-operator@sha256:<64 hex digits>, not "${opts.image}"`,
     );
   const kustomize = opts.kustomize ?? "kustomize";
