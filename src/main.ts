@@ -27,7 +27,8 @@ import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./util/token-bucket.ts";
 import { VERSION } from "./version.ts";
-import { defaultHoldFor, holdUnsupportedEvent, mutatePod } from "./webhook/mutate.ts";
+import { defaultHold, taskHistory } from "./webhook/hold.ts";
+import { holdUnsupportedEvent, mutatePod } from "./webhook/mutate.ts";
 import { WebhookServer } from "./webhook/server.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
@@ -127,8 +128,7 @@ async function main(): Promise<void> {
   });
   metrics.gatesByReason = () => podGates.countsByReason();
   // From the leader only, like the origin gauges: two replicas never count one binding twice.
-  metrics.bindings = () =>
-    canWrite() ? sources.bindingKeys().flatMap((key) => sources.binding(key) ?? []) : [];
+  metrics.bindings = () => (canWrite() ? sources.allBindings() : []);
   sources.onPod((kind, pod) => {
     podGates.onPod(kind, pod);
     const note = kind === "add" && canWrite() ? holdUnsupportedEvent(pod, Date.now()) : undefined;
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
           pod,
           bindings: sources.bindingsIn(namespace),
           service: (name) => sources.service(namespace, name),
-          defaultHoldSeconds: (b) => defaultHoldFor(b, reconciler.longestTaskMs()),
+          defaultHold: (b) => defaultHold(taskHistory(b, sources.allBindings(), reconciler.tasks)),
           sleepSupported,
         });
         if (m.gates.length > 0 || m.holdSeconds)

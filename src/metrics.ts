@@ -24,6 +24,9 @@ export class Metrics {
   private readonly binds: Counter;
   private readonly holds: Counter<"reason">;
   private readonly drift: Counter;
+  private readonly holdRemovals: Counter;
+  private readonly lateRemovals: Counter;
+  private readonly holdOverrun: Counter;
   private readonly desired: Gauge<"namespace" | "name">;
   private readonly bound: Gauge<"namespace" | "name">;
   private readonly leader: Gauge<"name">;
@@ -89,6 +92,18 @@ export class Metrics {
     this.drift = counter(
       "gaap_drift_repairs_total",
       "Binds that restored a set changed outside the operator",
+    );
+    this.holdRemovals = counter(
+      "gaap_termination_hold_removals_total",
+      "Origins of pods in their termination hold whose removal GAAP applied",
+    );
+    this.lateRemovals = counter(
+      "gaap_termination_hold_late_removals_total",
+      "Of those, removals GAAP applied only after the pod's termination hold had ended",
+    );
+    this.holdOverrun = counter(
+      "gaap_termination_hold_overrun_seconds_total",
+      "Origin-seconds GAAP kept pods bound past the end of their termination hold (an upper bound: until seen)",
     );
     this.desired = gauge("gaap_binding_desired_origins", "Origins a binding's Service calls for", [
       "namespace",
@@ -174,6 +189,11 @@ export class Metrics {
       bound: () => this.binds.inc(),
       held: (reason) => this.holds.inc({ reason }),
       driftRepaired: () => this.drift.inc(),
+      holdsMeasured: (o) => {
+        this.holdRemovals.inc(o.removals);
+        this.lateRemovals.inc(o.late.length);
+        this.holdOverrun.inc(o.overrunSeconds);
+      },
       origins: (key, desired, bound) => {
         const [namespace = "", name = ""] = key.split("/");
         if (desired === undefined && bound === undefined) {

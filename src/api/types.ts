@@ -81,7 +81,10 @@ export interface GaapListenerBindingStatus {
     scheduler?: string;
     status?: number;
     failoverSwitch?: number;
-    /** The longest bind task the operator saw on this listener in the last hour, in whole seconds. */
+    /**
+     * The longest bind task the operator saw on this listener in the last hour, in whole seconds; after an hour
+     * without one, the last such figure.
+     */
     longestTaskSeconds?: number;
   };
   /** The forwarding rule bound (HTTP/HTTPS listeners), as GAAP reports it. */

@@ -160,15 +160,18 @@ function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: stri
 export function holdEndsAt(pod: V1Pod | undefined): number | undefined {
   const deleted = pod?.metadata?.deletionTimestamp;
   if (!deleted) return undefined;
-  const sleep = Math.max(
-    0,
-    ...(pod.spec?.containers ?? []).map((c) => Number(c.lifecycle?.preStop?.sleep?.seconds ?? 0)),
-  );
+  const sleep = preStopSleep(pod);
   if (!(sleep > 0)) return undefined;
   const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
   const end = new Date(deleted as unknown as string).getTime();
   if (Number.isNaN(end)) return undefined;
   return end - grace * 1000 + Math.min(sleep, grace) * 1000;
+}
+
+/** The pod's termination hold: its longest preStop sleep, in seconds (0: none). */
+function preStopSleep(pod: V1Pod | undefined): number {
+  const sleeps = (pod?.spec?.containers ?? []).map((c) => Number(c.lifecycle?.preStop?.sleep?.seconds ?? 0));
+  return Math.max(0, ...sleeps.filter((n) => Number.isFinite(n)));
 }
 
 /** A live pod (not being deleted) that lists the gate. */
@@ -192,10 +195,20 @@ function podAddress(spec: ResolvedSpec, ep: SliceEndpoint, pod: V1Pod | undefine
   return canonicalIp(pod?.metadata?.annotations?.[spec.podAddressAnnotation]);
 }
 
+/** A terminating pod's origin still in its termination hold. */
+export interface Drain {
+  /** When the hold ends (holdEndsAt), ms since the epoch. */
+  endsAt: number;
+  /** The hold, in seconds (the preStop sleep). */
+  holdSeconds: number;
+  pod: string;
+}
+
 /**
  * Origins of terminating pods still in their termination hold (still serving), with when the hold ends, and
  * whether pods that list the gate are on their way (selected, not being deleted, containers not ready yet): what a
- * removal may wait for, so that it goes to GAAP in one bind with the additions (plan.ts).
+ * removal may wait for, so that it goes to GAAP in one bind with the additions (plan.ts), and what its removal is
+ * measured against once GAAP has applied it (task-tracker.ts).
  */
 export function drainingOrigins(
   spec: ResolvedSpec,
@@ -203,16 +216,21 @@ export function drainingOrigins(
   gate: string | undefined,
   /** Some desired origins are gated pods not yet bound: look for more of their wave even with nothing draining. */
   gatedWaiting = false,
-): { draining: Map<string, number>; additionsComing: boolean } {
-  const draining = new Map<string, number>();
+): { draining: Map<string, Drain>; additionsComing: boolean } {
+  const draining = new Map<string, Drain>();
   const svcPort = findPort(view.service, spec);
   if (spec.targetType !== "Pod" || !svcPort || !gate) return { draining, additionsComing: false };
   for (const ep of sliceEndpoints(view, svcPort)) {
     if (!ep.terminating || !ep.podName) continue;
     const pod = view.pod(ep.podName);
-    const ends = holdEndsAt(pod);
+    const endsAt = holdEndsAt(pod);
     const ip = podAddress(spec, ep, pod);
-    if (ends !== undefined && ip) draining.set(originKey({ ip, port: ep.port }), ends);
+    if (endsAt !== undefined && ip)
+      draining.set(originKey({ ip, port: ep.port }), {
+        endsAt,
+        holdSeconds: preStopSleep(pod),
+        pod: ep.podName,
+      });
   }
   const additionsComing =
     (draining.size > 0 || gatedWaiting) &&

@@ -103,7 +103,7 @@ export class StepExecutor {
     if (step.sweep) this.d.origins.sweepSoon();
     if (step.outcome) await this.report(b, step.outcome);
     if (step.bind) {
-      const { target, set, change, unheld } = step.bind;
+      const { target, set, change, unheld, drained } = step.bind;
       const { listenerId } = target;
       try {
         await this.d.binder.bind(target, set);
@@ -116,7 +116,11 @@ export class StepExecutor {
         }
         throw err;
       }
-      this.d.tracker.sent(listenerId, target.ruleId);
+      this.d.tracker.sent(
+        listenerId,
+        target.ruleId,
+        drained ? { binding: key, removals: drained } : undefined,
+      );
       this.d.hooks?.bound?.(listenerId, set.length);
       if (step.drift) this.d.hooks?.driftRepaired?.();
       this.d.log.info(

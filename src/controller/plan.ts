@@ -2,7 +2,7 @@
 // next step: wait, register origins, bind a full set, hold with a reason, or nothing to do. No I/O.
 import type { ResolvedSpec } from "../api/types.ts";
 import { type BoundOrigin, busyMessage, isLayer7, type TargetState } from "../gaap/types.ts";
-import { type Desired, type Origin, originKey } from "./desired.ts";
+import { type Desired, type Drain, type Origin, originKey } from "./desired.ts";
 
 export type HoldReason =
   | "ServiceNotFound"
@@ -56,7 +56,7 @@ export interface PlanInput {
    */
   peak?: number;
   /** Origins of terminating pods still in their termination hold, with when it ends (desired.ts drainingOrigins). */
-  draining?: { draining: ReadonlyMap<string, number>; additionsComing: boolean };
+  draining?: { draining: ReadonlyMap<string, Drain>; additionsComing: boolean };
   /** Now, and how long before a hold ends its removal must be sent (a task that may be running, its own, a margin). */
   now?: number;
   removalLeadMs?: number;
@@ -248,7 +248,7 @@ function deferBind(
   const now = input.now;
   if (updated > 0 || (added.length === 0 && removed.length === 0) || !d || now === undefined)
     return undefined;
-  const ends = removed.map((r) => d.draining.get(originKey(r)));
+  const ends = removed.map((r) => d.draining.get(originKey(r))?.endsAt);
   if (ends.some((e) => e === undefined)) return undefined;
   if (added.some((a) => !gated.has(originKey(a)))) return undefined;
   if (added.length > 0 && !d.additionsComing) return undefined;

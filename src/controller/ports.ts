@@ -9,6 +9,7 @@ import type { BoundOrigin, OriginTag, TargetState } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
 import type { GateFacts } from "./gates.ts";
+import type { HoldOverrun } from "./hold-overrun.ts";
 
 /** What a reconcile asks of the work queue: nothing (done), or to come back after a delay. */
 export interface ReconcileResult {
@@ -88,4 +89,6 @@ export interface ReconcilerHooks {
   held?(reason: string): void;
   driftRepaired?(): void;
   origins?(key: string, desired: number | undefined, bound: number | undefined): void;
+  /** GAAP applied removals of pods in their termination hold: how many, and how far past their holds. */
+  holdsMeasured?(o: HoldOverrun): void;
 }

@@ -13,10 +13,12 @@ import {
   resolveSpec,
 } from "../api/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
+import { UNSEEN_TASK_MS } from "../webhook/hold.ts";
 import { type Desired, desiredOrigins, drainingOrigins } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
 import { Finalizer } from "./finalizer.ts";
+import { type DrainedRemoval, measureHolds, overrunEvent } from "./hold-overrun.ts";
 import { conflictMessage, holderOf, onSameTarget, ownedServers, ruleIdentity } from "./ownership.ts";
 import { PeakWindow } from "./peak.ts";
 import { splitOwnership } from "./plan.ts";
@@ -96,7 +98,9 @@ export class Reconciler {
     const clock = deps.clock ?? systemClock;
     this.clock = clock;
     const s = deps.settings;
-    this.tracker = new BindTaskTracker(s.initialTaskMs, clock);
+    this.tracker = new BindTaskTracker(s.initialTaskMs, clock, (key, removals, at) =>
+      this.holdsMeasured(key, removals, at),
+    );
     this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, clock);
     const policy = new ErrorPolicy(
       { busyPollMs: s.busyPollMs, slowRetryMs: Math.min(s.verifyIntervalMs, 60_000) },
@@ -115,9 +119,20 @@ export class Reconciler {
     this.finalizer = new Finalizer({ ...deps, executor: this.executor, tracker: this.tracker });
   }
 
-  /** The longest GAAP took to apply a bind within the last hour: the default termination hold is made from it. */
-  longestTaskMs(): number {
-    return this.tracker.longestMs;
+  /** The longest GAAP took to apply a bind within the last hour, per listener and on any: holds are sized from it. */
+  get tasks(): { longestOn(listenerId: string): number; readonly longestMs: number } {
+    return this.tracker;
+  }
+
+  /** GAAP applied removals of pods in their termination hold: were the holds long enough? */
+  private holdsMeasured(key: string, removals: DrainedRemoval[], at: number): void {
+    const o = measureHolds(removals, at);
+    this.d.hooks?.holdsMeasured?.(o);
+    const event = overrunEvent(o);
+    if (!event) return;
+    this.d.log.warn({ binding: key, late: o.late.length, overrunSeconds: o.overrunSeconds }, event.note);
+    const b = this.d.cache.binding(key);
+    if (b) this.d.events.record(b, event);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -192,8 +207,16 @@ export class Reconciler {
     if (holder && holder !== bindingKey(b)) return this.conflict(b, holder);
     const owned = ownedServers(b, this.d.status.lastWritten(b));
     const peak = this.peaks.observe(bindingKey(b), splitOwnership(spec, listener, owned).ours.length);
-    // A removal sent this long before a termination hold ends is applied before it ends, even behind another task.
-    const task = Math.max(this.tracker.longestOn(spec.listenerId), this.tracker.estimateMs);
+    // A removal sent this long before a termination hold ends is applied before it ends, even behind another task;
+    // with no task seen on this listener, one is taken to be as long as the hold's sizing takes it (hold.ts).
+    const seen =
+      Math.max(
+        this.tracker.longestOn(spec.listenerId),
+        (b.status?.listener?.longestTaskSeconds ?? 0) * 1000,
+      ) ||
+      this.tracker.longestMs ||
+      UNSEEN_TASK_MS;
+    const task = Math.max(seen, this.tracker.estimateMs);
     const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
     const drain = drainingOrigins(spec, view, gate, desired.ok && desired.origins.some((o) => !o.ready));
     const key = bindingKey(b);

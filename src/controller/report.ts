@@ -98,7 +98,7 @@ export function composeStatus(
   generation: number | undefined,
   outcome: Outcome,
   now: Date,
-  /** What the operator has learned of the listener: the longest bind task (whole seconds) of the last hour. */
+  /** What the operator has learned of the listener: the longest bind task (whole seconds) of the last hour, if any. */
   learned?: { longestTaskSeconds?: number },
 ): GaapListenerBindingStatus {
   const at = now.toISOString().replace(/\.\d+Z$/, "Z");
@@ -111,7 +111,10 @@ export function composeStatus(
 
   if ("listener" in outcome && outcome.listener) {
     const l = outcome.listener;
-    const longest = learned?.longestTaskSeconds ? { longestTaskSeconds: learned.longestTaskSeconds } : {};
+    // The last hour's longest task; after an hour without one (or in a process that has seen none yet), the last
+    // measurement stands: the webhook sizes termination holds from it, and a guess would be worse.
+    const seconds = learned?.longestTaskSeconds || prev?.listener?.longestTaskSeconds;
+    const longest = seconds ? { longestTaskSeconds: seconds } : {};
     if (l.rule) {
       // A rule's listener has no scheduler or origins of its own; the rule's are reported beside it.
       next.listener = { protocol: l.protocol, port: l.port, ...longest };

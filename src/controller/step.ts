@@ -4,8 +4,9 @@ import type { GaapListenerBinding, ResolvedSpec } from "../api/types.ts";
 import type { BindTarget } from "../gaap/binder.ts";
 import { type BoundOrigin, type TargetState, targetName } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
-import { type Desired, originKey } from "./desired.ts";
+import { type Desired, type Drain, originKey } from "./desired.ts";
 import type { GateFacts } from "./gates.ts";
+import type { DrainedRemoval } from "./hold-overrun.ts";
 import { type Change, type Plan, type PlanInput, plan, planRelease, splitOwnership } from "./plan.ts";
 import type { Outcome } from "./report.ts";
 
@@ -23,6 +24,8 @@ export interface Act {
     change: Change;
     /** IPs of the set whose IDs came from the registry, not from the listener: the ones that can be stale. */
     unheld: string[];
+    /** Origins of pods in their termination hold that the bind removes: measured against their holds once applied. */
+    drained?: DrainedRemoval[];
   };
   /** Recorded after the bind was sent (or after the status, when there is no bind). */
   events: BindingEvent[];
@@ -136,7 +139,13 @@ export function syncStep(input: SyncInput): Step {
           ...(p.heldRemovals ? { heldRemovals: p.heldRemovals } : {}),
           notes,
         },
-        bind: { target: bindTarget(listener), set: p.set, change: p.change, unheld: unheld(p.set, listener) },
+        bind: {
+          target: bindTarget(listener),
+          set: p.set,
+          change: p.change,
+          unheld: unheld(p.set, listener),
+          ...drainedBy(p.set, ours, input.draining?.draining),
+        },
         events,
         requeue: "afterBind",
         ...(p.heldRemovals ? { held: "MassUnbind" } : {}),
@@ -210,6 +219,22 @@ export function releaseStep(
     ],
     requeue: "afterBind",
   };
+}
+
+/** The origins of held pods among those a set leaves out of what GAAP holds for us. */
+function drainedBy(
+  set: readonly BoundOrigin[],
+  ours: readonly BoundOrigin[],
+  draining: ReadonlyMap<string, Drain> | undefined,
+): { drained?: DrainedRemoval[] } {
+  if (!draining || draining.size === 0) return {};
+  const kept = new Set(set.map(originKey));
+  const drained = ours.flatMap((o) => {
+    const origin = originKey(o);
+    const d = kept.has(origin) ? undefined : draining.get(origin);
+    return d ? [{ origin, ...d }] : [];
+  });
+  return drained.length > 0 ? { drained } : {};
 }
 
 function bindTarget(l: TargetState): BindTarget {

@@ -1,7 +1,9 @@
 // GAAP applies a bind asynchronously and gives no task id: the listener is busy until it is done. The tracker
 // remembers the binds this process sent, so nobody reads GAAP (or binds again) before the task can have finished,
-// and learns from what it sees how long tasks take.
+// and learns from what it sees how long tasks take. When a task is seen done, the removals of pods in their
+// termination hold that it carried are handed on (onApplied), to be measured against their holds.
 import type { TargetState } from "../gaap/types.ts";
+import type { DrainedRemoval } from "./hold-overrun.ts";
 import { PeakWindow } from "./peak.ts";
 import type { Clock } from "./ports.ts";
 
@@ -12,18 +14,30 @@ const LONGEST_WINDOW_MS = 3_600_000;
 /** The key of the longest task on any listener. */
 const ANY = "";
 
+/** The removals of held pods a bind carries, and whose bind it is. */
+export interface Drained {
+  binding: string;
+  removals: DrainedRemoval[];
+}
+
 export class BindTaskTracker {
   private readonly clock: Clock;
   /** Our bind in flight per listener, and which of its rules it writes (none: the listener's own set). */
   private readonly inflight = new Map<
     string,
-    { sentAt: number; expectedAt: number; busySeen: boolean; ruleId?: string }
+    { sentAt: number; expectedAt: number; busySeen: boolean; ruleId?: string; drained?: Drained }
   >();
+  private readonly onApplied: ((binding: string, removals: DrainedRemoval[], at: number) => void) | undefined;
   private estimate: number;
   private readonly longest: PeakWindow;
   private sweptAt = 0;
 
-  constructor(initialEstimateMs: number, clock: Clock) {
+  constructor(
+    initialEstimateMs: number,
+    clock: Clock,
+    onApplied?: (binding: string, removals: DrainedRemoval[], at: number) => void,
+  ) {
+    this.onApplied = onApplied;
     this.estimate = initialEstimateMs;
     this.clock = clock;
     this.longest = new PeakWindow(LONGEST_WINDOW_MS, clock);
@@ -47,8 +61,8 @@ export class BindTaskTracker {
     return this.estimate;
   }
 
-  /** A bind to this listener (or to this rule of it) was just sent. */
-  sent(listenerId: string, ruleId?: string): void {
+  /** A bind to this listener (or to this rule of it) was just sent, removing these origins of held pods. */
+  sent(listenerId: string, ruleId?: string, drained?: Drained): void {
     const now = this.clock.now();
     this.dropStale(now);
     this.inflight.set(listenerId, {
@@ -56,6 +70,7 @@ export class BindTaskTracker {
       expectedAt: now + this.estimate,
       busySeen: false,
       ...(ruleId ? { ruleId } : {}),
+      ...(drained && drained.removals.length > 0 ? { drained } : {}),
     });
   }
 
@@ -85,7 +100,9 @@ export class BindTaskTracker {
       return;
     }
     this.inflight.delete(listenerId);
-    const took = Math.min(this.clock.now() - p.sentAt, LONGEST_TASK_MS);
+    const now = this.clock.now();
+    if (p.drained) this.onApplied?.(p.drained.binding, p.drained.removals, now);
+    const took = Math.min(now - p.sentAt, LONGEST_TASK_MS);
     this.longest.observe(ANY, took);
     this.longest.observe(listenerId, took);
     this.estimate = p.busySeen

@@ -70,6 +70,11 @@ export class Sources {
       .filter((b): b is GaapListenerBinding => b !== undefined);
   }
 
+  /** Every binding in the cache. */
+  allBindings(): readonly GaapListenerBinding[] {
+    return this.informers.bindings.list();
+  }
+
   /** Bindings in one namespace. */
   bindingsIn(namespace: string): readonly GaapListenerBinding[] {
     return this.informers.bindings.list(namespace);

@@ -1,10 +1,12 @@
-// The pod admission mutation, pure: which readiness gates and which termination hold a new pod gets from the
-// Pod-mode bindings of its namespace whose Service selects it, as an RFC 6902 JSON patch. Idempotent (a gate the
-// pod lists already, or a container with a preStop hook, is left alone), so reinvocation is harmless.
+// The pod admission mutation, pure: which readiness gates and which termination hold (with the grace period raised
+// to keep the app's own shutdown time) a new pod gets from the Pod-mode bindings of its namespace whose Service
+// selects it, as an RFC 6902 JSON patch. Idempotent (a gate the pod lists already, or a container with a preStop
+// hook, is left alone, and the grace period is raised only with a hold added), so reinvocation is harmless.
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { canHaveGate, type GaapListenerBinding, gateType, resolveSpec } from "../api/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import { selectsPod } from "../model/selectors.ts";
+import { type HoldSize, holdAndGrace, MAX_RAISED_GRACE_SECONDS } from "./hold.ts";
 
 /** Pods carrying this label (the operator's own) are never mutated. */
 export const OPERATOR_LABEL = { key: "app.kubernetes.io/name", value: "gaap-operator" };
@@ -13,8 +15,6 @@ export const HOLD_ANNOTATION = "gaap.operator.dev/termination-hold";
 /** Why a pod got no hold on an apiserver without the sleep action (the annotation, and the pod's event). */
 const SLEEP_UNSUPPORTED =
   "the preStop sleep action needs Kubernetes 1.30 or later (or the apiserver's version could not be read)";
-/** The kubelet's floor for the grace left after preStop: the hold leaves at least this to the app. */
-const MIN_DRAIN_SECONDS = 1;
 
 export type JsonPatchOp = { op: "add"; path: string; value: unknown };
 
@@ -22,8 +22,8 @@ export interface MutateInput {
   pod: V1Pod;
   bindings: readonly GaapListenerBinding[];
   service(name: string): V1Service | undefined;
-  /** The hold for a binding without spec.terminationHoldSeconds (seconds). */
-  defaultHoldSeconds(b: GaapListenerBinding): number;
+  /** The hold for a binding without spec.terminationHoldSeconds (hold.ts defaultHold). */
+  defaultHold(b: GaapListenerBinding): HoldSize;
   /** The apiserver serves lifecycle.preStop.sleep (on by default from Kubernetes 1.30). */
   sleepSupported: boolean;
 }
@@ -74,10 +74,16 @@ export function mutatePod(input: MutateInput): Mutation {
     }
   }
 
-  // Two bindings over one pod: the longer hold. Never longer than the grace period allows.
-  const wanted = Math.max(...gated.map((b) => b.spec.terminationHoldSeconds ?? input.defaultHoldSeconds(b)));
+  // Two bindings over one pod: the longer hold.
+  const sized = gated
+    .map((b): HoldSize => {
+      const own = b.spec.terminationHoldSeconds;
+      return own === undefined ? input.defaultHold(b) : { seconds: own, basis: "terminationHoldSeconds" };
+    })
+    .reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  const wanted = sized.seconds;
   const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-  const seconds = Math.min(wanted, grace - MIN_DRAIN_SECONDS);
+  const fit = holdAndGrace(wanted, grace);
   let holdSeconds: number | undefined;
   let holdNote: string | undefined;
   if (wanted <= 0) holdNote = "none: terminationHoldSeconds is 0";
@@ -86,10 +92,8 @@ export function mutatePod(input: MutateInput): Mutation {
     warnings.push(
       `no termination hold added: this apiserver does not serve lifecycle.preStop.sleep (Kubernetes 1.30+); add a preStop hook of about ${wanted}s by hand`,
     );
-  } else if (seconds < 1) {
-    holdNote = `none: terminationGracePeriodSeconds ${grace} leaves no room for a hold`;
-    warnings.push(`no termination hold added: terminationGracePeriodSeconds is ${grace}`);
   } else {
+    const { seconds } = fit;
     (pod.spec?.containers ?? []).forEach((c, i) => {
       if (c.lifecycle?.preStop) return; // never replace the user's hook
       const value = { sleep: { seconds } };
@@ -97,9 +101,9 @@ export function mutatePod(input: MutateInput): Mutation {
       else patch.push({ op: "add", path: `/spec/containers/${i}/lifecycle`, value: { preStop: value } });
       holdSeconds = seconds;
     });
-    holdNote = holdSeconds
-      ? `${seconds}s${seconds < wanted ? ` (wanted ${wanted}s; limited by terminationGracePeriodSeconds ${grace})` : ""}`
-      : "none: every container has its own preStop hook";
+    if (holdSeconds && fit.grace !== grace)
+      patch.push({ op: "add", path: "/spec/terminationGracePeriodSeconds", value: fit.grace });
+    holdNote = holdSeconds ? holdRecord(sized, fit, grace) : "none: every container has its own preStop hook";
   }
   if (holdNote && !pod.metadata?.annotations?.[HOLD_ANNOTATION]) {
     const path = `/metadata/annotations${pod.metadata?.annotations ? `/${HOLD_ANNOTATION.replaceAll("~", "~0").replaceAll("/", "~1")}` : ""}`;
@@ -112,25 +116,17 @@ export function mutatePod(input: MutateInput): Mutation {
   return { patch, gates, ...(holdSeconds ? { holdSeconds } : {}), warnings };
 }
 
-/** What the default hold assumes a task takes until it has seen longer ones (GAAP's are seconds). */
-export const PRIOR_TASK_MS = 5_000;
-
-/**
- * The default hold, in whole seconds (preStop sleep takes seconds): the reaction to the endpoint turning terminating
- * (the EndpointSlice update, the queue, the bind round trip: 3 s), a task that may be running already when the
- * removal is ready to send, the removal's own task, and a 2 s margin. A task is the longest seen in the last hour
- * (by this process, or as the leader recorded it in the binding's status.listener.longestTaskSeconds, so every
- * replica and a restarted one answer alike), and never assumed shorter than PRIOR_TASK_MS: pods created before
- * any task was seen must be covered too.
- */
-export function defaultHoldSeconds(longestTaskMs: number): number {
-  const task = Math.max(PRIOR_TASK_MS, longestTaskMs);
-  return Math.ceil((3_000 + 2 * task + 2_000) / 1000);
-}
-
-/** The default hold for a binding: from the longer of what this process saw and what the binding's status says. */
-export function defaultHoldFor(b: GaapListenerBinding, localLongestMs: number): number {
-  return defaultHoldSeconds(Math.max(localLongestMs, (b.status?.listener?.longestTaskSeconds ?? 0) * 1000));
+/** The pod's record of its hold: how long, from what, and what it did to the grace period. */
+function holdRecord(sized: HoldSize, fit: { seconds: number; grace: number }, grace: number): string {
+  const short =
+    fit.seconds < sized.seconds
+      ? ` (wanted ${sized.seconds}s; limited by terminationGracePeriodSeconds ${fit.grace}${fit.grace === grace ? "" : `, the ${MAX_RAISED_GRACE_SECONDS}s bound`})`
+      : "";
+  const raised =
+    fit.grace === grace
+      ? ""
+      : `; terminationGracePeriodSeconds raised by ${fit.grace - grace}s, ${grace}s to ${fit.grace}s`;
+  return `${fit.seconds}s${short}, from ${sized.basis}${raised}`;
 }
 
 /** The namespace label that opts a namespace's pods in (the webhook configuration's namespaceSelector). */

@@ -5,7 +5,7 @@ import { AppsV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
 import { ControlPlane } from "../harness/control-plane.ts";
-import { KubeletSimulator } from "../harness/kubelet.ts";
+import { KubeletSimulator, TEST_MAX_GRACE_MS } from "../harness/kubelet.ts";
 import { Bindings } from "../support/bindings.ts";
 import { eventually } from "../support/eventually.ts";
 import { gaapClient } from "../support/gaap.ts";
@@ -55,7 +55,10 @@ describe("control-plane faults", () => {
 
   beforeAll(async () => {
     cp = await ControlPlane.start();
-    kubelet = new KubeletSimulator(cp.kubeConfig(), { nodes: [{ name: "n1" }, { name: "n2" }] });
+    kubelet = new KubeletSimulator(cp.kubeConfig(), {
+      nodes: [{ name: "n1" }, { name: "n2" }],
+      maxGraceMs: TEST_MAX_GRACE_MS,
+    });
     await kubelet.start();
     const { execFile } = await import("node:child_process");
     const { promisify } = await import("node:util");

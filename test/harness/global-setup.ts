@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
 import { type ClusterInfo, ControlPlane } from "./control-plane.ts";
-import { KubeletSimulator, type SimNodeSpec } from "./kubelet.ts";
+import { KubeletSimulator, type SimNodeSpec, TEST_MAX_GRACE_MS } from "./kubelet.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -25,7 +25,10 @@ export async function kubectl(info: ClusterInfo, args: string[]): Promise<string
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cp = await ControlPlane.start({ log: (l) => console.error(`[cluster] ${l}`) });
-  const kubelet = new KubeletSimulator(cp.kubeConfig(), { nodes: DEFAULT_NODES });
+  const kubelet = new KubeletSimulator(cp.kubeConfig(), {
+    nodes: DEFAULT_NODES,
+    maxGraceMs: TEST_MAX_GRACE_MS,
+  });
   try {
     await kubelet.start();
     // Installed the way users install it.

@@ -25,10 +25,17 @@ import { Informer } from "../../src/kube/informer.ts";
 
 export const SIM = "sim.gaap.operator.dev";
 
+/** The grace cap the test suite runs its kubelet with, so a default 30 s grace does not slow every test. */
+export const TEST_MAX_GRACE_MS = 5_000;
+
 export interface KubeletOptions {
   /** Delay between a pod being scheduled and it being Running and Ready. */
   startDelayMs?: number;
-  /** Upper bound on a terminating pod's grace period, so a default 30 s grace does not slow every test. */
+  /**
+   * Upper bound on a terminating pod's grace period, so a default 30 s grace does not slow every test. None by
+   * default: what users run by hand (npm run cluster, the demo) honours the grace period and the hold as a kubelet
+   * does; the test suite sets it.
+   */
   maxGraceMs?: number;
   /** Nodes to register at start. */
   nodes?: SimNodeSpec[];
@@ -67,7 +74,7 @@ export class KubeletSimulator {
 
   constructor(kc: KubeConfig, opts: KubeletOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
-    this.opts = { startDelayMs: 200, maxGraceMs: 5_000, nodes: [], ...opts };
+    this.opts = { startDelayMs: 200, maxGraceMs: Number.POSITIVE_INFINITY, nodes: [], ...opts };
     this.pods = new Informer<V1Pod>(kc, {
       name: "sim-pods",
       path: "/api/v1/pods",
@@ -298,7 +305,7 @@ export class KubeletSimulator {
    * EndpointSlice controller marks the endpoint terminating (neither waits for the other); then grace -= the hook's
    * duration, raised to a floor of 2 s (minimumGracePeriodInSeconds), and StopContainer sends SIGTERM and kills
    * at the end of what is left. The app exits exit-after-ms after SIGTERM if that is sooner. Only the sleep action
-   * runs here (exec and httpGet hooks count as instant). maxGraceMs caps the whole, so tests stay short.
+   * runs here (exec and httpGet hooks count as instant). maxGraceMs, where a test sets it, caps the whole.
    */
   private scheduleDeletion(pod: V1Pod): void {
     const key = podKey(pod);

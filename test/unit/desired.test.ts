@@ -711,7 +711,7 @@ describe("draining origins: terminating pods still in their termination hold", (
 
   it("lists held origins, and whether gated pods are on their way", () => {
     expect(run([deleting("old", 15), starting("new")])).toEqual({
-      draining: new Map([["10.0.0.1:8080", 115_000]]),
+      draining: new Map([["10.0.0.1:8080", { endsAt: 115_000, holdSeconds: 15, pod: "old" }]]),
       additionsComing: true,
     });
     expect(run([deleting("old", 15), starting("new", true)]).additionsComing).toBe(false);

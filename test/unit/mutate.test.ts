@@ -1,13 +1,8 @@
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { GaapListenerBinding, GaapListenerBindingSpec } from "../../src/api/types.ts";
-import {
-  defaultHoldFor,
-  defaultHoldSeconds,
-  HOLD_ANNOTATION,
-  type MutateInput,
-  mutatePod,
-} from "../../src/webhook/mutate.ts";
+import { defaultHold, holdAndGrace, MAX_RAISED_GRACE_SECONDS, taskHistory } from "../../src/webhook/hold.ts";
+import { HOLD_ANNOTATION, type MutateInput, mutatePod } from "../../src/webhook/mutate.ts";
 
 const binding = (
   name: string,
@@ -36,7 +31,7 @@ const input = (p: V1Pod, bindings: GaapListenerBinding[], extra: Partial<MutateI
   pod: p,
   bindings,
   service: (n) => services[n],
-  defaultHoldSeconds: () => 15,
+  defaultHold: () => ({ seconds: 15, basis: "the test's history" }),
   sleepSupported: true,
   ...extra,
 });
@@ -125,31 +120,86 @@ describe("pod mutation: readiness gates", () => {
 describe("pod mutation: the termination hold", () => {
   it.each([
     {
-      name: "the default hold on every container without a preStop hook",
+      name: "the default hold on every container without a preStop hook, the grace raised by it",
       bs: [binding("web")],
       want: [15, 15],
+      wantGrace: 45,
     },
     {
       name: "the binding's own terminationHoldSeconds",
       bs: [binding("web", { terminationHoldSeconds: 40 })],
       grace: 60,
       want: [40, 40],
+      wantGrace: 100,
     },
     {
       name: "two bindings over one pod: the larger",
       bs: [binding("a", { terminationHoldSeconds: 5 }), binding("b", { terminationHoldSeconds: 20 })],
       want: [20, 20],
+      wantGrace: 50,
     },
     {
-      name: "never longer than the grace period - 1",
-      bs: [binding("web", { terminationHoldSeconds: 600 })],
-      want: [29, 29],
+      name: "a binding's own hold against another's default: the larger",
+      bs: [binding("a", { terminationHoldSeconds: 5 }), binding("b")],
+      want: [15, 15],
+      wantGrace: 45,
     },
-    { name: "0 turns it off", bs: [binding("web", { terminationHoldSeconds: 0 })], want: ["none", "none"] },
-    { name: "a grace period of 1 s leaves no room", bs: [binding("web")], grace: 1, want: ["none", "none"] },
-  ])("$name", ({ bs, grace, want }) => {
-    const p = pod(grace === undefined ? {} : { grace });
-    expect(sleeps(apply(p, mutatePod(input(p, bs)).patch))).toEqual(want);
+    {
+      name: "the raised grace stops at the bound: the hold keeps its length, the app what is left",
+      bs: [binding("web", { terminationHoldSeconds: 590 })],
+      want: [590, 590],
+      wantGrace: MAX_RAISED_GRACE_SECONDS,
+    },
+    {
+      name: "a hold as long as the bound leaves the app one second",
+      bs: [binding("web", { terminationHoldSeconds: 600 })],
+      want: [599, 599],
+      wantGrace: MAX_RAISED_GRACE_SECONDS,
+    },
+    {
+      name: "a grace its owner set past the bound is not raised",
+      bs: [binding("web")],
+      grace: 900,
+      want: [15, 15],
+      wantGrace: 900,
+    },
+    {
+      name: "0 turns it off, and the grace stays",
+      bs: [binding("web", { terminationHoldSeconds: 0 })],
+      want: ["none", "none"],
+      wantGrace: 30,
+    },
+    {
+      name: "a grace period of 1 s: the hold, then the app's own second",
+      bs: [binding("web")],
+      grace: 1,
+      want: [15, 15],
+      wantGrace: 16,
+    },
+  ])("$name", ({ bs, grace, want, wantGrace }) => {
+    const p = pod({ grace: grace ?? 30 });
+    const out = apply(p, mutatePod(input(p, bs)).patch);
+    expect(sleeps(out)).toEqual(want);
+    expect(out.spec?.terminationGracePeriodSeconds).toBe(wantGrace);
+  });
+
+  it("a second pass (reinvocation) raises the grace no further", () => {
+    const p = pod({ grace: 30 });
+    const once = apply(p, mutatePod(input(p, [binding("web")])).patch);
+    expect(once.spec?.terminationGracePeriodSeconds).toBe(45);
+    expect(mutatePod(input(once, [binding("web")])).patch).toEqual([]);
+  });
+
+  it("no hold added (every container has its own hook): the grace stays", () => {
+    const p = pod({
+      grace: 30,
+      containers: { containers: [{ name: "app", lifecycle: { preStop: { exec: { command: ["drain"] } } } }] },
+    });
+    const out = apply(p, mutatePod(input(p, [binding("web")])).patch);
+    expect(out.spec?.terminationGracePeriodSeconds).toBe(30);
+    expect(out.metadata?.annotations?.[HOLD_ANNOTATION]).toBe(
+      "none: every container has its own preStop hook",
+    );
   });
 
   it("never replaces a container's own preStop hook, and keeps its other lifecycle hooks", () => {
@@ -181,39 +231,89 @@ describe("pod mutation: the termination hold", () => {
     expect(m.warnings[0]).toMatch(/does not serve lifecycle.preStop.sleep/);
   });
 
-  it("records the hold it applied on the pod, into annotations that exist or not", () => {
-    const bare = pod();
+  it("records the hold, what it was sized from and the grace it added, into annotations that exist or not", () => {
+    const bare = pod({ grace: 30 });
     expect(apply(bare, mutatePod(input(bare, [binding("web")])).patch).metadata?.annotations).toEqual({
-      [HOLD_ANNOTATION]: "15s",
+      [HOLD_ANNOTATION]:
+        "15s, from the test's history; terminationGracePeriodSeconds raised by 15s, 30s to 45s",
     });
-    const annotated: V1Pod = { ...pod(), metadata: { labels: { app: "web" }, annotations: { a: "b" } } };
+    const annotated: V1Pod = {
+      ...pod({ grace: 30 }),
+      metadata: { labels: { app: "web" }, annotations: { a: "b" } },
+    };
     expect(
-      apply(annotated, mutatePod(input(annotated, [binding("web", { terminationHoldSeconds: 50 })])).patch)
+      apply(annotated, mutatePod(input(annotated, [binding("web", { terminationHoldSeconds: 600 })])).patch)
         .metadata?.annotations,
     ).toEqual({
       a: "b",
-      [HOLD_ANNOTATION]: "29s (wanted 50s; limited by terminationGracePeriodSeconds 30)",
+      [HOLD_ANNOTATION]:
+        "599s (wanted 600s; limited by terminationGracePeriodSeconds 600, the 600s bound), from terminationHoldSeconds; terminationGracePeriodSeconds raised by 570s, 30s to 600s",
     });
-  });
-
-  it.each([
-    { task: 0, want: 15 },
-    { task: 2000, want: 15 },
-    { task: 5000, want: 15 },
-    { task: 10_000, want: 25 },
-    { task: 10_100, want: 26 },
-  ])("the default hold for a longest task of $task ms is $want s", ({ task, want }) => {
-    expect(defaultHoldSeconds(task)).toBe(want);
+    const long = pod({ grace: 900 });
+    expect(
+      apply(long, mutatePod(input(long, [binding("web")])).patch).metadata?.annotations?.[HOLD_ANNOTATION],
+    ).toBe("15s, from the test's history");
   });
 });
 
-describe("the default hold on every replica", () => {
-  it("takes the longer of this process's longest task and the one the leader recorded in the binding's status", () => {
-    const b = binding("web");
-    expect(defaultHoldFor(b, 0)).toBe(15);
-    const recorded = { ...b, status: { listener: { longestTaskSeconds: 12 } } };
-    // A standby (or a restarted leader) that saw no task still answers from the status: 5 + 2 x 12.
-    expect(defaultHoldFor(recorded, 0)).toBe(29);
-    expect(defaultHoldFor(recorded, 20_000)).toBe(45);
+describe("the default hold: sized from the best knowledge at admission", () => {
+  it.each([
+    { name: "nothing seen: sized for slow GAAP (30 s tasks)", listenerMs: 0, accountMs: 0, want: 65 },
+    { name: "the account's history only", listenerMs: 0, accountMs: 8_000, want: 21 },
+    {
+      name: "the listener's history wins over the account's",
+      listenerMs: 3_000,
+      accountMs: 20_000,
+      want: 15,
+    },
+    { name: "a task taken as at least 5 s", listenerMs: 2_000, accountMs: 0, want: 15 },
+    { name: "a long task on the listener", listenerMs: 10_100, accountMs: 0, want: 26 },
+    { name: "a long task on the account", listenerMs: 0, accountMs: 20_000, want: 45 },
+  ])("$name: $want s", ({ listenerMs, accountMs, want }) => {
+    expect(defaultHold({ listenerMs, accountMs }).seconds).toBe(want);
   });
+
+  it("says what it was sized from", () => {
+    expect(defaultHold({ listenerMs: 0, accountMs: 0 }).basis).toBe(
+      "no bind task seen yet: sized for 30s tasks",
+    );
+    expect(defaultHold({ listenerMs: 0, accountMs: 7_200 }).basis).toBe(
+      "the account's longest bind task, 8s",
+    );
+    expect(defaultHold({ listenerMs: 2_000, accountMs: 7_200 }).basis).toBe(
+      "the listener's longest bind task, 2s",
+    );
+  });
+
+  it("reads history from this process and from every binding's status, so a standby or a restarted leader knows it", () => {
+    const web = binding("web", { listenerId: "lst-a" });
+    const other = {
+      ...binding("api", { listenerId: "lst-b" }),
+      status: { listener: { longestTaskSeconds: 12 } },
+    };
+    const sibling = {
+      ...binding("web-2", { listenerId: "lst-a" }),
+      status: { listener: { longestTaskSeconds: 4 } },
+    };
+    const none = { longestOn: () => 0, longestMs: 0 };
+    expect(taskHistory(web, [web], none)).toEqual({ listenerMs: 0, accountMs: 0 });
+    expect(taskHistory(web, [web, other], none)).toEqual({ listenerMs: 0, accountMs: 12_000 });
+    expect(taskHistory(web, [web, other, sibling], none)).toEqual({ listenerMs: 4_000, accountMs: 12_000 });
+    const local = { longestOn: (id: string) => (id === "lst-a" ? 6_000 : 0), longestMs: 15_000 };
+    expect(taskHistory(web, [web, other, sibling], local)).toEqual({ listenerMs: 6_000, accountMs: 15_000 });
+  });
+
+  it.each([
+    { wanted: 15, grace: 30, want: { seconds: 15, grace: 45 } },
+    { wanted: 65, grace: 30, want: { seconds: 65, grace: 95 } },
+    { wanted: 65, grace: 0, want: { seconds: 65, grace: 66 } },
+    { wanted: 65, grace: 580, want: { seconds: 65, grace: 600 } },
+    { wanted: 65, grace: 600, want: { seconds: 65, grace: 600 } },
+    { wanted: 700, grace: 650, want: { seconds: 649, grace: 650 } },
+  ])(
+    "a hold of $wanted s with a grace of $grace s: $want.seconds s in a grace of $want.grace s",
+    ({ wanted, grace, want }) => {
+      expect(holdAndGrace(wanted, grace)).toEqual(want);
+    },
+  );
 });

@@ -726,8 +726,9 @@ describe("plan: the breaker judges removals against the recent peak", () => {
 });
 
 describe("plan: removals of held pods wait for the additions on their way", () => {
+  const held = (n: number, endsAt: number) => ({ endsAt, holdSeconds: 15, pod: `old-${n}` });
   const drain = (keys: number[], endsAt: number, additionsComing = true) => ({
-    draining: new Map(keys.map((n) => [`10.0.0.${n}:80`, endsAt])),
+    draining: new Map(keys.map((n) => [`10.0.0.${n}:80`, held(n, endsAt)])),
     additionsComing,
   });
   const go = (
@@ -827,8 +828,8 @@ describe("plan: removals of held pods wait for the additions on their way", () =
   it("the earliest hold decides", () => {
     const d = {
       draining: new Map([
-        ["10.0.0.3:80", 140_000],
-        ["10.0.0.4:80", 125_000],
+        ["10.0.0.3:80", held(3, 140_000)],
+        ["10.0.0.4:80", held(4, 125_000)],
       ]),
       additionsComing: true,
     };

@@ -1,6 +1,7 @@
 // The reconciler through its ports, with in-memory caches, GAAP, status writer and a fake clock: ownership,
 // wait / hold / bind / in sync, drift, the finalizer and the error policy. The same passes run against the real
 // apiserver and the emulator in test/integration; here each decision is pinned down on its own.
+import type { V1Pod } from "@kubernetes/client-node";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,6 +11,7 @@ import {
   type GaapListenerBindingStatus,
 } from "../../src/api/types.ts";
 import type { GateFacts } from "../../src/controller/gates.ts";
+import type { HoldOverrun } from "../../src/controller/hold-overrun.ts";
 import type {
   BindingCache,
   Clock,
@@ -17,6 +19,7 @@ import type {
   OriginBinder,
   OriginRegistry,
   OriginUse,
+  ReconcilerHooks,
   StatusWriter,
   TargetReader,
 } from "../../src/controller/ports.ts";
@@ -189,7 +192,7 @@ class World
     this.published.set(key, facts);
   }
 
-  reconciler(opts: { cap?: number; unbindWindowMs?: number } = {}) {
+  reconciler(opts: { cap?: number; unbindWindowMs?: number; hooks?: ReconcilerHooks } = {}) {
     return new Reconciler({
       cache: this,
       reader: this,
@@ -210,6 +213,7 @@ class World
         ...(opts.unbindWindowMs === undefined ? {} : { unbindWindowMs: opts.unbindWindowMs }),
       },
       canWrite: () => this.leader,
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
       clock: this.clock,
       random: () => 0.5,
     });
@@ -753,5 +757,65 @@ describe("Reconciler: the breaker's window and the gates' facts", () => {
       await r.reconcile(b);
       expect(w.bindings.has(b)).toBe(false);
     });
+  });
+});
+
+describe("termination holds, measured", () => {
+  /** 10.0.0.1 serving; 10.0.0.2 the endpoint of pod "old", deleted at `deletedAt` with a 3 s preStop sleep. */
+  const drainingView = (deletedAt: number): ClusterView => {
+    const old: V1Pod = {
+      metadata: {
+        name: "old",
+        namespace: "ns",
+        deletionTimestamp: new Date(deletedAt + 30_000),
+        deletionGracePeriodSeconds: 30,
+      },
+      spec: { containers: [{ name: "c", lifecycle: { preStop: { sleep: { seconds: 3 } } } }] },
+    };
+    const view = podView(["10.0.0.1"]);
+    const [slice] = view.slices;
+    const terminating = {
+      addresses: ["10.0.0.2"],
+      conditions: { ready: false, terminating: true },
+      targetRef: { kind: "Pod", name: "old" },
+    };
+    return {
+      ...view,
+      slices: slice ? [{ ...slice, endpoints: [...(slice.endpoints ?? []), terminating] }] : [],
+      pod: (name) => (name === "old" ? old : undefined),
+    };
+  };
+  const run = async (appliedAfterMs: number) => {
+    const w = new World();
+    w.addListener([origin("10.0.0.1"), origin("10.0.0.2")]);
+    const key = w.addBinding("web", {}, []);
+    const deletedAt = w.t;
+    w.views.set(key, drainingView(deletedAt));
+    const measured: HoldOverrun[] = [];
+    const r = w.reconciler({ hooks: { holdsMeasured: (o) => measured.push(o) } });
+    // No task seen yet: the removal cannot wait for anything within a 3 s hold, so it goes at once.
+    await r.reconcile(key);
+    expect(w.log.at(-1)).toBe("bind 10.0.0.1:8080");
+    w.t = deletedAt + appliedAfterMs;
+    await r.reconcile(key);
+    return { w, measured };
+  };
+
+  it("a removal GAAP applied after the hold ended: counted, with the overrun, and an event naming the hold needed", async () => {
+    const { w, measured } = await run(4500);
+    expect(measured).toHaveLength(1);
+    expect(measured[0]?.removals).toBe(1);
+    expect(measured[0]?.late.map((l) => l.pod)).toEqual(["old"]);
+    expect(measured[0]?.overrunSeconds).toBeCloseTo(1.5, 6);
+    const event = w.events.find((e) => e.reason === "TerminationHoldTooShort");
+    expect(event?.type).toBe("Warning");
+    expect(event?.note).toContain("old (10.0.0.2:8080, hold 3s); a hold of 5s would have covered it");
+  });
+
+  it("a removal applied within the hold: counted, not late, no event", async () => {
+    const { w, measured } = await run(1500);
+    expect(measured).toHaveLength(1);
+    expect(measured[0]).toMatchObject({ removals: 1, late: [], overrunSeconds: 0 });
+    expect(w.events.map((e) => e.reason)).not.toContain("TerminationHoldTooShort");
   });
 });

@@ -132,4 +132,26 @@ describe("BindTaskTracker: the longest task", () => {
     expect([...internals.inflight.keys()].sort()).toEqual(["live", "live2"]);
     expect(t.inflightRule("gone-3")).toBeUndefined();
   });
+
+  it("hands on the removals of held pods a bind carried once a read shows its task done, and only once", () => {
+    const clock = { t: 0, now: () => clock.t };
+    const applied: Array<{ binding: string; pods: string[]; at: number }> = [];
+    const t = new BindTaskTracker(1000, clock, (binding, removals, at) =>
+      applied.push({ binding, pods: removals.map((r) => r.pod), at }),
+    );
+    const removals = [{ origin: "10.0.0.1:80", pod: "old", endsAt: 5000, holdSeconds: 5 }];
+    t.sent("l", undefined, { binding: "ns/web", removals });
+    clock.t = 1000;
+    t.observe("l", 3);
+    expect(applied).toEqual([]);
+    clock.t = 2500;
+    t.observe("l", 0);
+    t.observe("l", 0);
+    expect(applied).toEqual([{ binding: "ns/web", pods: ["old"], at: 2500 }]);
+    // A bind without removals of held pods hands on nothing.
+    t.sent("l");
+    clock.t = 4000;
+    t.observe("l", 0);
+    expect(applied).toHaveLength(1);
+  });
 });
