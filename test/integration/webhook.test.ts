@@ -99,7 +99,10 @@ describe("the pod admission webhook", () => {
     for (const p of pods) {
       expect(p.spec?.readinessGates).toEqual([{ conditionType: GATE }]);
       expect(p.spec?.containers[0]?.lifecycle?.preStop).toEqual({ sleep: { seconds: 3 } });
-      expect(p.metadata?.annotations?.[HOLD_ANNOTATION]).toBe("3s");
+      expect(p.metadata?.annotations?.[HOLD_ANNOTATION]).toBe(
+        "3s, from terminationHoldSeconds; terminationGracePeriodSeconds raised by 3s, 10s to 13s",
+      );
+      expect(p.spec?.terminationGracePeriodSeconds).toBe(13);
       expect(podCondition(p, GATE)).toMatchObject({ status: "True", reason: "Bound" });
     }
     expect((await gaapSet(s, L.wrr)).sort()).toEqual(pods.map((p) => `${p.status?.podIP}:8080`).sort());
