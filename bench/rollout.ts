@@ -1,8 +1,10 @@
 // Rollout: does a rolling update outrun GAAP? A Deployment of 20 pods, the default strategy (maxSurge and
-// maxUnavailable 25%), pods ready 1 s after they start and exiting 0.3 s after SIGTERM, under three configurations:
-// nothing, the readiness gate only, and gate + termination hold (the webhook's default hold), each at task times
-// of 2 s and 10 s. Every 200 ms it compares GAAP's applied set (the emulator's, in process: no read budget spent)
-// with the pods: how many origins GAAP has on live pods, and how many on pods that got SIGTERM or are gone.
+// maxUnavailable 25%), pods ready 1 s after they start and exiting 0.3 s after SIGTERM. Warm rows: three
+// configurations (nothing, the readiness gate only, and gate + termination hold: the webhook's default hold) at task
+// times of 2 s and 10 s, measuring a second rollout. First-rollout rows: gate + hold at 2, 10 and 20 s, measuring the
+// first rollout after the Deployment is created, by a freshly started operator that has seen no bind task anywhere
+// (as a new user meets it). Every 200 ms it compares GAAP's applied set (the emulator's, in process: no read budget
+// spent) with the pods: how many origins GAAP has on live pods, and how many on pods that got SIGTERM or are gone.
 import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { normalizeState } from "../src/emulator/state.ts";
 import { Informer } from "../src/kube/informer.ts";
@@ -12,6 +14,7 @@ import { Bindings } from "../test/support/bindings.ts";
 import { servingCert } from "../test/support/certs.ts";
 import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
 import { freePort } from "../test/support/net.ts";
+import type { OperatorProcess } from "../test/support/operator.ts";
 import { loopbackWebhook, loopbackWebhookArgs } from "../test/support/webhook.ts";
 import { deployment, service } from "../test/support/workload.ts";
 import { type Bench, bench, log, round, table, until, writeResult } from "./lib.ts";
@@ -22,11 +25,26 @@ const SURGE = Math.ceil(REPLICAS * 0.25);
 const UNAVAILABLE = Math.floor(REPLICAS * 0.25);
 const ALL_CONFIGS = ["nothing", "gate", "gate+hold"] as const;
 type Config = (typeof ALL_CONFIGS)[number];
-// BENCH_ROLLOUT_TASKS=2000,10000 and BENCH_ROLLOUT_CONFIGS=nothing,gate,gate+hold pick some (all by default).
-const TASKS_MS = (process.env.BENCH_ROLLOUT_TASKS ?? "2000,10000").split(",").map(Number);
+type Start = "first" | "warm";
+// BENCH_ROLLOUT_TASKS=2000,10000 and BENCH_ROLLOUT_CONFIGS=nothing,gate,gate+hold pick warm rows (all by default);
+// BENCH_ROLLOUT_FIRST_TASKS=2000,10000,20000 the first-rollout rows (gate + hold), "" none.
+const list = (v: string | undefined, fallback: string) =>
+  (v ?? fallback).split(",").filter(Boolean).map(Number);
+const TASKS_MS = list(process.env.BENCH_ROLLOUT_TASKS, "2000,10000");
+const FIRST_TASKS_MS = list(process.env.BENCH_ROLLOUT_FIRST_TASKS, "2000,10000,20000");
 const CONFIGS = ALL_CONFIGS.filter((c) =>
   (process.env.BENCH_ROLLOUT_CONFIGS ?? ALL_CONFIGS.join(",")).split(",").includes(c),
 );
+/** The pods' own start (the simulator's start delay), part of every wave's floor. */
+const POD_START_MS = 1000;
+/** The grace periods the two kinds of row give their pods: the first rollout the Kubernetes default. */
+const GRACE_S: Record<Start, number> = { first: 30, warm: 60 };
+
+interface Case {
+  taskMs: number;
+  config: Config;
+  start: Start;
+}
 const SAMPLE_MS = 200;
 /** A bind's round trip to GAAP and back through the operator, for the floor: measured below, this is a floor of it. */
 const RTT_FLOOR_MS = 100;
@@ -34,7 +52,8 @@ const RTT_FLOOR_MS = 100;
 interface Row {
   taskMs: number;
   config: Config;
-  steps: number;
+  start: Start;
+  waves: number;
   durationS: number;
   floorS: number;
   overFloor: number;
@@ -43,11 +62,24 @@ interface Row {
   belowPromisedS: number;
   deadOriginSeconds: number;
   mostDeadAtOnce: number;
+  /** The operator's own count of the same (gaap_termination_hold_overrun_seconds_total, during the rollout). */
+  overrunMetricSeconds: number;
+  lateRemovalsMetric: number;
+  /** The replaced pods' termination hold (s), fewest and most. */
+  holdS: [number, number] | null;
+  /** The least time the kubelet gave a replaced pod's app after SIGTERM (its grace less the hold). */
+  appGraceS: number | null;
+  /** The grace the replaced pods' owner set (the template's). */
+  ownGraceS: number;
 }
 
 export async function rollout(): Promise<void> {
-  const listeners = TASKS_MS.flatMap((t) => CONFIGS.map((c) => listenerOf(t, c)));
-  if (listeners.length === 0) throw new Error("BENCH_ROLLOUT_TASKS / BENCH_ROLLOUT_CONFIGS pick nothing");
+  const cases: Case[] = [
+    ...FIRST_TASKS_MS.map((taskMs): Case => ({ taskMs, config: "gate+hold", start: "first" })),
+    ...TASKS_MS.flatMap((taskMs) => CONFIGS.map((config): Case => ({ taskMs, config, start: "warm" }))),
+  ];
+  const listeners = cases.map(listenerOf);
+  if (listeners.length === 0) throw new Error("BENCH_ROLLOUT_* pick nothing");
   const sigterms = new Map<string, number>();
   const b = await bench(
     normalizeState({
@@ -60,29 +92,36 @@ export async function rollout(): Promise<void> {
         port: 80 + i,
         scheduler: "wrr",
       })),
-      behavior: { bindTaskMs: TASKS_MS[0] },
+      behavior: { bindTaskMs: cases[0]?.taskMs },
     }),
-    { startDelayMs: 1000, maxGraceMs: 120_000, onSigterm: (key, at) => sigterms.set(key, at) },
+    { startDelayMs: POD_START_MS, maxGraceMs: 700_000, onSigterm: (key, at) => sigterms.set(key, at) },
   );
   const rows: Row[] = [];
   try {
     const cert = await servingCert();
     const port = await freePort();
-    const op = b.operator([...loopbackWebhookArgs(port, cert.dir), "--busy-poll", "250ms"]).start();
-    await until("webhook serving", 60_000, async () =>
-      op.logs().some((l) => l.msg === "serving the pod admission webhook"),
-    );
+    const args = [...loopbackWebhookArgs(port, cert.dir), "--busy-poll", "250ms"];
+    let op = await serving(b.operator(args).start());
     await b.kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
       body: loopbackWebhook({ name: "gaap-operator-bench", port, caPem: cert.caPem }),
     });
 
-    for (const taskMs of TASKS_MS) {
+    for (const c of cases) {
+      if (c.start === "first") {
+        // As a new user meets it: no binding left from another row, and an operator that has seen no task.
+        await until("earlier rows' namespaces gone", 300_000, async () => {
+          const nss = await b.core.listNamespace();
+          return !nss.items.some((n) => n.metadata?.name?.startsWith("rollout-"));
+        });
+        await op.stop();
+        op = await serving(b.operator(args).start());
+      }
       await fetch(`${b.emu.url}/_emulator/behavior`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ bindTaskMs: taskMs }),
+        body: JSON.stringify({ bindTaskMs: c.taskMs }),
       });
-      for (const config of CONFIGS) rows.push(await run(b, taskMs, config, sigterms));
+      rows.push(await run(b, op, c, sigterms));
     }
   } finally {
     await b.close();
@@ -94,40 +133,78 @@ export async function rollout(): Promise<void> {
     unavailable: UNAVAILABLE,
     rows,
   });
-  for (const taskMs of TASKS_MS) {
-    const mine = rows.filter((r) => r.taskMs === taskMs);
-    console.log(
-      `\nRollout (${REPLICAS} pods, maxSurge ${SURGE}, maxUnavailable ${UNAVAILABLE}, T = ${taskMs} ms)\n${table(
-        mine.flatMap((r) => [
-          [
-            `${r.config}: rollout (s) / floor (${r.steps} steps)`,
-            `${r.durationS} / ${r.floorS} = ${r.overFloor}`,
-          ],
-          [`${r.config}: fewest live origins / promised`, `${r.fewestLive} / ${r.promised}`],
-          [`${r.config}: time below promised (s)`, r.belowPromisedS],
-          [`${r.config}: origin-seconds on SIGTERMed or gone pods`, r.deadOriginSeconds],
-          [`${r.config}: most such at once`, r.mostDeadAtOnce],
-        ]),
-      )}`,
-    );
+  for (const start of ["first", "warm"] as const) {
+    for (const taskMs of new Set(rows.filter((r) => r.start === start).map((r) => r.taskMs))) {
+      const mine = rows.filter((r) => r.taskMs === taskMs && r.start === start);
+      console.log(
+        `\n${start === "first" ? "First rollout" : "Rollout after a warm-up"} (${REPLICAS} pods, maxSurge ${SURGE}, maxUnavailable ${UNAVAILABLE}, T = ${taskMs} ms)\n${table(
+          mine.flatMap((r) => [
+            [
+              `${r.config}: rollout (s) / floor (${r.waves} waves)`,
+              `${r.durationS} / ${r.floorS} = ${r.overFloor}`,
+            ],
+            [`${r.config}: fewest live origins / promised`, `${r.fewestLive} / ${r.promised}`],
+            [`${r.config}: time below promised (s)`, r.belowPromisedS],
+            [`${r.config}: origin-seconds on SIGTERMed or gone pods`, r.deadOriginSeconds],
+            [`${r.config}: most such at once`, r.mostDeadAtOnce],
+            [
+              `${r.config}: overrun metric (origin-seconds, late removals)`,
+              `${r.overrunMetricSeconds}, ${r.lateRemovalsMetric}`,
+            ],
+            [`${r.config}: replaced pods' hold (s)`, r.holdS ? r.holdS.join("-") : "none"],
+            [`${r.config}: app's time after SIGTERM (s) / its own grace`, `${r.appGraceS} / ${r.ownGraceS}`],
+          ]),
+        )}`,
+      );
+    }
   }
   const held = rows.filter((r) => r.config === "gate+hold");
   const met = held.every(
-    (r) => r.fewestLive >= r.promised && r.deadOriginSeconds === 0 && r.overFloor <= 1.3,
+    (r) =>
+      r.fewestLive >= r.promised &&
+      r.deadOriginSeconds === 0 &&
+      r.overFloor <= 1.3 &&
+      (r.appGraceS ?? 0) >= r.ownGraceS,
   );
   console.log(
-    `  targets (gate+hold: never below promised, 0 dead origin-seconds, <= 1.3 x floor) met: ${met}`,
+    `  targets (gate+hold: never below promised, 0 dead origin-seconds, <= 1.3 x floor, the app's own grace) met: ${met}`,
   );
 }
 
-function listenerOf(taskMs: number, config: Config): string {
-  return `listener-r${String(taskMs / 1000).padStart(2, "0")}${config === "nothing" ? "none" : config === "gate" ? "gate" : "hold"}`;
+/** Waits until the operator's webhook serves (it needs synced caches to answer). */
+async function serving(op: OperatorProcess): Promise<OperatorProcess> {
+  await until("webhook serving", 60_000, async () =>
+    op.logs().some((l) => l.msg === "serving the pod admission webhook"),
+  );
+  return op;
 }
 
-async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<string, number>): Promise<Row> {
-  const ns = `rollout-${taskMs / 1000}s-${config.replace("+", "-")}`;
-  const listenerId = listenerOf(taskMs, config);
-  log(`rollout: T=${taskMs} ms, ${config}`);
+function listenerOf(c: Case): string {
+  const config = c.config === "nothing" ? "none" : c.config === "gate" ? "gate" : "hold";
+  return `listener-${c.start === "first" ? "f" : "r"}${String(c.taskMs / 1000).padStart(2, "0")}${config}`;
+}
+
+/** The operator's counters, from its /metrics. */
+async function counters(op: OperatorProcess, names: string[]): Promise<number[]> {
+  const body = await (await fetch(`${op.urls()[0]}/metrics`)).text();
+  return names.map((name) =>
+    Number(
+      body
+        .split("\n")
+        .find((l) => l.startsWith(`${name} `))
+        ?.split(" ")
+        .at(-1) ?? Number.NaN,
+    ),
+  );
+}
+
+const OVERRUN = ["gaap_termination_hold_overrun_seconds_total", "gaap_termination_hold_late_removals_total"];
+
+async function run(b: Bench, op: OperatorProcess, c: Case, sigterms: Map<string, number>): Promise<Row> {
+  const { taskMs, config, start } = c;
+  const ns = `rollout-${start}-${taskMs / 1000}s-${config.replace("+", "-")}`;
+  const listenerId = listenerOf(c);
+  log(`rollout: T=${taskMs} ms, ${config}, ${start}`);
   const core = b.kc.makeApiClient(CoreV1Api);
   await core.createNamespace({
     body: {
@@ -147,8 +224,9 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
       [`${SIM}/exit-after-ms`]: "300",
       "bench/generation": generation,
     },
-    // Long enough that the grace period never cuts the hold or the app's exit short.
-    terminationGracePeriodSeconds: 60,
+    // The first rollout: Kubernetes' default, as a new user has it (the webhook raises it by the hold). The warm
+    // rows keep the 60 s they were first measured with.
+    terminationGracePeriodSeconds: GRACE_S[start],
   });
   await b.apps.createNamespacedDeployment({
     namespace: ns,
@@ -208,14 +286,23 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
     );
   try {
     await until("initial convergence", 180_000, () => converged("0"), 200);
-    // A warm-up rollout first: the pods the measured rollout replaces are then ones created after the operator
-    // has seen this task time, as in a service long in production.
-    await roll("1");
-    await until("warm-up rollout", 300_000, () => converged("1"), 200);
-    await until("warm-up pods gone", 300_000, async () => pods.list(ns).length === REPLICAS, 200);
+    // Warm rows roll once first: the pods the measured rollout replaces are then ones created after the operator
+    // has seen this task time, as in a service long in production. A first rollout replaces the pods created with
+    // the Deployment, before any task was seen.
+    const [before, next] = start === "warm" ? ["1", "2"] : ["0", "1"];
+    if (start === "warm") {
+      await roll("1");
+      await until("warm-up rollout", 300_000, () => converged("1"), 200);
+      await until("warm-up pods gone", 700_000, async () => pods.list(ns).length === REPLICAS, 200);
+    }
+    const replaced = pods.list(ns).filter((p) => p.metadata?.annotations?.["bench/generation"] === before);
+    const holds = replaced.map((p) => Number(p.spec?.containers[0]?.lifecycle?.preStop?.sleep?.seconds ?? 0));
+    const [overrunBefore, lateBefore] = await counters(op, OVERRUN);
+    /** The replaced pods' grace as the kubelet takes it at deletion, less the hold: the app's time after SIGTERM. */
+    const appGrace = new Map<string, number>();
 
     const started = Date.now();
-    await roll("2");
+    await roll(next);
     let fewestLive = REPLICAS;
     let belowMs = 0;
     let deadMs = 0;
@@ -231,7 +318,14 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
       if (live < promised) belowMs += SAMPLE_MS;
       deadMs += dead * SAMPLE_MS;
       mostDead = Math.max(mostDead, dead);
-      done = await converged("2");
+      for (const p of pods.list(ns)) {
+        const name = p.metadata?.name as string;
+        if (!p.metadata?.deletionTimestamp || appGrace.has(name)) continue;
+        const grace = p.metadata.deletionGracePeriodSeconds ?? p.spec?.terminationGracePeriodSeconds ?? 30;
+        const sleep = Number(p.spec?.containers[0]?.lifecycle?.preStop?.sleep?.seconds ?? 0);
+        appGrace.set(name, Math.max(2, grace - Math.min(sleep, grace)));
+      }
+      done = await converged(next);
       if (!done) await new Promise((r) => setTimeout(r, SAMPLE_MS));
       if (Date.now() - started > 600_000) throw new Error(`rollout ${ns} did not finish in 10 min`);
     }
@@ -239,22 +333,26 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
     if (process.env.BENCH_DEBUG) {
       // Each new pod's timeline from the rollout's start: created, scheduled, containers ready, gate True.
       const at = (t: unknown) => (t ? ((new Date(t as string).getTime() - started) / 1000).toFixed(1) : "-");
-      for (const p of pods.list(ns).filter((x) => x.metadata?.annotations?.["bench/generation"] === "2")) {
+      for (const p of pods.list(ns).filter((x) => x.metadata?.annotations?.["bench/generation"] === next)) {
         const c = (type: string) => p.status?.conditions?.find((x) => x.type === type)?.lastTransitionTime;
         log(
           `  ${p.metadata?.name}: created ${at(p.metadata?.creationTimestamp)} scheduled ${at(c("PodScheduled"))} containers ready ${at(c("ContainersReady"))} gate ${at(c(`listener-bound.gaap.operator.dev/web`))}`,
         );
       }
     }
-    // The floor: each step of a gated rollout waits for GAAP once (a bind round trip and its task). A step brings up
-    // to maxSurge + maxUnavailable new pods (the Deployment controller starts that many before any is available),
-    // and the last old pods' removal is one more bind.
-    const steps = Math.ceil(REPLICAS / (SURGE + UNAVAILABLE)) + 1;
-    const floorMs = steps * (RTT_FLOOR_MS + taskMs);
+    // The floor: a gated rollout's wave of up to maxSurge + maxUnavailable new pods (the Deployment controller starts
+    // that many before any is available) starts, then one bind applies it (a round trip and its task); the last old
+    // pods' removal is one more bind.
+    const waves = Math.ceil(REPLICAS / (SURGE + UNAVAILABLE));
+    const floorMs = waves * (POD_START_MS + RTT_FLOOR_MS + taskMs) + RTT_FLOOR_MS + taskMs;
+    // The operator sees a task done at its next read: wait for that before reading its count.
+    await new Promise((r) => setTimeout(r, 2000));
+    const [overrunAfter, lateAfter] = await counters(op, OVERRUN);
     return {
       taskMs,
       config,
-      steps,
+      start,
+      waves,
       durationS: round(durationMs / 1000, 1),
       floorS: round(floorMs / 1000, 1),
       overFloor: round(durationMs / floorMs, 2),
@@ -263,6 +361,11 @@ async function run(b: Bench, taskMs: number, config: Config, sigterms: Map<strin
       belowPromisedS: round(belowMs / 1000, 1),
       deadOriginSeconds: round(deadMs / 1000, 1),
       mostDeadAtOnce: mostDead,
+      overrunMetricSeconds: round((overrunAfter ?? 0) - (overrunBefore ?? 0), 1),
+      lateRemovalsMetric: (lateAfter ?? 0) - (lateBefore ?? 0),
+      holdS: holds.length > 0 ? [Math.min(...holds), Math.max(...holds)] : null,
+      appGraceS: appGrace.size > 0 ? Math.min(...appGrace.values()) : null,
+      ownGraceS: GRACE_S[start],
     };
   } finally {
     pods.stop();

@@ -206,16 +206,17 @@ export interface Drain {
 
 /**
  * Origins of terminating pods still in their termination hold (still serving), with when the hold ends, and
- * whether pods that list the gate are on their way (selected, not being deleted, containers not ready yet): what a
- * removal may wait for, so that it goes to GAAP in one bind with the additions (plan.ts), and what its removal is
- * measured against once GAAP has applied it (task-tracker.ts).
+ * whether pods that list the gate are on their way (selected, not being deleted, not origins yet: containers not
+ * ready, or ready but not yet listed in the Service's EndpointSlices): what a removal may wait for, so that it goes
+ * to GAAP in one bind with the additions (plan.ts), and what its removal is measured against once GAAP has applied
+ * it (task-tracker.ts).
  */
 export function drainingOrigins(
   spec: ResolvedSpec,
   view: ClusterView,
   gate: string | undefined,
-  /** Some desired origins are gated pods not yet bound: look for more of their wave even with nothing draining. */
-  gatedWaiting = false,
+  /** The desired origins (desiredOrigins): gated ones among them look for the rest of their wave. */
+  origins: readonly Origin[] = [],
 ): { draining: Map<string, Drain>; additionsComing: boolean } {
   const draining = new Map<string, Drain>();
   const svcPort = findPort(view.service, spec);
@@ -232,9 +233,11 @@ export function drainingOrigins(
         pod: ep.podName,
       });
   }
+  const gatedWaiting = origins.some((o) => !o.ready);
+  const originPods = new Set(origins.map((o) => o.pod));
   const additionsComing =
     (draining.size > 0 || gatedWaiting) &&
-    view.selectedPods().some((p) => gatedBy(p, gate) && !containersReady(p));
+    view.selectedPods().some((p) => gatedBy(p, gate) && !originPods.has(p.metadata?.name));
   return { draining, additionsComing };
 }
 

@@ -46,9 +46,12 @@ import { BindTaskTracker } from "./task-tracker.ts";
 const REMOVAL_MARGIN_MS = 2000;
 /**
  * How long a gated pod whose containers are ready waits for the rest of its wave (and a held pod's removal for the
- * Deployment's next step) before it is bound anyway. (A quarter of a task, up to 5 s, measured no better.)
+ * Deployment's next step) before it is bound anyway: half a task, from 1 to 5 s. It ends as soon as no gated pod of
+ * the Service is still starting, so it costs only when one is slow; a pod that misses its wave's bind costs a whole
+ * task, and holds up the next wave behind it.
  */
-const GATE_BATCH_MS = 1000;
+const BATCH_MIN_MS = 1000;
+const BATCH_MAX_MS = 5000;
 
 export interface ReconcilerSettings {
   clusterName: string;
@@ -218,10 +221,11 @@ export class Reconciler {
       UNSEEN_TASK_MS;
     const task = Math.max(seen, this.tracker.estimateMs);
     const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
-    const drain = drainingOrigins(spec, view, gate, desired.ok && desired.origins.some((o) => !o.ready));
+    const drain = drainingOrigins(spec, view, gate, desired.ok ? desired.origins : []);
     const key = bindingKey(b);
     const now = this.clock.now();
-    const batchUntilMs = (this.batching.get(key) ?? now) + GATE_BATCH_MS;
+    const batchMs = Math.min(BATCH_MAX_MS, Math.max(BATCH_MIN_MS, task / 2));
+    const batchUntilMs = (this.batching.get(key) ?? now) + batchMs;
     return this.executor.run(b, spec, () => {
       const step = syncStep({
         binding: b,
@@ -237,6 +241,28 @@ export class Reconciler {
         removalLeadMs,
         batchUntilMs,
       });
+      if (process.env.GAAP_DEBUG_STEPS && step.kind === "act")
+        this.d.log.info(
+          {
+            dbg: 1,
+            key,
+            phase: step.outcome?.phase,
+            bind: step.bind?.change,
+            until: step.requeueAfterMs,
+            batching: step.batching,
+            coming: drain.additionsComing,
+            draining: drain.draining.size,
+            pending: view
+              .selectedPods()
+              .filter(
+                (p) =>
+                  !p.metadata?.deletionTimestamp &&
+                  !p.status?.conditions?.some((c) => c.type === "ContainersReady" && c.status === "True"),
+              )
+              .map((p) => p.metadata?.name),
+          },
+          "step",
+        );
       if (step.kind === "act" && step.batching) {
         if (!this.batching.has(key)) this.batching.set(key, now);
       } else if (step.kind === "act") this.batching.delete(key);

@@ -672,7 +672,7 @@ describe("draining origins: terminating pods still in their termination hold", (
     spec: { containers: [{ name: "c" }], readinessGates: [{ conditionType: GATE }] },
     status: { conditions: [{ type: "ContainersReady", status: ready ? "True" : "False" }] },
   });
-  const run = (pods: V1Pod[]) =>
+  const run = (pods: V1Pod[], origins: string[] = []) =>
     drainingOrigins(
       spec(),
       view({
@@ -694,6 +694,14 @@ describe("draining origins: terminating pods still in their termination hold", (
         pods,
       }),
       GATE,
+      origins.map((pod, i) => ({
+        ip: `10.0.1.${i}`,
+        port: 8080,
+        weight: 1,
+        secondary: false,
+        ready: true,
+        pod,
+      })),
     );
 
   it.each([
@@ -714,7 +722,10 @@ describe("draining origins: terminating pods still in their termination hold", (
       draining: new Map([["10.0.0.1:8080", { endsAt: 115_000, holdSeconds: 15, pod: "old" }]]),
       additionsComing: true,
     });
-    expect(run([deleting("old", 15), starting("new", true)]).additionsComing).toBe(false);
+    // Ready and listed in the Service's slices: an origin, nothing more on its way.
+    expect(run([deleting("old", 15), starting("new", true)], ["new"]).additionsComing).toBe(false);
+    // Ready, but the EndpointSlice controller has not listed it yet: still on its way.
+    expect(run([deleting("old", 15), starting("new", true)]).additionsComing).toBe(true);
     expect(run([deleting("old", 15)]).additionsComing).toBe(false);
   });
 });

@@ -205,7 +205,9 @@ describe("what the informers keep", () => {
     const read = (spec: Parameters<typeof resolveSpec>[0]) => {
       const s = resolveSpec(spec);
       desiredOrigins("shop", s, view, { gate: GATE });
-      drainingOrigins(s, view, GATE, true);
+      drainingOrigins(s, view, GATE, [
+        { ip: "10.0.0.1", port: 8080, weight: 1, secondary: false, ready: false },
+      ]);
     };
     read({ ...base, secondarySelector: { matchLabels: { tier: "backup" } } });
     read({ ...base, podAddressAnnotation: "example.com/public-ip" });
