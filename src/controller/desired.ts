@@ -217,29 +217,44 @@ export function drainingOrigins(
   gate: string | undefined,
   /** The desired origins (desiredOrigins): gated ones among them look for the rest of their wave. */
   origins: readonly Origin[] = [],
-): { draining: Map<string, Drain>; additionsComing: boolean } {
+): { draining: Map<string, Drain>; additionsComing: boolean; revisionReplaced: boolean } {
   const draining = new Map<string, Drain>();
   const svcPort = findPort(view.service, spec);
-  if (spec.targetType !== "Pod" || !svcPort || !gate) return { draining, additionsComing: false };
+  if (spec.targetType !== "Pod" || !svcPort || !gate)
+    return { draining, additionsComing: false, revisionReplaced: false };
+  const drainingRevisions = new Set<string | undefined>();
   for (const ep of sliceEndpoints(view, svcPort)) {
     if (!ep.terminating || !ep.podName) continue;
     const pod = view.pod(ep.podName);
     const endsAt = holdEndsAt(pod);
     const ip = podAddress(spec, ep, pod);
-    if (endsAt !== undefined && ip)
+    if (endsAt !== undefined && ip) {
       draining.set(originKey({ ip, port: ep.port }), {
         endsAt,
         holdSeconds: preStopSleep(pod),
         pod: ep.podName,
       });
+      drainingRevisions.add(pod?.metadata?.labels?.[REVISION_LABEL]);
+    }
   }
   const gatedWaiting = origins.some((o) => !o.ready);
   const originPods = new Set(origins.map((o) => o.pod));
-  const additionsComing =
-    (draining.size > 0 || gatedWaiting) &&
-    view.selectedPods().some((p) => gatedBy(p, gate) && !originPods.has(p.metadata?.name));
-  return { draining, additionsComing };
+  const selected = draining.size > 0 || gatedWaiting ? view.selectedPods() : [];
+  const additionsComing = selected.some((p) => gatedBy(p, gate) && !originPods.has(p.metadata?.name));
+  // A rollout's last step: the pods being drained are of a revision (a ReplicaSet's pod-template-hash) that no live
+  // pod has any more, so no further step will bring pods to bind with their removal.
+  const live = selected.filter((p) => !p.metadata?.deletionTimestamp);
+  const liveRevisions = live.map((p) => p.metadata?.labels?.[REVISION_LABEL]);
+  const revisionReplaced =
+    draining.size > 0 &&
+    live.length > 0 &&
+    !drainingRevisions.has(undefined) &&
+    liveRevisions.every((r) => r !== undefined && !drainingRevisions.has(r));
+  return { draining, additionsComing, revisionReplaced };
 }
+
+/** The label a Deployment's ReplicaSet gives its pods: one value per revision of the pod template. */
+const REVISION_LABEL = "pod-template-hash";
 
 function podOrigins(
   spec: ResolvedSpec,

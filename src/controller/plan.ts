@@ -56,7 +56,7 @@ export interface PlanInput {
    */
   peak?: number;
   /** Origins of terminating pods still in their termination hold, with when it ends (desired.ts drainingOrigins). */
-  draining?: { draining: ReadonlyMap<string, Drain>; additionsComing: boolean };
+  draining?: { draining: ReadonlyMap<string, Drain>; additionsComing: boolean; revisionReplaced?: boolean };
   /** Now, and how long before a hold ends its removal must be sent (a task that may be running, its own, a margin). */
   now?: number;
   removalLeadMs?: number;
@@ -235,7 +235,8 @@ export function plan(input: PlanInput): Plan {
  *   be running, the removal's own task and a margin before the first hold ends);
  * - additions of gated pods wait for the rest of their wave, at most the batch window after they were first seen
  *   (input.batchUntilMs); so do removals of held pods when no pods are on their way yet (the next step may bring
- *   some). An addition of a ready pod, a removal without a hold, or any update goes at once.
+ *   some), unless no live pod is of their revision any more (the rollout's last step). An addition of a ready pod,
+ *   a removal without a hold, or any update goes at once.
  */
 function deferBind(
   added: readonly Omit<BoundOrigin, "realServerId">[],
@@ -252,6 +253,8 @@ function deferBind(
   if (ends.some((e) => e === undefined)) return undefined;
   if (added.some((a) => !gated.has(originKey(a)))) return undefined;
   if (added.length > 0 && !d.additionsComing) return undefined;
+  // The rollout's last step: nothing more will come to bind with these removals.
+  if (added.length === 0 && !d.additionsComing && d.revisionReplaced) return undefined;
   const removalBy = ends.length > 0 ? Math.min(...(ends as number[])) - (input.removalLeadMs ?? 0) : Infinity;
   // Removals alone with pods on their way wait for them as long as the holds allow; anything else waits only the
   // batch window: for the rest of a wave, or for the Deployment's next step (it scales the old ReplicaSet down,

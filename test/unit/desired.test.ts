@@ -721,11 +721,27 @@ describe("draining origins: terminating pods still in their termination hold", (
     expect(run([deleting("old", 15), starting("new")])).toEqual({
       draining: new Map([["10.0.0.1:8080", { endsAt: 115_000, holdSeconds: 15, pod: "old" }]]),
       additionsComing: true,
+      revisionReplaced: false,
     });
     // Ready and listed in the Service's slices: an origin, nothing more on its way.
     expect(run([deleting("old", 15), starting("new", true)], ["new"]).additionsComing).toBe(false);
     // Ready, but the EndpointSlice controller has not listed it yet: still on its way.
     expect(run([deleting("old", 15), starting("new", true)]).additionsComing).toBe(true);
     expect(run([deleting("old", 15)]).additionsComing).toBe(false);
+  });
+
+  it("tells a rollout's last step: no live pod is of the drained pods' revision any more", () => {
+    const rev = (p: V1Pod, hash: string): V1Pod => ({
+      ...p,
+      metadata: { ...p.metadata, labels: { ...p.metadata?.labels, "pod-template-hash": hash } },
+    });
+    const live = (name: string, hash: string) => rev({ ...starting(name, true) }, hash);
+    const old = rev(deleting("old", 15), "a");
+    expect(run([old, live("new", "b")], ["new"]).revisionReplaced).toBe(true);
+    // Mid-rollout (an old pod still live) or a scale-down: more may come.
+    expect(run([old, live("new", "b"), live("old-2", "a")], ["new", "old-2"]).revisionReplaced).toBe(false);
+    expect(run([old, live("old-2", "a")], ["old-2"]).revisionReplaced).toBe(false);
+    // Pods without the label (not a Deployment's): never taken as the last step.
+    expect(run([deleting("old", 15), starting("new", true)], ["new"]).revisionReplaced).toBe(false);
   });
 });

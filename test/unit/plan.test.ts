@@ -762,6 +762,16 @@ describe("plan: removals of held pods wait for the additions on their way", () =
       d: drain([4], 130_000, false),
       want: "defer until 101000",
     },
+    {
+      name: "the rollout's last step (no live pod of the drained revision): remove now",
+      d: { ...drain([4], 130_000, false), revisionReplaced: true },
+      want: "bind 1w10,2w10,3w10",
+    },
+    {
+      name: "pods of the new revision still on their way: wait for them, last step or not",
+      d: { ...drain([4], 130_000), revisionReplaced: true },
+      want: "defer until 120000",
+    },
     { name: "too close to the hold's end: remove now", d: drain([4], 105_000), want: "bind 1w10,2w10,3w10" },
     { name: "a removed pod without a hold: remove now", d: drain([], 130_000), want: "bind 1w10,2w10,3w10" },
   ])("$name", ({ d, want }) => {
@@ -823,6 +833,17 @@ describe("plan: removals of held pods wait for the additions on their way", () =
       101_000,
     );
     expect(summary(p)).toBe("defer until 100500");
+  });
+
+  it("holds of different lengths: the one that ends first decides, even when it is already too close", () => {
+    const d = {
+      draining: new Map([
+        ["10.0.0.3:80", held(3, 200_000)],
+        ["10.0.0.4:80", held(4, 108_000)],
+      ]),
+      additionsComing: true,
+    };
+    expect(summary(go({ desired: desired(o(1), o(2)), listener: four() }, d))).toBe("bind 1w10,2w10");
   });
 
   it("the earliest hold decides", () => {
