@@ -242,14 +242,18 @@ export function drainingOrigins(
   const selected = draining.size > 0 || gatedWaiting ? view.selectedPods() : [];
   const additionsComing = selected.some((p) => gatedBy(p, gate) && !originPods.has(p.metadata?.name));
   // A rollout's last step: the pods being drained are of a revision (a ReplicaSet's pod-template-hash) that no live
-  // pod has any more, so no further step will bring pods to bind with their removal.
+  // pod and no origin has any more (an origin may be a pod deleted already whose endpoint is not terminating yet), so
+  // no further step will bring pods to bind with their removal.
   const live = selected.filter((p) => !p.metadata?.deletionTimestamp);
-  const liveRevisions = live.map((p) => p.metadata?.labels?.[REVISION_LABEL]);
+  const current = [...live, ...origins.map((o) => (o.pod ? view.pod(o.pod) : undefined))];
   const revisionReplaced =
     draining.size > 0 &&
     live.length > 0 &&
     !drainingRevisions.has(undefined) &&
-    liveRevisions.every((r) => r !== undefined && !drainingRevisions.has(r));
+    current.every((p) => {
+      const r = p?.metadata?.labels?.[REVISION_LABEL];
+      return r !== undefined && !drainingRevisions.has(r);
+    });
   return { draining, additionsComing, revisionReplaced };
 }
 

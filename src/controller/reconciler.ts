@@ -13,7 +13,6 @@ import {
   resolveSpec,
 } from "../api/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
-import { UNSEEN_TASK_MS } from "../webhook/hold.ts";
 import { type Desired, desiredOrigins, drainingOrigins } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
@@ -40,7 +39,7 @@ import type { RateLimiter } from "./queue.ts";
 import { reasonOf } from "./report.ts";
 import { failedGateFacts, syncStep } from "./step.ts";
 import { targetQuery } from "./target-query.ts";
-import { BindTaskTracker } from "./task-tracker.ts";
+import { BindTaskTracker, UNSEEN_TASK_MS } from "./task-tracker.ts";
 
 /** What a deferred removal keeps in hand before the hold ends, beyond two tasks (clock skew, the bind's trip). */
 const REMOVAL_MARGIN_MS = 2000;
@@ -211,7 +210,8 @@ export class Reconciler {
     const owned = ownedServers(b, this.d.status.lastWritten(b));
     const peak = this.peaks.observe(bindingKey(b), splitOwnership(spec, listener, owned).ours.length);
     // A removal sent this long before a termination hold ends is applied before it ends, even behind another task;
-    // with no task seen on this listener, one is taken to be as long as the hold's sizing takes it (hold.ts).
+    // with no task seen on this listener, the account's longest; with none at all, one as long as the hold's sizing
+    // takes it.
     const seen =
       Math.max(
         this.tracker.longestOn(spec.listenerId),

@@ -11,6 +11,11 @@ const LONGEST_TASK_MS = 60_000;
 const SHORTEST_ESTIMATE_MS = 100;
 /** How long the longest task seen is remembered, for what must cover a whole task (the termination hold). */
 const LONGEST_WINDOW_MS = 3_600_000;
+/**
+ * A task as taken before any was seen on the account (by termination holds, and the lead a held removal keeps):
+ * GAAP does not document its task time, and a slow bind task of tens of seconds must be covered.
+ */
+export const UNSEEN_TASK_MS = 30_000;
 /** The key of the longest task on any listener. */
 const ANY = "";
 

@@ -741,6 +741,12 @@ describe("draining origins: terminating pods still in their termination hold", (
     // Mid-rollout (an old pod still live) or a scale-down: more may come.
     expect(run([old, live("new", "b"), live("old-2", "a")], ["new", "old-2"]).revisionReplaced).toBe(false);
     expect(run([old, live("old-2", "a")], ["old-2"]).revisionReplaced).toBe(false);
+    // An old pod deleted already whose endpoint is not terminating yet is still an origin: not the last step yet.
+    const deletedOld = {
+      ...rev(starting("old-3", true), "a"),
+      metadata: { ...rev(starting("old-3", true), "a").metadata, deletionTimestamp: new Date(130_000) },
+    };
+    expect(run([old, live("new", "b"), deletedOld], ["new", "old-3"]).revisionReplaced).toBe(false);
     // Pods without the label (not a Deployment's): never taken as the last step.
     expect(run([deleting("old", 15), starting("new", true)], ["new"]).revisionReplaced).toBe(false);
   });
