@@ -241,28 +241,6 @@ export class Reconciler {
         removalLeadMs,
         batchUntilMs,
       });
-      if (process.env.GAAP_DEBUG_STEPS && step.kind === "act")
-        this.d.log.info(
-          {
-            dbg: 1,
-            key,
-            phase: step.outcome?.phase,
-            bind: step.bind?.change,
-            until: step.requeueAfterMs,
-            batching: step.batching,
-            coming: drain.additionsComing,
-            draining: drain.draining.size,
-            pending: view
-              .selectedPods()
-              .filter(
-                (p) =>
-                  !p.metadata?.deletionTimestamp &&
-                  !p.status?.conditions?.some((c) => c.type === "ContainersReady" && c.status === "True"),
-              )
-              .map((p) => p.metadata?.name),
-          },
-          "step",
-        );
       if (step.kind === "act" && step.batching) {
         if (!this.batching.has(key)) this.batching.set(key, now);
       } else if (step.kind === "act") this.batching.delete(key);
