@@ -158,6 +158,11 @@ function servingEndpoints(view: ClusterView, svcPort: V1ServicePort, gate?: stri
  * The timestamp has whole seconds, so this errs early by up to a second: the safe side.
  */
 export function holdEndsAt(pod: V1Pod | undefined): number | undefined {
+  return holdOf(pod)?.endsAt;
+}
+
+/** A terminating pod's hold: when it ends, and how long it is (the sleep, cut to the deletion's grace). */
+function holdOf(pod: V1Pod | undefined): { endsAt: number; seconds: number } | undefined {
   const deleted = pod?.metadata?.deletionTimestamp;
   if (!deleted) return undefined;
   const sleep = preStopSleep(pod);
@@ -165,7 +170,8 @@ export function holdEndsAt(pod: V1Pod | undefined): number | undefined {
   const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
   const end = new Date(deleted as unknown as string).getTime();
   if (Number.isNaN(end)) return undefined;
-  return end - grace * 1000 + Math.min(sleep, grace) * 1000;
+  const seconds = Math.min(sleep, grace);
+  return { endsAt: end - grace * 1000 + seconds * 1000, seconds };
 }
 
 /** The pod's termination hold: its longest preStop sleep, in seconds (0: none). */
@@ -226,12 +232,12 @@ export function drainingOrigins(
   for (const ep of sliceEndpoints(view, svcPort)) {
     if (!ep.terminating || !ep.podName) continue;
     const pod = view.pod(ep.podName);
-    const endsAt = holdEndsAt(pod);
+    const hold = holdOf(pod);
     const ip = podAddress(spec, ep, pod);
-    if (endsAt !== undefined && ip) {
+    if (hold && ip) {
       draining.set(originKey({ ip, port: ep.port }), {
-        endsAt,
-        holdSeconds: preStopSleep(pod),
+        endsAt: hold.endsAt,
+        holdSeconds: hold.seconds,
         pod: ep.podName,
       });
       drainingRevisions.add(pod?.metadata?.labels?.[REVISION_LABEL]);
@@ -239,7 +245,10 @@ export function drainingOrigins(
   }
   const gatedWaiting = origins.some((o) => !o.ready);
   const originPods = new Set(origins.map((o) => o.pod));
-  const selected = draining.size > 0 || gatedWaiting ? view.selectedPods() : [];
+  // Pods that ran to an end (Failed, Succeeded: evicted, say) come no more.
+  const selected = (draining.size > 0 || gatedWaiting ? view.selectedPods() : []).filter(
+    (p) => p.status?.phase !== "Failed" && p.status?.phase !== "Succeeded",
+  );
   const additionsComing = selected.some((p) => gatedBy(p, gate) && !originPods.has(p.metadata?.name));
   // A rollout's last step: the pods being drained are of a revision (a ReplicaSet's pod-template-hash) that no live
   // pod and no origin has any more (an origin may be a pod deleted already whose endpoint is not terminating yet), so

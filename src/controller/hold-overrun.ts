@@ -1,8 +1,14 @@
 // Whether termination holds were long enough, measured: GAAP applied the removal of a pod's origin at some moment,
 // and the pod's hold ended at another; past its hold the pod gets SIGTERM and may be gone while GAAP still sends it
-// users. Pure: from the removals a bind carried and when its task was seen done, the overrun and the event.
+// users. Pure: from the removals a bind carried and what is known of when its task ended, the overrun and the event.
+// Counted only where it is certain, so the alert on it never cries wolf: the task ended no earlier than the last read
+// that saw it running, and the hold no later than a second after holdEndsAt (deletionTimestamp has whole seconds).
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { Drain } from "./desired.ts";
+import type { Applied } from "./task-tracker.ts";
+
+/** How much later than holdEndsAt a hold may really end: deletionTimestamp is cut to whole seconds. */
+const END_SLACK_MS = 1000;
 
 /** An origin of a pod in its termination hold, removed by a bind. */
 export interface DrainedRemoval extends Drain {
@@ -13,29 +19,35 @@ export interface DrainedRemoval extends Drain {
 export interface HoldOverrun {
   /** Removals of pods in their hold that GAAP applied. */
   removals: number;
-  /** Those applied after the pod's hold had ended, with how long after (ms). */
+  /** Those surely applied after the pod's hold had ended, with how long after at least (ms). */
   late: Array<DrainedRemoval & { overrunMs: number }>;
-  /** The sum of the overruns, in seconds: origin-seconds GAAP spent on pods past their hold. */
+  /** The sum of the overruns, in seconds: origin-seconds GAAP surely spent on pods past their hold. */
   overrunSeconds: number;
+  /** Of the late ones, how many were sent only after the hold had ended (held back by a safety rule, a busy listener). */
+  sentLate: number;
 }
 
 /**
- * Measures the removals against their holds. `appliedAt` is when a read saw the bind's task done: the task ended
- * at or before it, so an overrun is an upper bound, by at most the time between two reads of the listener.
+ * Measures the removals against their holds: late when the task surely ended after the hold surely had, by at least
+ * that much (a lower bound; the task may have ended up to one read of the listener later).
  */
-export function measureHolds(removals: readonly DrainedRemoval[], appliedAt: number): HoldOverrun {
+export function measureHolds(removals: readonly DrainedRemoval[], when: Applied): HoldOverrun {
   const late = removals
-    .filter((r) => appliedAt > r.endsAt)
-    .map((r) => ({ ...r, overrunMs: appliedAt - r.endsAt }));
+    .map((r) => ({ ...r, overrunMs: when.after - (r.endsAt + END_SLACK_MS) }))
+    .filter((r) => r.overrunMs > 0);
   const overrunSeconds = late.reduce((sum, r) => sum + r.overrunMs, 0) / 1000;
-  return { removals: removals.length, late, overrunSeconds };
+  const sentLate = late.filter((r) => when.sentAt > r.endsAt + END_SLACK_MS).length;
+  return { removals: removals.length, late, overrunSeconds, sentLate };
 }
 
 /** The binding's event for removals applied after their holds ended, naming the hold that would have covered them. */
 export function overrunEvent(o: HoldOverrun): BindingEvent | undefined {
   if (o.late.length === 0) return undefined;
   const worst = o.late.reduce((a, b) => (b.overrunMs > a.overrunMs ? b : a));
-  const needed = Math.max(...o.late.map((r) => Math.ceil(r.holdSeconds + r.overrunMs / 1000)));
+  // The hold as measured ends up to END_SLACK_MS after holdEndsAt: what it would have needed counts from there.
+  const needed = Math.max(
+    ...o.late.map((r) => Math.ceil(r.holdSeconds + (END_SLACK_MS + r.overrunMs) / 1000)),
+  );
   const pods = o.late.map((r) => `${r.pod} (${r.origin}, hold ${r.holdSeconds}s)`);
   const list =
     pods.length <= 3 ? pods.join(", ") : `${pods.slice(0, 3).join(", ")} and ${pods.length - 3} more`;
@@ -43,6 +55,6 @@ export function overrunEvent(o: HoldOverrun): BindingEvent | undefined {
     type: "Warning",
     reason: "TerminationHoldTooShort",
     action: "Unbind",
-    note: `GAAP applied the removal of ${o.late.length} origin(s) up to ${(worst.overrunMs / 1000).toFixed(1)}s after the pod's termination hold ended: ${list}; a hold of ${needed}s would have covered it (set spec.terminationHoldSeconds, or raise terminationGracePeriodSeconds if the hold was cut to fit it)`,
+    note: `GAAP applied the removal of ${o.late.length} origin(s) at least ${(worst.overrunMs / 1000).toFixed(1)}s after the pod's termination hold ended: ${list}; a hold of ${needed}s would have covered it (set spec.terminationHoldSeconds, or raise terminationGracePeriodSeconds if the hold was cut to fit it)${o.sentLate > 0 ? `; ${o.sentLate} of them were sent only after the hold had ended (held back by a safety rule, a busy listener or a change of leader)` : ""}`,
   };
 }

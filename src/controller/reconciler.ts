@@ -39,7 +39,7 @@ import type { RateLimiter } from "./queue.ts";
 import { reasonOf } from "./report.ts";
 import { failedGateFacts, syncStep } from "./step.ts";
 import { targetQuery } from "./target-query.ts";
-import { BindTaskTracker, UNSEEN_TASK_MS } from "./task-tracker.ts";
+import { type Applied, BindTaskTracker, plannedTaskMs } from "./task-tracker.ts";
 
 /** What a deferred removal keeps in hand before the hold ends, beyond two tasks (clock skew, the bind's trip). */
 const REMOVAL_MARGIN_MS = 2000;
@@ -100,8 +100,8 @@ export class Reconciler {
     const clock = deps.clock ?? systemClock;
     this.clock = clock;
     const s = deps.settings;
-    this.tracker = new BindTaskTracker(s.initialTaskMs, clock, (key, removals, at) =>
-      this.holdsMeasured(key, removals, at),
+    this.tracker = new BindTaskTracker(s.initialTaskMs, clock, (key, removals, when) =>
+      this.holdsMeasured(key, removals, when),
     );
     this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, clock);
     const policy = new ErrorPolicy(
@@ -127,14 +127,19 @@ export class Reconciler {
   }
 
   /** GAAP applied removals of pods in their termination hold: were the holds long enough? */
-  private holdsMeasured(key: string, removals: DrainedRemoval[], at: number): void {
-    const o = measureHolds(removals, at);
-    this.d.hooks?.holdsMeasured?.(o);
-    const event = overrunEvent(o);
-    if (!event) return;
-    this.d.log.warn({ binding: key, late: o.late.length, overrunSeconds: o.overrunSeconds }, event.note);
-    const b = this.d.cache.binding(key);
-    if (b) this.d.events.record(b, event);
+  private holdsMeasured(key: string, removals: DrainedRemoval[], when: Applied): void {
+    try {
+      const o = measureHolds(removals, when);
+      this.d.hooks?.holdsMeasured?.(o);
+      const event = overrunEvent(o);
+      if (!event) return;
+      this.d.log.warn({ binding: key, late: o.late.length, overrunSeconds: o.overrunSeconds }, event.note);
+      const b = this.d.cache.binding(key);
+      if (b) this.d.events.record(b, event);
+    } catch (err) {
+      // A measurement must never fail the pass that read the listener.
+      this.d.log.warn({ binding: key, err: String(err) }, "termination holds not measured");
+    }
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -210,16 +215,13 @@ export class Reconciler {
     const owned = ownedServers(b, this.d.status.lastWritten(b));
     const peak = this.peaks.observe(bindingKey(b), splitOwnership(spec, listener, owned).ours.length);
     // A removal sent this long before a termination hold ends is applied before it ends, even behind another task;
-    // with no task seen on this listener, the account's longest; with none at all, one as long as the hold's sizing
-    // takes it.
-    const seen =
-      Math.max(
-        this.tracker.longestOn(spec.listenerId),
-        (b.status?.listener?.longestTaskSeconds ?? 0) * 1000,
-      ) ||
-      this.tracker.longestMs ||
-      UNSEEN_TASK_MS;
-    const task = Math.max(seen, this.tracker.estimateMs);
+    // the task planned for as the hold was sized (at least 5 s; with none seen on this listener, the account's
+    // longest; with none at all, 30 s).
+    const listenerMs = Math.max(
+      this.tracker.longestOn(spec.listenerId),
+      (b.status?.listener?.longestTaskSeconds ?? 0) * 1000,
+    );
+    const task = Math.max(plannedTaskMs(listenerMs, this.tracker.longestMs), this.tracker.estimateMs);
     const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
     const drain = drainingOrigins(spec, view, gate, desired.ok ? desired.origins : []);
     const key = bindingKey(b);

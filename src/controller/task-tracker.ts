@@ -8,6 +8,8 @@ import { PeakWindow } from "./peak.ts";
 import type { Clock } from "./ports.ts";
 
 const LONGEST_TASK_MS = 60_000;
+/** Once a task was seen, one is never planned for as shorter than this (GAAP's are seconds; the emulator's less). */
+export const SHORTEST_TASK_MS = 5_000;
 const SHORTEST_ESTIMATE_MS = 100;
 /** How long the longest task seen is remembered, for what must cover a whole task (the termination hold). */
 const LONGEST_WINDOW_MS = 3_600_000;
@@ -25,14 +27,34 @@ export interface Drained {
   removals: DrainedRemoval[];
 }
 
+/**
+ * What is known of when GAAP applied a bind: not before `after` (the last read that still saw its task running, or
+ * the send), and it was sent at `sentAt`.
+ */
+export interface Applied {
+  sentAt: number;
+  after: number;
+}
+
+/**
+ * The task time to plan for, from the longest seen on the listener (ms, 0: none), else on the account, else
+ * UNSEEN_TASK_MS; never less than SHORTEST_TASK_MS. Termination holds are sized from it, and held removals keep it
+ * in hand.
+ */
+export function plannedTaskMs(listenerMs: number, accountMs: number): number {
+  const seen = listenerMs > 0 ? listenerMs : accountMs;
+  return seen > 0 ? Math.max(SHORTEST_TASK_MS, seen) : UNSEEN_TASK_MS;
+}
+
+type InFlight = { sentAt: number; expectedAt: number; busyAt?: number; ruleId?: string; drained?: Drained };
+
 export class BindTaskTracker {
   private readonly clock: Clock;
   /** Our bind in flight per listener, and which of its rules it writes (none: the listener's own set). */
-  private readonly inflight = new Map<
-    string,
-    { sentAt: number; expectedAt: number; busySeen: boolean; ruleId?: string; drained?: Drained }
-  >();
-  private readonly onApplied: ((binding: string, removals: DrainedRemoval[], at: number) => void) | undefined;
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly onApplied:
+    | ((binding: string, removals: DrainedRemoval[], when: Applied) => void)
+    | undefined;
   private estimate: number;
   private readonly longest: PeakWindow;
   private sweptAt = 0;
@@ -40,7 +62,7 @@ export class BindTaskTracker {
   constructor(
     initialEstimateMs: number,
     clock: Clock,
-    onApplied?: (binding: string, removals: DrainedRemoval[], at: number) => void,
+    onApplied?: (binding: string, removals: DrainedRemoval[], when: Applied) => void,
   ) {
     this.onApplied = onApplied;
     this.estimate = initialEstimateMs;
@@ -70,10 +92,12 @@ export class BindTaskTracker {
   sent(listenerId: string, ruleId?: string, drained?: Drained): void {
     const now = this.clock.now();
     this.dropStale(now);
+    // A bind never read back done (only after its task can a new one go) was applied by now.
+    const before = this.inflight.get(listenerId);
+    if (before) this.applied(before);
     this.inflight.set(listenerId, {
       sentAt: now,
       expectedAt: now + this.estimate,
-      busySeen: false,
       ...(ruleId ? { ruleId } : {}),
       ...(drained && drained.removals.length > 0 ? { drained } : {}),
     });
@@ -100,19 +124,20 @@ export class BindTaskTracker {
     const p = this.inflight.get(listenerId);
     // Only a read of what the bind wrote tells whether its task is over: a sibling rule's status says nothing.
     if (!p || p.ruleId !== ruleId) return;
+    const now = this.clock.now();
     if (listenerStatus !== 0) {
-      p.busySeen = true;
+      p.busyAt = now;
       return;
     }
     this.inflight.delete(listenerId);
-    const now = this.clock.now();
-    if (p.drained) this.onApplied?.(p.drained.binding, p.drained.removals, now);
+    this.applied(p);
     const took = Math.min(now - p.sentAt, LONGEST_TASK_MS);
     this.longest.observe(ANY, took);
     this.longest.observe(listenerId, took);
-    this.estimate = p.busySeen
-      ? Math.round(0.7 * this.estimate + 0.3 * took)
-      : Math.max(SHORTEST_ESTIMATE_MS, Math.round(this.estimate * 0.9));
+    this.estimate =
+      p.busyAt !== undefined
+        ? Math.round(0.7 * this.estimate + 0.3 * took)
+        : Math.max(SHORTEST_ESTIMATE_MS, Math.round(this.estimate * 0.9));
   }
 
   /**
@@ -122,7 +147,20 @@ export class BindTaskTracker {
   private dropStale(now: number): void {
     if (now - this.sweptAt < LONGEST_TASK_MS) return;
     this.sweptAt = now;
-    for (const [id, p] of this.inflight) if (now > p.expectedAt + LONGEST_TASK_MS) this.inflight.delete(id);
+    for (const [id, p] of this.inflight) {
+      if (now <= p.expectedAt + LONGEST_TASK_MS) continue;
+      this.inflight.delete(id);
+      this.applied(p);
+    }
+  }
+
+  /** Hands on the removals of held pods a bind carried, once it is known applied. */
+  private applied(p: InFlight): void {
+    if (p.drained)
+      this.onApplied?.(p.drained.binding, p.drained.removals, {
+        sentAt: p.sentAt,
+        after: p.busyAt ?? p.sentAt,
+      });
   }
 
   /** What a pass read: the listener's status, or the status of each rule the read saw. */

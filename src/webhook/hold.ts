@@ -3,10 +3,8 @@
 // then, and from a guess that covers slow GAAP when there is none: a hold too long costs a pod's slot for a while,
 // a hold too short sends users to a pod that has exited.
 import type { GaapListenerBinding } from "../api/types.ts";
-import { UNSEEN_TASK_MS } from "../controller/task-tracker.ts";
+import { plannedTaskMs, UNSEEN_TASK_MS } from "../controller/task-tracker.ts";
 
-/** Once a task was seen, one is never taken as shorter than this (GAAP's are seconds; the emulator's can be less). */
-export const SHORTEST_TASK_MS = 5_000;
 /**
  * The most a hold raises a pod's terminationGracePeriodSeconds to: the cluster autoscaler's default
  * --max-graceful-termination-sec, past which a scale-down kills the pod anyway. A grace set longer by its owner is
@@ -32,12 +30,13 @@ export interface HoldSize {
  * The default hold, in whole seconds (preStop sleep takes seconds): the reaction to the endpoint turning terminating
  * (the EndpointSlice update, the queue, the bind round trip: 3 s), a task that may be running already when the
  * removal is ready to send, the removal's own task, and a 2 s margin. The task is this listener's longest recent
- * one; else the longest on any listener of the account; else UNSEEN_TASK_MS (a hold of 3 + 2 x 30 + 2 = 65 s).
+ * one; else the longest on any listener of the account; else UNSEEN_TASK_MS (a hold of 3 + 2 x 30 + 2 = 65 s); at
+ * least 5 s (plannedTaskMs).
  */
 export function defaultHold(h: TaskHistory): HoldSize {
   const seen = h.listenerMs > 0 ? h.listenerMs : h.accountMs;
-  const taskMs = seen > 0 ? Math.max(SHORTEST_TASK_MS, seen) : UNSEEN_TASK_MS;
-  const task = `${Math.ceil(seen / 1000)}s`;
+  const taskMs = plannedTaskMs(h.listenerMs, h.accountMs);
+  const task = `${Math.ceil(seen / 1000)}s${taskMs > seen ? `, taken as ${taskMs / 1000}s` : ""}`;
   const basis =
     h.listenerMs > 0
       ? `the listener's longest bind task, ${task}`

@@ -83,10 +83,19 @@ export function mutatePod(input: MutateInput): Mutation {
     .reduce((a, b) => (b.seconds > a.seconds ? b : a));
   const wanted = sized.seconds;
   const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-  const fit = holdAndGrace(wanted, grace);
+  // A second pass (reinvocation, after another webhook added a container): the hold already chosen, and the grace
+  // already raised for it.
+  const earlier = pod.metadata?.annotations?.[HOLD_ANNOTATION] !== undefined;
+  const chosen = Math.max(
+    0,
+    ...(pod.spec?.containers ?? []).map((c) => Number(c.lifecycle?.preStop?.sleep?.seconds ?? 0) || 0),
+  );
+  const fit = earlier ? { seconds: chosen, grace } : holdAndGrace(wanted, grace);
   let holdSeconds: number | undefined;
   let holdNote: string | undefined;
-  if (wanted <= 0) holdNote = "none: terminationHoldSeconds is 0";
+  if (earlier && chosen <= 0) {
+    // The first pass added no hold: nothing to extend.
+  } else if (wanted <= 0) holdNote = "none: terminationHoldSeconds is 0";
   else if (!input.sleepSupported) {
     holdNote = `none: ${SLEEP_UNSUPPORTED}`;
     warnings.push(

@@ -37,6 +37,22 @@ describe("the termination hold's length and the grace period", () => {
     return p;
   };
   const sleepOf = (p: V1Pod) => p.spec?.containers[0]?.lifecycle?.preStop?.sleep?.seconds;
+  /**
+   * The pod's hold was sized from a task seen on the listener or the account: 3 + 2 x the task + 2, the task taken
+   * as at least 5 s (the emulator's are under a second, but a starved machine may see one late).
+   */
+  const expectSizedFrom = (p: V1Pod, basis: "listener" | "account") => {
+    const note = p.metadata?.annotations?.[HOLD_ANNOTATION] ?? "";
+    const m = new RegExp(`^(\\d+)s, from the ${basis}'s longest bind task, (\\d+)s(, taken as 5s)?;`).exec(
+      note,
+    );
+    expect(m, note).not.toBeNull();
+    const [hold, seen] = [Number(m?.[1]), Number(m?.[2])];
+    expect(sleepOf(p)).toBe(hold);
+    if (seen <= 5) expect(hold).toBe(15);
+    else expect(hold).toBeGreaterThanOrEqual(5 + 2 * (seen - 1));
+    expect(hold).toBeLessThanOrEqual(5 + 2 * Math.max(5, seen));
+  };
   const webhookServing = () =>
     eventually(
       () =>
@@ -112,38 +128,23 @@ describe("the termination hold's length and the grace period", () => {
         expect((await s.bindings.get("web"))?.status?.listener?.longestTaskSeconds).toBeGreaterThan(0),
       { what: "a task recorded in the binding's status", timeoutMs: 60_000 },
     );
-    const p = await admit("web");
-    // The emulator's tasks are under a second: taken as 5 s, 3 + 2 x 5 + 2.
-    expect(sleepOf(p)).toBe(15);
-    expect(p.metadata?.annotations?.[HOLD_ANNOTATION]).toMatch(
-      /^15s, from the listener's longest bind task, \ds;/,
-    );
+    expectSizedFrom(await admit("web"), "listener");
   });
 
   it("on a listener with no history of its own: sized from the account's", async () => {
-    const p = await admit("api");
-    expect(sleepOf(p)).toBe(15);
-    expect(p.metadata?.annotations?.[HOLD_ANNOTATION]).toMatch(
-      /^15s, from the account's longest bind task, \ds;/,
-    );
+    expectSizedFrom(await admit("api"), "account");
   });
 
   it("a restarted operator sizes holds from what the statuses recorded, not from a guess", async () => {
     await s.operator.stop();
     s.operator.start();
     await webhookServing();
-    await eventually(
-      async () => {
-        const p = await admit("api");
-        expect(p.metadata?.annotations?.[HOLD_ANNOTATION]).toMatch(
-          /^15s, from the account's longest bind task/,
-        );
-      },
-      { what: "the restarted webhook answering from its synced cache", timeoutMs: 30_000, intervalMs: 500 },
-    );
-    expect((await admit("web")).metadata?.annotations?.[HOLD_ANNOTATION]).toMatch(
-      /^15s, from the listener's longest bind task/,
-    );
+    await eventually(async () => expectSizedFrom(await admit("api"), "account"), {
+      what: "the restarted webhook answering from its synced cache",
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
+    expectSizedFrom(await admit("web"), "listener");
   });
 
   it("a hold too short on purpose: the late removal in the metrics, and an event naming the hold needed", async () => {
@@ -180,13 +181,17 @@ describe("the termination hold's length and the grace period", () => {
           .at(-1),
       );
     };
-    await eventually(async () => expect(await value("gaap_termination_hold_late_removals_total")).toBe(1), {
-      what: "the late removal counted",
-      timeoutMs: 30_000,
-    });
+    await eventually(
+      async () => expect(await value("gaap_termination_hold_late_removals_total")).toBeGreaterThanOrEqual(1),
+      {
+        what: "the late removal counted",
+        timeoutMs: 30_000,
+      },
+    );
     expect(await value("gaap_termination_hold_removals_total")).toBeGreaterThanOrEqual(1);
-    // The task alone outlasts the 1 s hold by 2 s.
-    expect(await value("gaap_termination_hold_overrun_seconds_total")).toBeGreaterThanOrEqual(1.5);
+    // The task alone outlasts the 1 s hold by 2 s; counted from the last read that saw it running, and from a
+    // second after the hold's end as the whole-second deletionTimestamp allows: at least about 1 s.
+    expect(await value("gaap_termination_hold_overrun_seconds_total")).toBeGreaterThanOrEqual(0.5);
 
     const events = s.c.kc.makeApiClient(EventsV1Api);
     const note = await eventually(
@@ -204,6 +209,7 @@ describe("the termination hold's length and the grace period", () => {
     expect(note).toMatch(/a hold of \d+s would have covered it/);
     const needed = Number(/a hold of (\d+)s/.exec(note)?.[1]);
     expect(needed).toBeGreaterThanOrEqual(3);
+    expect(needed).toBeLessThanOrEqual(30);
     await admin(s.emu.url, "POST", "behavior", { bindTaskMs: 500 });
   });
 });

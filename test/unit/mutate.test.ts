@@ -190,6 +190,23 @@ describe("pod mutation: the termination hold", () => {
     expect(mutatePod(input(once, [binding("web")])).patch).toEqual([]);
   });
 
+  it("a second pass after another webhook added a container: that container gets the same hold, the grace no more", () => {
+    const p = pod({ grace: 30 });
+    const once = apply(p, mutatePod(input(p, [binding("web")])).patch);
+    const withSidecar: V1Pod = {
+      ...once,
+      spec: { ...once.spec, containers: [...(once.spec?.containers ?? []), { name: "injected" }] },
+    };
+    // The history changed meanwhile: the second pass must not size a new hold from it.
+    const again = mutatePod(
+      input(withSidecar, [binding("web")], { defaultHold: () => ({ seconds: 40, basis: "later history" }) }),
+    );
+    const out = apply(withSidecar, again.patch);
+    expect(sleeps(out)).toEqual([15, 15, 15]);
+    expect(out.spec?.terminationGracePeriodSeconds).toBe(45);
+    expect(out.metadata?.annotations?.[HOLD_ANNOTATION]).toBe(once.metadata?.annotations?.[HOLD_ANNOTATION]);
+  });
+
   it("no hold added (every container has its own hook): the grace stays", () => {
     const p = pod({
       grace: 30,
@@ -281,7 +298,7 @@ describe("the default hold: sized from the best knowledge at admission", () => {
       "the account's longest bind task, 8s",
     );
     expect(defaultHold({ listenerMs: 2_000, accountMs: 7_200 }).basis).toBe(
-      "the listener's longest bind task, 2s",
+      "the listener's longest bind task, 2s, taken as 5s",
     );
   });
 

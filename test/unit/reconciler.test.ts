@@ -785,7 +785,8 @@ describe("termination holds, measured", () => {
       pod: (name) => (name === "old" ? old : undefined),
     };
   };
-  const run = async (appliedAfterMs: number) => {
+  /** The bind's task takes `taskMs`; a read at `busyReadAt` (if any) still sees it, one at `doneReadAt` sees it done. */
+  const run = async (taskMs: number, doneReadAt: number, busyReadAt?: number) => {
     const w = new World();
     w.addListener([origin("10.0.0.1"), origin("10.0.0.2")]);
     const key = w.addBinding("web", {}, []);
@@ -796,24 +797,39 @@ describe("termination holds, measured", () => {
     // No task seen yet: the removal cannot wait for anything within a 3 s hold, so it goes at once.
     await r.reconcile(key);
     expect(w.log.at(-1)).toBe("bind 10.0.0.1:8080");
-    w.t = deletedAt + appliedAfterMs;
+    const l = w.listeners.get(LISTENER);
+    if (l) l.busyUntil = deletedAt + taskMs;
+    if (busyReadAt !== undefined) {
+      w.t = deletedAt + busyReadAt;
+      await r.reconcile(key);
+      expect(measured).toEqual([]);
+    }
+    w.t = deletedAt + doneReadAt;
     await r.reconcile(key);
     return { w, measured };
   };
 
   it("a removal GAAP applied after the hold ended: counted, with the overrun, and an event naming the hold needed", async () => {
-    const { w, measured } = await run(4500);
+    // The hold ends at 3 s (4 s at the latest: whole-second timestamps); the task still ran at 4.5 s.
+    const { w, measured } = await run(5000, 5500, 4500);
     expect(measured).toHaveLength(1);
     expect(measured[0]?.removals).toBe(1);
     expect(measured[0]?.late.map((l) => l.pod)).toEqual(["old"]);
-    expect(measured[0]?.overrunSeconds).toBeCloseTo(1.5, 6);
+    expect(measured[0]?.overrunSeconds).toBeCloseTo(0.5, 6);
     const event = w.events.find((e) => e.reason === "TerminationHoldTooShort");
     expect(event?.type).toBe("Warning");
     expect(event?.note).toContain("old (10.0.0.2:8080, hold 3s); a hold of 5s would have covered it");
   });
 
+  it("a removal seen done only after the hold, but maybe applied within it: counted, not late, no event", async () => {
+    // No read saw the task running: it may have ended right after the send.
+    const { w, measured } = await run(1000, 9000);
+    expect(measured[0]).toMatchObject({ removals: 1, late: [], overrunSeconds: 0 });
+    expect(w.events.map((e) => e.reason)).not.toContain("TerminationHoldTooShort");
+  });
+
   it("a removal applied within the hold: counted, not late, no event", async () => {
-    const { w, measured } = await run(1500);
+    const { w, measured } = await run(1000, 1500);
     expect(measured).toHaveLength(1);
     expect(measured[0]).toMatchObject({ removals: 1, late: [], overrunSeconds: 0 });
     expect(w.events.map((e) => e.reason)).not.toContain("TerminationHoldTooShort");

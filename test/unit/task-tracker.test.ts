@@ -135,9 +135,9 @@ describe("BindTaskTracker: the longest task", () => {
 
   it("hands on the removals of held pods a bind carried once a read shows its task done, and only once", () => {
     const clock = { t: 0, now: () => clock.t };
-    const applied: Array<{ binding: string; pods: string[]; at: number }> = [];
-    const t = new BindTaskTracker(1000, clock, (binding, removals, at) =>
-      applied.push({ binding, pods: removals.map((r) => r.pod), at }),
+    const applied: Array<{ binding: string; pods: string[]; sentAt: number; after: number }> = [];
+    const t = new BindTaskTracker(1000, clock, (binding, removals, when) =>
+      applied.push({ binding, pods: removals.map((r) => r.pod), ...when }),
     );
     const removals = [{ origin: "10.0.0.1:80", pod: "old", endsAt: 5000, holdSeconds: 5 }];
     t.sent("l", undefined, { binding: "ns/web", removals });
@@ -147,11 +147,27 @@ describe("BindTaskTracker: the longest task", () => {
     clock.t = 2500;
     t.observe("l", 0);
     t.observe("l", 0);
-    expect(applied).toEqual([{ binding: "ns/web", pods: ["old"], at: 2500 }]);
+    // Applied no earlier than the last read that saw the task running.
+    expect(applied).toEqual([{ binding: "ns/web", pods: ["old"], sentAt: 0, after: 1000 }]);
     // A bind without removals of held pods hands on nothing.
     t.sent("l");
     clock.t = 4000;
     t.observe("l", 0);
     expect(applied).toHaveLength(1);
+  });
+
+  it("a bind never read back done is handed on when the next one is sent (it was applied by then)", () => {
+    const clock = { t: 0, now: () => clock.t };
+    const applied: Array<{ pods: string[]; after: number }> = [];
+    const t = new BindTaskTracker(1000, clock, (_b, removals, when) =>
+      applied.push({ pods: removals.map((r) => r.pod), after: when.after }),
+    );
+    t.sent("l", undefined, {
+      binding: "ns/web",
+      removals: [{ origin: "10.0.0.1:80", pod: "old", endsAt: 5000, holdSeconds: 5 }],
+    });
+    clock.t = 5000;
+    t.sent("l");
+    expect(applied).toEqual([{ pods: ["old"], after: 0 }]);
   });
 });
