@@ -8,7 +8,7 @@ const removal = (pod: string, endsAt: number, holdSeconds = 15): DrainedRemoval 
   holdSeconds,
 });
 /** Sent at 0, applied no earlier than `ms`. */
-const after = (ms: number) => ({ sentAt: 0, after: ms });
+const appliedAfter = (ms: number) => ({ sentAt: 0, after: ms });
 
 describe("termination holds measured against when GAAP applied the removal", () => {
   // The hold ends at most a second after holdEndsAt (whole-second deletionTimestamp); the task no earlier than the
@@ -42,11 +42,14 @@ describe("termination holds measured against when GAAP applied the removal", () 
   });
 
   it("no event while every removal was in time", () => {
-    expect(overrunEvent(measureHolds([removal("web-a", 20_000)], after(19_000)))).toBeUndefined();
+    expect(overrunEvent(measureHolds([removal("web-a", 20_000)], appliedAfter(19_000)))).toBeUndefined();
   });
 
   it("names the pods, the worst overrun and the hold that would have covered each", () => {
-    const o = measureHolds([removal("web-a", 10_000, 15), removal("web-bb", 11_000, 20)], after(15_200));
+    const o = measureHolds(
+      [removal("web-a", 10_000, 15), removal("web-bb", 11_000, 20)],
+      appliedAfter(15_200),
+    );
     expect(overrunEvent(o)).toEqual({
       type: "Warning",
       reason: "TerminationHoldTooShort",
@@ -58,7 +61,7 @@ describe("termination holds measured against when GAAP applied the removal", () 
   it("lists three pods and counts the rest", () => {
     const o = measureHolds(
       ["a", "bb", "ccc", "dddd", "eeeee"].map((p) => removal(p, 1000, 5)),
-      after(3000),
+      appliedAfter(3000),
     );
     expect(overrunEvent(o)?.note).toMatch(/hold 5s\) and 2 more; a hold of 7s/);
   });
