@@ -34,7 +34,7 @@ describe("termination holds measured against when GAAP applied the removal", () 
   ])("$name", ({ ends, at, late, seconds }) => {
     const o = measureHolds(
       ends.map((e, i) => removal(`p${i}`, e)),
-      after(at),
+      appliedAfter(at),
     );
     expect(o.removals).toBe(ends.length);
     expect(o.late).toHaveLength(late);
