@@ -23,10 +23,14 @@ import { mergePatch } from "./web.ts";
 const REPLICAS = Number(process.env.BENCH_ROLLOUT_REPLICAS ?? 20);
 const SURGE = Math.ceil(REPLICAS * 0.25);
 const UNAVAILABLE = Math.floor(REPLICAS * 0.25);
-const ALL_CONFIGS = ["nothing", "gate", "gate+hold"] as const;
+// gate+short-hold: the gate and a hold made too short on purpose (SHORT_HOLD_S, under a task), so the operator's
+// overrun metric has something to count beside the benchmark's own count of dead origin-seconds.
+const ALL_CONFIGS = ["nothing", "gate", "gate+hold", "gate+short-hold"] as const;
+const SHORT_HOLD_S = 3;
 type Config = (typeof ALL_CONFIGS)[number];
 type Start = "first" | "warm";
-// BENCH_ROLLOUT_TASKS=2000,10000 and BENCH_ROLLOUT_CONFIGS=nothing,gate,gate+hold pick warm rows (all by default);
+// BENCH_ROLLOUT_TASKS=2000,10000 and BENCH_ROLLOUT_CONFIGS=nothing,gate,gate+hold,gate+short-hold pick warm rows
+// (all by default);
 // BENCH_ROLLOUT_FIRST_TASKS=2000,10000,20000 the first-rollout rows (gate + hold), "" none.
 const list = (v: string | undefined, fallback: string) =>
   (v ?? fallback).split(",").filter(Boolean).map(Number);
@@ -183,7 +187,7 @@ async function serving(op: OperatorProcess): Promise<OperatorProcess> {
 }
 
 function listenerOf(c: Case): string {
-  const config = c.config === "nothing" ? "none" : c.config === "gate" ? "gate" : "hold";
+  const config = { nothing: "none", gate: "gate", "gate+hold": "hold", "gate+short-hold": "shrt" }[c.config];
   return `listener-${c.start === "first" ? "f" : "r"}${String(c.taskMs / 1000).padStart(2, "0")}${config}`;
 }
 
@@ -218,6 +222,7 @@ async function run(b: Bench, op: OperatorProcess, c: Case, sigterms: Map<string,
   await bindings.create("web", {
     listenerId,
     ...(config === "gate" ? { terminationHoldSeconds: 0 } : {}),
+    ...(config === "gate+short-hold" ? { terminationHoldSeconds: SHORT_HOLD_S } : {}),
   });
   await until("binding seen", 30_000, async () => !!(await bindings.get("web"))?.metadata.finalizers);
   await core.createNamespacedService({ namespace: ns, body: service("web") });
@@ -323,8 +328,9 @@ async function run(b: Bench, op: OperatorProcess, c: Case, sigterms: Map<string,
       mostDead = Math.max(mostDead, dead);
       for (const p of pods.list(ns)) {
         const name = p.metadata?.name as string;
-        if (!p.metadata?.deletionTimestamp || appGrace.has(name)) continue;
-        const grace = p.metadata.deletionGracePeriodSeconds ?? p.spec?.terminationGracePeriodSeconds ?? 30;
+        // Grace 0 is the kubelet's final removal of a pod that has exited, not the grace it was deleted with.
+        const grace = p.metadata?.deletionGracePeriodSeconds ?? p.spec?.terminationGracePeriodSeconds ?? 30;
+        if (!p.metadata?.deletionTimestamp || appGrace.has(name) || grace === 0) continue;
         const sleep = Number(p.spec?.containers[0]?.lifecycle?.preStop?.sleep?.seconds ?? 0);
         appGrace.set(name, Math.max(2, grace - Math.min(sleep, grace)));
       }

@@ -138,7 +138,9 @@ export class StepExecutor {
     }
     if (step.counts) this.d.hooks?.origins?.(key, step.counts.desired, step.counts.bound);
     if (step.gates) this.d.gates?.publish(key, step.gates);
-    return { requeueAfterMs: step.requeueAfterMs ?? this.delay(step.requeue) };
+    // After a bind, the tracker says when to look (the task's estimate, or sooner, when a hold it ends must be checked).
+    const afterBind = step.bind ? this.d.tracker.pending(step.bind.target.listenerId) : undefined;
+    return { requeueAfterMs: step.requeueAfterMs ?? afterBind ?? this.delay(step.requeue) };
   }
 
   private recordAll(b: GaapListenerBinding, step: Act): void {

@@ -8,7 +8,7 @@ import type { Drain } from "./desired.ts";
 import type { Applied } from "./task-tracker.ts";
 
 /** How much later than holdEndsAt a hold may really end: deletionTimestamp is cut to whole seconds. */
-const END_SLACK_MS = 1000;
+export const HOLD_END_SLACK_MS = 1000;
 
 /** An origin of a pod in its termination hold, removed by a bind. */
 export interface DrainedRemoval extends Drain {
@@ -33,10 +33,10 @@ export interface HoldOverrun {
  */
 export function measureHolds(removals: readonly DrainedRemoval[], when: Applied): HoldOverrun {
   const late = removals
-    .map((r) => ({ ...r, overrunMs: when.after - (r.endsAt + END_SLACK_MS) }))
+    .map((r) => ({ ...r, overrunMs: when.after - (r.endsAt + HOLD_END_SLACK_MS) }))
     .filter((r) => r.overrunMs > 0);
   const overrunSeconds = late.reduce((sum, r) => sum + r.overrunMs, 0) / 1000;
-  const sentLate = late.filter((r) => when.sentAt > r.endsAt + END_SLACK_MS).length;
+  const sentLate = late.filter((r) => when.sentAt > r.endsAt + HOLD_END_SLACK_MS).length;
   return { removals: removals.length, late, overrunSeconds, sentLate };
 }
 
@@ -44,9 +44,9 @@ export function measureHolds(removals: readonly DrainedRemoval[], when: Applied)
 export function overrunEvent(o: HoldOverrun): BindingEvent | undefined {
   if (o.late.length === 0) return undefined;
   const worst = o.late.reduce((a, b) => (b.overrunMs > a.overrunMs ? b : a));
-  // The hold as measured ends up to END_SLACK_MS after holdEndsAt: what it would have needed counts from there.
+  // The hold as measured ends up to HOLD_END_SLACK_MS after holdEndsAt: what it would have needed counts from there.
   const needed = Math.max(
-    ...o.late.map((r) => Math.ceil(r.holdSeconds + (END_SLACK_MS + r.overrunMs) / 1000)),
+    ...o.late.map((r) => Math.ceil(r.holdSeconds + (HOLD_END_SLACK_MS + r.overrunMs) / 1000)),
   );
   const pods = o.late.map((r) => `${r.pod} (${r.origin}, hold ${r.holdSeconds}s)`);
   const list =

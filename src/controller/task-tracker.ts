@@ -3,7 +3,7 @@
 // and learns from what it sees how long tasks take. When a task is seen done, the removals of pods in their
 // termination hold that it carried are handed on (onApplied), to be measured against their holds.
 import type { TargetState } from "../gaap/types.ts";
-import type { DrainedRemoval } from "./hold-overrun.ts";
+import { type DrainedRemoval, HOLD_END_SLACK_MS } from "./hold-overrun.ts";
 import { PeakWindow } from "./peak.ts";
 import type { Clock } from "./ports.ts";
 
@@ -95,9 +95,13 @@ export class BindTaskTracker {
     // A bind never read back done (only after its task can a new one go) was applied by now.
     const before = this.inflight.get(listenerId);
     if (before) this.applied(before);
+    // A bind that removes pods in their hold is looked at when the first hold surely ends, if that comes before the
+    // task is expected done: still running then, it is late, and the polls that follow tell by how much.
+    const holdEnd = Math.min(...(drained?.removals ?? []).map((r) => r.endsAt + HOLD_END_SLACK_MS));
+    const lookAt = holdEnd > now ? Math.min(now + this.estimate, holdEnd) : now + this.estimate;
     this.inflight.set(listenerId, {
       sentAt: now,
-      expectedAt: now + this.estimate,
+      expectedAt: lookAt,
       ...(ruleId ? { ruleId } : {}),
       ...(drained && drained.removals.length > 0 ? { drained } : {}),
     });

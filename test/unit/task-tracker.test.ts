@@ -170,4 +170,21 @@ describe("BindTaskTracker: the longest task", () => {
     t.sent("l");
     expect(applied).toEqual([{ pods: ["old"], after: 0 }]);
   });
+
+  it.each([
+    {
+      name: "a hold that ends before the task is expected done: looked at when it surely ends",
+      endsAt: 3000,
+      want: 4000,
+    },
+    { name: "a hold that ends after: looked at as usual", endsAt: 20_000, want: 10_000 },
+    { name: "a hold over already when sent: looked at as usual", endsAt: -5000, want: 10_000 },
+  ])("$name", ({ endsAt, want }) => {
+    const { tracker: t } = tracker(10_000);
+    t.sent("l", undefined, {
+      binding: "ns/web",
+      removals: [{ origin: "10.0.0.1:80", pod: "old", endsAt, holdSeconds: 3 }],
+    });
+    expect(t.pending("l")).toBe(want);
+  });
 });

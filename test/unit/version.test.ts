@@ -61,8 +61,9 @@ describe("one version, package.json's", () => {
     const dir = copy();
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ ...pkg, version: "7.8.9" }));
+    // Whatever Unreleased holds today, the release carries just this entry.
     const changelog = readFileSync(join(dir, "CHANGELOG.md"), "utf8").replace(
-      "## [Unreleased]\n",
+      /## \[Unreleased\]\n[\s\S]*?(?=\n## \[)/,
       "## [Unreleased]\n\n### Fixed\n\n- A `thing`.\n",
     );
     writeFileSync(join(dir, "CHANGELOG.md"), cutRelease(changelog, "7.8.9", "2027-01-02", pkg.homepage));
