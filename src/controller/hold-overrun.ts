@@ -1,8 +1,10 @@
 // Whether termination holds were long enough, measured: GAAP applied the removal of a pod's origin at some moment,
 // and the pod's hold ended at another; past its hold the pod gets SIGTERM and may be gone while GAAP still sends it
 // users. Pure: from the removals a bind carried and what is known of when its task ended, the overrun and the event.
-// Counted only where it is certain, so the alert on it never cries wolf: the task ended no earlier than the last read
-// that saw it running, and the hold no later than a second after holdEndsAt (deletionTimestamp has whole seconds).
+// A removal counts as late only where that is certain, so the alert on it never cries wolf: the task ended no earlier
+// than the last read that saw it running, and the hold no later than a second after holdEndsAt (deletionTimestamp
+// has whole seconds). How late is measured to the read that saw the task done: too much by at most one read's wait,
+// which is short where it matters (a bind that removes held pods is looked at when the first hold ends).
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { Drain } from "./desired.ts";
 import type { Applied } from "./task-tracker.ts";
@@ -19,22 +21,22 @@ export interface DrainedRemoval extends Drain {
 export interface HoldOverrun {
   /** Removals of pods in their hold that GAAP applied. */
   removals: number;
-  /** Those surely applied after the pod's hold had ended, with how long after at least (ms). */
+  /** Those surely applied after the pod's hold had ended, with how long after (ms, up to the read that saw it). */
   late: Array<DrainedRemoval & { overrunMs: number }>;
-  /** The sum of the overruns, in seconds: origin-seconds GAAP surely spent on pods past their hold. */
+  /** The sum of the overruns, in seconds: origin-seconds GAAP spent on pods past their hold. */
   overrunSeconds: number;
   /** Of the late ones, how many were sent only after the hold had ended (held back by a safety rule, a busy listener). */
   sentLate: number;
 }
 
 /**
- * Measures the removals against their holds: late when the task surely ended after the hold surely had, by at least
- * that much (a lower bound; the task may have ended up to one read of the listener later).
+ * Measures the removals against their holds: late when the task surely ended after the hold surely had, by as much
+ * as the read that saw it done says.
  */
 export function measureHolds(removals: readonly DrainedRemoval[], when: Applied): HoldOverrun {
   const late = removals
-    .map((r) => ({ ...r, overrunMs: when.after - (r.endsAt + HOLD_END_SLACK_MS) }))
-    .filter((r) => r.overrunMs > 0);
+    .filter((r) => when.after > r.endsAt + HOLD_END_SLACK_MS)
+    .map((r) => ({ ...r, overrunMs: when.by - (r.endsAt + HOLD_END_SLACK_MS) }));
   const overrunSeconds = late.reduce((sum, r) => sum + r.overrunMs, 0) / 1000;
   const sentLate = late.filter((r) => when.sentAt > r.endsAt + HOLD_END_SLACK_MS).length;
   return { removals: removals.length, late, overrunSeconds, sentLate };
@@ -55,6 +57,6 @@ export function overrunEvent(o: HoldOverrun): BindingEvent | undefined {
     type: "Warning",
     reason: "TerminationHoldTooShort",
     action: "Unbind",
-    note: `GAAP applied the removal of ${o.late.length} origin(s) at least ${(worst.overrunMs / 1000).toFixed(1)}s after the pod's termination hold ended: ${list}; a hold of ${needed}s would have covered it (set spec.terminationHoldSeconds, or raise terminationGracePeriodSeconds if the hold was cut to fit it)${o.sentLate > 0 ? `; ${o.sentLate} of them were sent only after the hold had ended (held back by a safety rule, a busy listener or a change of leader)` : ""}`,
+    note: `GAAP applied the removal of ${o.late.length} origin(s) up to ${(worst.overrunMs / 1000).toFixed(1)}s after the pod's termination hold ended: ${list}; a hold of ${needed}s would have covered it (set spec.terminationHoldSeconds, or raise terminationGracePeriodSeconds if the hold was cut to fit it)${o.sentLate > 0 ? `; ${o.sentLate} of them were sent only after the hold had ended (held back by a safety rule, a busy listener or a change of leader)` : ""}`,
   };
 }

@@ -28,12 +28,13 @@ export interface Drained {
 }
 
 /**
- * What is known of when GAAP applied a bind: not before `after` (the last read that still saw its task running, or
- * the send), and it was sent at `sentAt`.
+ * What is known of when GAAP applied a bind: after `after` (the last read that still saw its task running, or the
+ * send) and by `by` (the read that saw it done); it was sent at `sentAt`.
  */
 export interface Applied {
   sentAt: number;
   after: number;
+  by: number;
 }
 
 /**
@@ -94,7 +95,7 @@ export class BindTaskTracker {
     this.dropStale(now);
     // A bind never read back done (only after its task can a new one go) was applied by now.
     const before = this.inflight.get(listenerId);
-    if (before) this.applied(before);
+    if (before) this.applied(before, now);
     // A bind that removes pods in their hold is looked at when the first hold surely ends, if that comes before the
     // task is expected done: still running then, it is late, and the polls that follow tell by how much.
     const holdEnd = Math.min(...(drained?.removals ?? []).map((r) => r.endsAt + HOLD_END_SLACK_MS));
@@ -134,7 +135,7 @@ export class BindTaskTracker {
       return;
     }
     this.inflight.delete(listenerId);
-    this.applied(p);
+    this.applied(p, now);
     const took = Math.min(now - p.sentAt, LONGEST_TASK_MS);
     this.longest.observe(ANY, took);
     this.longest.observe(listenerId, took);
@@ -154,16 +155,17 @@ export class BindTaskTracker {
     for (const [id, p] of this.inflight) {
       if (now <= p.expectedAt + LONGEST_TASK_MS) continue;
       this.inflight.delete(id);
-      this.applied(p);
+      this.applied(p, now);
     }
   }
 
-  /** Hands on the removals of held pods a bind carried, once it is known applied. */
-  private applied(p: InFlight): void {
+  /** Hands on the removals of held pods a bind carried, once it is known applied (by `by`). */
+  private applied(p: InFlight, by: number): void {
     if (p.drained)
       this.onApplied?.(p.drained.binding, p.drained.removals, {
         sentAt: p.sentAt,
         after: p.busyAt ?? p.sentAt,
+        by,
       });
   }
 

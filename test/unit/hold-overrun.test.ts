@@ -7,8 +7,8 @@ const removal = (pod: string, endsAt: number, holdSeconds = 15): DrainedRemoval 
   endsAt,
   holdSeconds,
 });
-/** Sent at 0, applied no earlier than `ms`. */
-const appliedAfter = (ms: number) => ({ sentAt: 0, after: ms });
+/** Sent at 0, seen running until `ms` and seen done right then. */
+const appliedAfter = (ms: number) => ({ sentAt: 0, after: ms, by: ms });
 
 describe("termination holds measured against when GAAP applied the removal", () => {
   // The hold ends at most a second after holdEndsAt (whole-second deletionTimestamp); the task no earlier than the
@@ -54,7 +54,7 @@ describe("termination holds measured against when GAAP applied the removal", () 
       type: "Warning",
       reason: "TerminationHoldTooShort",
       action: "Unbind",
-      note: "GAAP applied the removal of 2 origin(s) at least 4.2s after the pod's termination hold ended: web-a (10.0.0.5:8080, hold 15s), web-bb (10.0.0.6:8080, hold 20s); a hold of 25s would have covered it (set spec.terminationHoldSeconds, or raise terminationGracePeriodSeconds if the hold was cut to fit it)",
+      note: "GAAP applied the removal of 2 origin(s) up to 4.2s after the pod's termination hold ended: web-a (10.0.0.5:8080, hold 15s), web-bb (10.0.0.6:8080, hold 20s); a hold of 25s would have covered it (set spec.terminationHoldSeconds, or raise terminationGracePeriodSeconds if the hold was cut to fit it)",
     });
   });
 
@@ -67,9 +67,23 @@ describe("termination holds measured against when GAAP applied the removal", () 
   });
 
   it("says when removals were sent only after the hold had ended (a longer hold alone would not have helped)", () => {
-    const o = measureHolds([removal("a", 10_000), removal("bb", 30_000)], { sentAt: 12_000, after: 40_000 });
+    const o = measureHolds([removal("a", 10_000), removal("bb", 30_000)], {
+      sentAt: 12_000,
+      after: 40_000,
+      by: 40_000,
+    });
     expect(o.late).toHaveLength(2);
     expect(o.sentLate).toBe(1);
     expect(overrunEvent(o)?.note).toMatch(/; 1 of them were sent only after the hold had ended/);
+  });
+
+  it("late only where certain (a read saw the task running past the hold), measured to the read that saw it done", () => {
+    // Ends at 10 s, surely by 11 s: a read at 12 s saw the task running, one at 14 s saw it done.
+    expect(measureHolds([removal("a", 10_000)], { sentAt: 0, after: 12_000, by: 14_000 })).toMatchObject({
+      late: [expect.objectContaining({ overrunMs: 3000 })],
+      overrunSeconds: 3,
+    });
+    // Seen done only at 20 s, but nothing says it was still running after 10.5 s: not counted.
+    expect(measureHolds([removal("a", 10_000)], { sentAt: 0, after: 10_500, by: 20_000 }).late).toEqual([]);
   });
 });

@@ -135,7 +135,7 @@ describe("BindTaskTracker: the longest task", () => {
 
   it("hands on the removals of held pods a bind carried once a read shows its task done, and only once", () => {
     const clock = { t: 0, now: () => clock.t };
-    const applied: Array<{ binding: string; pods: string[]; sentAt: number; after: number }> = [];
+    const applied: Array<{ binding: string; pods: string[]; sentAt: number; after: number; by: number }> = [];
     const t = new BindTaskTracker(1000, clock, (binding, removals, when) =>
       applied.push({ binding, pods: removals.map((r) => r.pod), ...when }),
     );
@@ -148,7 +148,7 @@ describe("BindTaskTracker: the longest task", () => {
     t.observe("l", 0);
     t.observe("l", 0);
     // Applied no earlier than the last read that saw the task running.
-    expect(applied).toEqual([{ binding: "ns/web", pods: ["old"], sentAt: 0, after: 1000 }]);
+    expect(applied).toEqual([{ binding: "ns/web", pods: ["old"], sentAt: 0, after: 1000, by: 2500 }]);
     // A bind without removals of held pods hands on nothing.
     t.sent("l");
     clock.t = 4000;
