@@ -99,11 +99,11 @@ export class Metrics {
     );
     this.lateRemovals = counter(
       "gaap_termination_hold_late_removals_total",
-      "Of those, removals GAAP applied only after the pod's termination hold had ended",
+      "Of those, removals surely applied only after the pod's termination hold had ended",
     );
     this.holdOverrun = counter(
       "gaap_termination_hold_overrun_seconds_total",
-      "Origin-seconds GAAP kept pods bound past the end of their termination hold (an upper bound: until seen)",
+      "Origin-seconds those late removals stayed bound past the end of the hold (up to the read that saw them done)",
     );
     this.desired = gauge("gaap_binding_desired_origins", "Origins a binding's Service calls for", [
       "namespace",

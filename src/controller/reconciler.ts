@@ -12,8 +12,9 @@ import {
   type RuleRef,
   resolveSpec,
 } from "../api/types.ts";
+import type { BoundOrigin } from "../gaap/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
-import { type Desired, desiredOrigins, drainingOrigins } from "./desired.ts";
+import { type Desired, type Drain, desiredOrigins, drainingOrigins, originKey } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
 import { Finalizer } from "./finalizer.ts";
@@ -94,6 +95,11 @@ export class Reconciler {
   private readonly clock: Clock;
   /** Since when each binding has had gated additions waiting for their wave. */
   private readonly batching = new Map<string, number>();
+  /**
+   * Per binding, origins of pods seen in their termination hold that GAAP still holds: a pod that exits before its
+   * removal is applied leaves the slices, and its removal must still be measured against its hold.
+   */
+  private readonly held = new Map<string, Map<string, Drain>>();
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
@@ -150,6 +156,7 @@ export class Reconciler {
       this.d.backoff.forget(key);
       this.peaks.forget(key);
       this.batching.delete(key);
+      this.held.delete(key);
       this.d.gates?.publish(key, undefined);
       this.d.hooks?.origins?.(key, undefined, undefined);
       return {};
@@ -183,6 +190,20 @@ export class Reconciler {
     return res;
   }
 
+  /** Adds the origins in their hold now to those seen before, keeping only those GAAP still holds for us. */
+  private rememberHeld(
+    key: string,
+    draining: ReadonlyMap<string, Drain>,
+    ours: readonly BoundOrigin[],
+  ): ReadonlyMap<string, Drain> {
+    const bound = new Set(ours.map(originKey));
+    const held = new Map([...(this.held.get(key) ?? []), ...draining]);
+    for (const origin of held.keys()) if (!bound.has(origin)) held.delete(origin);
+    if (held.size > 0) this.held.set(key, held);
+    else this.held.delete(key);
+    return held;
+  }
+
   /** Who holds the set this binding writes (a listener's, or a rule's as far as it is known). */
   private holderFor(b: GaapListenerBinding, rule: RuleRef | undefined): string | undefined {
     return holderOf(onSameTarget(this.d.cache.bindingsOnListener(b.spec.listenerId), rule));
@@ -213,7 +234,8 @@ export class Reconciler {
     const holder = listener.rule ? this.holderFor(b, listener.rule) : undefined;
     if (holder && holder !== bindingKey(b)) return this.conflict(b, holder);
     const owned = ownedServers(b, this.d.status.lastWritten(b));
-    const peak = this.peaks.observe(bindingKey(b), splitOwnership(spec, listener, owned).ours.length);
+    const { ours } = splitOwnership(spec, listener, owned);
+    const peak = this.peaks.observe(bindingKey(b), ours.length);
     // A removal sent this long before a termination hold ends is applied before it ends, even behind another task;
     // the task planned for as the hold was sized (at least 5 s; with none seen on this listener, the account's
     // longest; with none at all, 30 s).
@@ -225,6 +247,7 @@ export class Reconciler {
     const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
     const drain = drainingOrigins(spec, view, gate, desired.ok ? desired.origins : []);
     const key = bindingKey(b);
+    const held = this.rememberHeld(key, drain.draining, ours);
     const now = this.clock.now();
     const batchMs = Math.min(BATCH_MAX_MS, Math.max(BATCH_MIN_MS, task / 2));
     const batchUntilMs = (this.batching.get(key) ?? now) + batchMs;
@@ -242,6 +265,7 @@ export class Reconciler {
         now,
         removalLeadMs,
         batchUntilMs,
+        held,
       });
       if (step.kind === "act" && step.batching) {
         if (!this.batching.has(key)) this.batching.set(key, now);

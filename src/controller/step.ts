@@ -52,6 +52,11 @@ export type Step = { kind: "register"; ips: string[] } | Act;
 export interface SyncInput extends PlanInput {
   binding: GaapListenerBinding;
   desired: Desired;
+  /**
+   * Origins of pods seen in their termination hold that GAAP still holds for the binding, remembered after the pod
+   * is gone: what a removal is measured against (drainedBy).
+   */
+  held?: ReadonlyMap<string, Drain>;
 }
 
 export function syncStep(input: SyncInput): Step {
@@ -144,7 +149,7 @@ export function syncStep(input: SyncInput): Step {
           set: p.set,
           change: p.change,
           unheld: unheld(p.set, listener),
-          ...drainedBy(p.set, ours, input.draining?.draining),
+          ...drainedBy(p.set, ours, input.held ?? input.draining?.draining),
         },
         events,
         requeue: "afterBind",

@@ -822,6 +822,29 @@ describe("termination holds, measured", () => {
     expect(event?.note).toContain("old (10.0.0.2:8080, hold 3s); a hold of 6s would have covered it");
   });
 
+  it("a pod that exits before its removal is sent: the removal is still measured against its hold", async () => {
+    const w = new World();
+    // Someone else's task keeps the listener busy for 5 s.
+    w.addListener([origin("10.0.0.1"), origin("10.0.0.2")], { busyUntil: w.t + 5000 });
+    const key = w.addBinding("web", {}, []);
+    const deletedAt = w.t;
+    w.views.set(key, drainingView(deletedAt));
+    const measured: HoldOverrun[] = [];
+    const r = w.reconciler({ hooks: { holdsMeasured: (o) => measured.push(o) } });
+    await r.reconcile(key);
+    expect(w.log.filter((l) => l.startsWith("bind"))).toEqual([]);
+    // The pod has exited and left the slices by the time the listener is free.
+    w.views.set(key, podView(["10.0.0.1"]));
+    w.t = deletedAt + 6000;
+    await r.reconcile(key);
+    expect(w.log.at(-1)).toBe("bind 10.0.0.1:8080");
+    w.t = deletedAt + 7500;
+    await r.reconcile(key);
+    expect(measured).toHaveLength(1);
+    expect(measured[0]).toMatchObject({ removals: 1, sentLate: 1 });
+    expect(measured[0]?.overrunSeconds).toBeCloseTo(3.5, 6);
+  });
+
   it("a removal seen done only after the hold, but maybe applied within it: counted, not late, no event", async () => {
     // No read saw the task running: it may have ended right after the send.
     const { w, measured } = await run(1000, 9000);
