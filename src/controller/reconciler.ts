@@ -13,7 +13,6 @@ import {
   resolveSpec,
 } from "../api/types.ts";
 import type { BoundOrigin } from "../gaap/types.ts";
-import type { ClusterView } from "../model/cluster-view.ts";
 import { type Desired, type Drain, desiredOrigins, drainingOrigins, originKey } from "./desired.ts";
 import { ErrorPolicy } from "./error-policy.ts";
 import { StepExecutor } from "./executor.ts";
@@ -182,25 +181,25 @@ export class Reconciler {
     const desired = desiredOrigins(b.metadata.namespace as string, spec, view, gate);
     this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
     const desiredCount = desired.ok ? desired.origins.length : undefined;
+    // Noted on every pass, also one that waits out our own bind: a pod may exit before the next pass reads GAAP.
+    const drain = drainingOrigins(spec, view, gate.gate, desired.ok ? desired.origins : []);
+    if (drain.draining.size > 0)
+      this.held.set(key, new Map([...(this.held.get(key) ?? []), ...drain.draining]));
     const res = await this.executor.exclusive(b, spec.listenerId, desiredCount, () =>
-      this.sync(b, spec, desired, view, gate.gate),
+      this.sync(b, spec, desired, drain),
     );
     if (res.failed && spec.targetType === "Pod")
       this.d.gates?.publish(key, failedGateFacts(b, reasonOf(res.failed.code), res.failed.message));
     return res;
   }
 
-  /** Adds the origins in their hold now to those seen before, keeping only those GAAP still holds for us. */
-  private rememberHeld(
-    key: string,
-    draining: ReadonlyMap<string, Drain>,
-    ours: readonly BoundOrigin[],
-  ): ReadonlyMap<string, Drain> {
+  /** The origins seen in their hold that GAAP still holds for us; the rest are forgotten. */
+  private heldBound(key: string, ours: readonly BoundOrigin[]): ReadonlyMap<string, Drain> {
+    const held = this.held.get(key);
+    if (!held) return new Map();
     const bound = new Set(ours.map(originKey));
-    const held = new Map([...(this.held.get(key) ?? []), ...draining]);
     for (const origin of held.keys()) if (!bound.has(origin)) held.delete(origin);
-    if (held.size > 0) this.held.set(key, held);
-    else this.held.delete(key);
+    if (held.size === 0) this.held.delete(key);
     return held;
   }
 
@@ -222,8 +221,7 @@ export class Reconciler {
     b: GaapListenerBinding,
     spec: ResolvedSpec,
     desired: Desired,
-    view: ClusterView,
-    gate: string | undefined,
+    drain: ReturnType<typeof drainingOrigins>,
   ): Promise<ReconcileResult> {
     const inflightRule = this.tracker.inflightRule(spec.listenerId);
     const listener = await this.d.reader.describeTarget(
@@ -245,9 +243,8 @@ export class Reconciler {
     );
     const task = Math.max(plannedTaskMs(listenerMs, this.tracker.longestMs), this.tracker.estimateMs);
     const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
-    const drain = drainingOrigins(spec, view, gate, desired.ok ? desired.origins : []);
     const key = bindingKey(b);
-    const held = this.rememberHeld(key, drain.draining, ours);
+    const held = this.heldBound(key, ours);
     const now = this.clock.now();
     const batchMs = Math.min(BATCH_MAX_MS, Math.max(BATCH_MIN_MS, task / 2));
     const batchUntilMs = (this.batching.get(key) ?? now) + batchMs;

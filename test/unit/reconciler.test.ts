@@ -785,15 +785,23 @@ describe("termination holds, measured", () => {
       pod: (name) => (name === "old" ? old : undefined),
     };
   };
-  /** The bind's task takes `taskMs`; a read at `busyReadAt` (if any) still sees it, one at `doneReadAt` sees it done. */
-  const run = async (taskMs: number, doneReadAt: number, busyReadAt?: number) => {
+  /** A binding whose pod "old" (10.0.0.2) was deleted just now, on a listener busy until `busyUntil` (if given). */
+  const setUp = (busyUntil?: number) => {
     const w = new World();
-    w.addListener([origin("10.0.0.1"), origin("10.0.0.2")]);
-    const key = w.addBinding("web", {}, []);
     const deletedAt = w.t;
+    w.addListener(
+      [origin("10.0.0.1"), origin("10.0.0.2")],
+      busyUntil === undefined ? {} : { busyUntil: deletedAt + busyUntil },
+    );
+    const key = w.addBinding("web", {}, []);
     w.views.set(key, drainingView(deletedAt));
     const measured: HoldOverrun[] = [];
     const r = w.reconciler({ hooks: { holdsMeasured: (o) => measured.push(o) } });
+    return { w, key, deletedAt, measured, r };
+  };
+  /** The bind's task takes `taskMs`; a read at `busyReadAt` (if any) still sees it, one at `doneReadAt` sees it done. */
+  const run = async (taskMs: number, doneReadAt: number, busyReadAt?: number) => {
+    const { w, key, deletedAt, measured, r } = setUp();
     // No task seen yet: the removal cannot wait for anything within a 3 s hold, so it goes at once.
     await r.reconcile(key);
     expect(w.log.at(-1)).toBe("bind 10.0.0.1:8080");
@@ -823,14 +831,8 @@ describe("termination holds, measured", () => {
   });
 
   it("a pod that exits before its removal is sent: the removal is still measured against its hold", async () => {
-    const w = new World();
     // Someone else's task keeps the listener busy for 5 s.
-    w.addListener([origin("10.0.0.1"), origin("10.0.0.2")], { busyUntil: w.t + 5000 });
-    const key = w.addBinding("web", {}, []);
-    const deletedAt = w.t;
-    w.views.set(key, drainingView(deletedAt));
-    const measured: HoldOverrun[] = [];
-    const r = w.reconciler({ hooks: { holdsMeasured: (o) => measured.push(o) } });
+    const { w, key, deletedAt, measured, r } = setUp(5000);
     await r.reconcile(key);
     expect(w.log.filter((l) => l.startsWith("bind"))).toEqual([]);
     // The pod has exited and left the slices by the time the listener is free.
@@ -843,6 +845,26 @@ describe("termination holds, measured", () => {
     expect(measured).toHaveLength(1);
     expect(measured[0]).toMatchObject({ removals: 1, sentLate: 1 });
     expect(measured[0]?.overrunSeconds).toBeCloseTo(3.5, 6);
+  });
+
+  it("a pod seen in its hold only while our own bind was pending, gone by the next read: still measured", async () => {
+    const { w, key, deletedAt, measured, r } = setUp();
+    // Our bind adding 10.0.0.3 is being applied when the pod is deleted.
+    w.views.set(key, podView(["10.0.0.1", "10.0.0.2", "10.0.0.3"]));
+    await r.reconcile(key);
+    expect(w.log.at(-1)).toBe("bind 10.0.0.1:8080,10.0.0.2:8080,10.0.0.3:8080");
+    const reads = w.reads;
+    const drainingNow = drainingView(deletedAt);
+    w.views.set(key, drainingNow);
+    await r.reconcile(key); // waits out our bind: no read
+    expect(w.reads).toBe(reads);
+    w.views.set(key, podView(["10.0.0.1", "10.0.0.3"]));
+    w.t = deletedAt + 5000;
+    await r.reconcile(key);
+    expect(w.log.at(-1)).toBe("bind 10.0.0.1:8080,10.0.0.3:8080");
+    w.t = deletedAt + 7000;
+    await r.reconcile(key);
+    expect(measured.at(-1)).toMatchObject({ removals: 1, sentLate: 1 });
   });
 
   it("a removal seen done only after the hold, but maybe applied within it: counted, not late, no event", async () => {
