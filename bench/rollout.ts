@@ -207,6 +207,18 @@ async function counters(op: OperatorProcess, names: string[]): Promise<number[]>
 
 const OVERRUN = ["gaap_termination_hold_overrun_seconds_total", "gaap_termination_hold_late_removals_total"];
 
+/** The overrun counters once they stopped moving: two reads a task and a poll apart agree (within 2 minutes). */
+async function settled(op: OperatorProcess, taskMs: number): Promise<number[]> {
+  let last = await counters(op, OVERRUN);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, taskMs + 1000));
+    const now = await counters(op, OVERRUN);
+    if (JSON.stringify(now) === JSON.stringify(last) || Date.now() > deadline) return now;
+    last = now;
+  }
+}
+
 async function run(b: Bench, op: OperatorProcess, c: Case, sigterms: Map<string, number>): Promise<Row> {
   const { taskMs, config, start } = c;
   const ns = `rollout-${start}-${taskMs / 1000}s-${config.replace("+", "-")}`;
@@ -305,7 +317,8 @@ async function run(b: Bench, op: OperatorProcess, c: Case, sigterms: Map<string,
     }
     const replaced = pods.list(ns).filter((p) => p.metadata?.annotations?.["bench/generation"] === before);
     const holds = replaced.map((p) => Number(p.spec?.containers[0]?.lifecycle?.preStop?.sleep?.seconds ?? 0));
-    const [overrunBefore, lateBefore] = await counters(op, OVERRUN);
+    // The operator measures a removal when it next reads the listener after the task: let the warm-up's settle.
+    const [overrunBefore, lateBefore] = await settled(op, taskMs);
     /** The replaced pods' grace as the kubelet takes it at deletion, less the hold: the app's time after SIGTERM. */
     const appGrace = new Map<string, number>();
 
@@ -354,9 +367,7 @@ async function run(b: Bench, op: OperatorProcess, c: Case, sigterms: Map<string,
     // pods' removal is one more bind.
     const waves = Math.ceil(REPLICAS / (SURGE + UNAVAILABLE));
     const floorMs = waves * (POD_START_MS + RTT_FLOOR_MS + taskMs) + RTT_FLOOR_MS + taskMs;
-    // The operator sees a task done at its next read: wait for that before reading its count.
-    await new Promise((r) => setTimeout(r, 2000));
-    const [overrunAfter, lateAfter] = await counters(op, OVERRUN);
+    const [overrunAfter, lateAfter] = await settled(op, taskMs);
     return {
       taskMs,
       config,
