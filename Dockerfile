@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # gaap-operator image: TypeScript compiled in a build stage; the runtime holds Node 24, the production
-# dependencies and the compiled JavaScript only, and runs as a non-root user.
+# dependencies and the compiled JavaScript only, and runs as a non-root user. The GAAP emulator (for trying the
+# operator without a Tencent Cloud account) is a separate target; the operator's image does not carry it.
 #   docker build -t gaap-operator:dev .            (or podman build)
+#   docker build --target emulator -t gaap-emulator:dev .
 #   docker buildx build --platform linux/amd64,linux/arm64 .   (what the release does)
 # The build and dependency stages run on the builder's own platform: the compiled JavaScript and the production
 # dependencies (all plain JavaScript) are the same for every target, so only the last stage is per platform.
@@ -15,11 +17,34 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
+FROM --platform=$BUILDPLATFORM build AS build-emulator
+COPY tsconfig.emulator.json ./
+COPY emulator ./emulator
+RUN npx tsc -p tsconfig.emulator.json
+
 FROM --platform=$BUILDPLATFORM node:24-alpine AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
+FROM node:24-alpine AS emulator
+LABEL org.opencontainers.image.title="gaap-emulator" \
+      org.opencontainers.image.description="A local GAAP API for trying gaap-operator without a Tencent Cloud account" \
+      org.opencontainers.image.source="https://github.com/gaap-operator/gaap-operator" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY --from=build-emulator /src/dist/emulator ./dist/emulator
+RUN chmod +x dist/emulator/main.js && ln -s /app/dist/emulator/main.js /usr/local/bin/gaap-emulator
+USER 65532:65532
+EXPOSE 9000
+ENTRYPOINT ["gaap-emulator"]
+# Inside a container it listens on every address (outside one, its default is loopback).
+CMD ["--host", "0.0.0.0"]
+
+# The operator: the default target, so it stays last.
 FROM node:24-alpine
 LABEL org.opencontainers.image.title="gaap-operator" \
       org.opencontainers.image.description="Keeps Tencent Cloud GAAP listeners bound to the pods or nodes behind Kubernetes Services" \
@@ -31,9 +56,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /src/dist ./dist
 COPY crds ./crds
-RUN chmod +x dist/main.js dist/emulator/main.js \
- && ln -s /app/dist/main.js /usr/local/bin/gaap-operator \
- && ln -s /app/dist/emulator/main.js /usr/local/bin/gaap-emulator
+RUN chmod +x dist/main.js && ln -s /app/dist/main.js /usr/local/bin/gaap-operator
 USER 65532:65532
 EXPOSE 8080 8081 9443
 ENTRYPOINT ["gaap-operator"]

@@ -21,7 +21,7 @@ export default defineConfig({
           name: "integration",
           // The fault suite shares the control plane (npm run test:faults runs it alone, at full size).
           include: ["test/integration/**/*.test.ts", "test/faults/**/*.test.ts"],
-          globalSetup: ["test/harness/global-setup.ts"],
+          globalSetup: ["test/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           // The shared control plane has two cores to work with; files run one at a time.

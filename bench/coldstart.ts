@@ -1,14 +1,14 @@
 // Cold start at scale (BENCH_BINDINGS bindings of BENCH_ENDPOINTS endpoints each, default 1,000 x 20, created at once), then steady state for
 // BENCH_STEADY_MS, then a restart with everything converged; at the emulator's limit or at the default budget.
 import { setTimeout as sleep } from "node:timers/promises";
+import { normalizeState } from "../emulator/account/state.ts";
+import type { CallRecord } from "../emulator/call-log.ts";
 import type { GaapListenerBinding } from "../src/api/types.ts";
 import { FLAGS } from "../src/config.ts";
-import type { CallRecord } from "../src/emulator/call-log.ts";
-import { normalizeState } from "../src/emulator/state.ts";
 import { WRITE_ACTIONS } from "../src/gaap/actions.ts";
-import { forEachLimit } from "../src/util/pool.ts";
-import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
-import type { OperatorProcess } from "../test/support/operator.ts";
+import { forEachLimit } from "../src/runtime/pool.ts";
+import { DEMO_CREDENTIAL } from "../testenv/gaap.ts";
+import type { OperatorProcess } from "../testenv/operator.ts";
 import {
   type Bench,
   bench,

@@ -8,13 +8,13 @@ import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
 import { parse } from "yaml";
-import { type GaapEmulator, startEmulator } from "../src/emulator/server.ts";
-import type { EmulatorState } from "../src/emulator/state.ts";
-import { ControlPlane } from "../test/harness/control-plane.ts";
-import { KubeletSimulator } from "../test/harness/kubelet.ts";
-import { Bindings } from "../test/support/bindings.ts";
-import { gaapClient } from "../test/support/gaap.ts";
-import { OperatorProcess } from "../test/support/operator.ts";
+import type { EmulatorState } from "../emulator/account/model.ts";
+import { type GaapEmulator, startEmulator } from "../emulator/server.ts";
+import { Bindings } from "../testenv/bindings.ts";
+import { ControlPlane } from "../testenv/cluster/control-plane.ts";
+import { KubeletSimulator } from "../testenv/cluster/kubelet.ts";
+import { gaapClient } from "../testenv/gaap.ts";
+import { OperatorProcess } from "../testenv/operator.ts";
 
 export const T_MS = 2000;
 /** The namespace every scenario's objects live in. */

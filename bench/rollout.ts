@@ -6,17 +6,17 @@
 // (as a new user meets it). Every 200 ms it compares GAAP's applied set (the emulator's, in process: no read budget
 // spent) with the pods: how many origins GAAP has on live pods, and how many on pods that got SIGTERM or are gone.
 import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
-import { normalizeState } from "../src/emulator/state.ts";
-import { Informer } from "../src/kube/informer.ts";
-import { INJECT_LABEL } from "../src/webhook/mutate.ts";
-import { SIM } from "../test/harness/kubelet.ts";
-import { Bindings } from "../test/support/bindings.ts";
-import { servingCert } from "../test/support/certs.ts";
-import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
-import { freePort } from "../test/support/net.ts";
-import type { OperatorProcess } from "../test/support/operator.ts";
-import { loopbackWebhook, loopbackWebhookArgs } from "../test/support/webhook.ts";
-import { deployment, service } from "../test/support/workload.ts";
+import { normalizeState } from "../emulator/account/state.ts";
+import { INJECT_LABEL } from "../src/readiness/mutate.ts";
+import { Informer } from "../src/watch/informer.ts";
+import { Bindings } from "../testenv/bindings.ts";
+import { servingCert } from "../testenv/certs.ts";
+import { SIM } from "../testenv/cluster/kubelet.ts";
+import { DEMO_CREDENTIAL } from "../testenv/gaap.ts";
+import { freePort } from "../testenv/net.ts";
+import type { OperatorProcess } from "../testenv/operator.ts";
+import { loopbackWebhook, loopbackWebhookArgs } from "../testenv/webhook.ts";
+import { deployment, service } from "../testenv/workload.ts";
 import { type Bench, bench, log, round, table, until, writeResult } from "./lib.ts";
 import { mergePatch } from "./web.ts";
 

@@ -7,13 +7,13 @@ import {
   type V1DeploymentStrategy,
   type V1EndpointSlice,
 } from "@kubernetes/client-node";
-import type { CallRecord } from "../src/emulator/call-log.ts";
-import { normalizeState } from "../src/emulator/state.ts";
-import { Informer } from "../src/kube/informer.ts";
-import { SIM } from "../test/harness/kubelet.ts";
-import { DEMO_CREDENTIAL } from "../test/support/gaap.ts";
-import type { OperatorProcess } from "../test/support/operator.ts";
-import { deployment, service } from "../test/support/workload.ts";
+import { normalizeState } from "../emulator/account/state.ts";
+import type { CallRecord } from "../emulator/call-log.ts";
+import { Informer } from "../src/watch/informer.ts";
+import { SIM } from "../testenv/cluster/kubelet.ts";
+import { DEMO_CREDENTIAL } from "../testenv/gaap.ts";
+import type { OperatorProcess } from "../testenv/operator.ts";
+import { deployment, service } from "../testenv/workload.ts";
 import { type Bench, NS, T_MS } from "./lib.ts";
 
 export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);

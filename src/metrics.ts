@@ -2,9 +2,9 @@
 // work), client-go's leader metric, and the operator's own GAAP and binding metrics. One registry.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { GaapListenerBinding } from "./api/types.ts";
-import type { ControllerMetrics } from "./controller/controller.ts";
-import type { ReconcilerHooks } from "./controller/ports.ts";
+import type { ReconcilerHooks } from "./binding/ports.ts";
 import type { GaapObserver } from "./gaap/transport.ts";
+import type { ControllerMetrics } from "./runtime/controller.ts";
 import { VERSION } from "./version.ts";
 
 export class Metrics {

@@ -2,7 +2,7 @@
 // the ID each IP is registered under, so that a bind can name origins without a lookup per IP.
 import type { DescribeRealServersRequest } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
 import { OperatorError } from "../errors.ts";
-import { forEachLimit } from "../util/pool.ts";
+import { forEachLimit } from "../runtime/pool.ts";
 import type { GaapTransport } from "./transport.ts";
 import type { OriginTag, TargetState } from "./types.ts";
 

@@ -4,9 +4,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pRetry from "p-retry";
 import type { Credential, DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
-import { fromGaapError, isRetryable, OperatorError } from "../errors.ts";
-import { TokenBucket } from "../util/token-bucket.ts";
+import { isRetryable, OperatorError } from "../errors.ts";
+import { TokenBucket } from "../runtime/token-bucket.ts";
 import { WRITE_ACTIONS } from "./actions.ts";
+import { fromGaapError } from "./errors.ts";
 
 export interface GaapRates {
   /** Requests per second for each write action. */

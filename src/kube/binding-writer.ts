@@ -10,8 +10,9 @@ import {
   PLURAL,
   VERSION,
 } from "../api/types.ts";
-import { fromKubeError, OperatorError } from "../errors.ts";
+import { OperatorError } from "../errors.ts";
 import { apiClient } from "./client.ts";
+import { fromKubeError } from "./errors.ts";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 

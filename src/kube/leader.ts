@@ -5,8 +5,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { fromKubeError } from "../errors.ts";
 import { apiClient } from "./client.ts";
+import { fromKubeError } from "./errors.ts";
 
 export interface LeaderElectionConfig {
   namespace: string;

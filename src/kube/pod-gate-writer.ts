@@ -8,8 +8,8 @@ import {
   type V1Pod,
   type V1PodCondition,
 } from "@kubernetes/client-node";
-import { fromKubeError } from "../errors.ts";
 import { apiClient } from "./client.ts";
+import { fromKubeError } from "./errors.ts";
 
 const strategic = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
 

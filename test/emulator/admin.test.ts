@@ -4,10 +4,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CallRecord } from "../../src/emulator/call-log.ts";
-import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
-import { normalizeState } from "../../src/emulator/state.ts";
-import { admin, DEMO_CREDENTIAL, gaapClient, sdkError } from "../support/gaap.ts";
+import { normalizeState } from "../../emulator/account/state.ts";
+import type { CallRecord } from "../../emulator/call-log.ts";
+import { type GaapEmulator, startEmulator } from "../../emulator/server.ts";
+import { admin, DEMO_CREDENTIAL, gaapClient, sdkError } from "../../testenv/gaap.ts";
 
 const calls = async (url: string, query = "") =>
   (await admin<{ calls: CallRecord[]; lastSeq: number }>(url, "GET", `calls${query}`)).calls;
@@ -181,7 +181,7 @@ describe("gaap-emulator command", () => {
 
   function run(args: string[]): Promise<{ code: number | null; out: string; err: string; stop: () => void }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ["src/emulator/main.ts", ...args], {
+      const child = spawn(process.execPath, ["emulator/main.ts", ...args], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";

@@ -1,9 +1,10 @@
 // The GAAP emulator driven through the official tencentcloud-sdk-nodejs client, action by action.
 import type { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
-import { type EmulatorState, normalizeState } from "../../src/emulator/state.ts";
-import { admin, commonClient, gaapClient, sdkError } from "../support/gaap.ts";
+import type { EmulatorState } from "../../emulator/account/model.ts";
+import { normalizeState } from "../../emulator/account/state.ts";
+import { type GaapEmulator, startEmulator } from "../../emulator/server.ts";
+import { admin, commonClient, gaapClient, sdkError } from "../../testenv/gaap.ts";
 
 const PROXY = "link-aaaa1111";
 

@@ -2,12 +2,12 @@
 // wiring of listener reads into the origin registry, and the leader check before writes.
 
 import { describe, expect, it, vi } from "vitest";
-import { normalizeState } from "../../src/emulator/state.ts";
+import { normalizeState } from "../../emulator/account/state.ts";
 import { OperatorError } from "../../src/errors.ts";
 import { ListenerReader } from "../../src/gaap/listener-reader.ts";
 import { GaapTransport } from "../../src/gaap/transport.ts";
+import { DEMO_CREDENTIAL } from "../../testenv/gaap.ts";
 import { eventually } from "../support/eventually.ts";
-import { DEMO_CREDENTIAL } from "../support/gaap.ts";
 import { listeners, useEmulator } from "./gaap-fixture.ts";
 
 describe("GaapClient", () => {

@@ -1,10 +1,10 @@
 // Shared by the GAAP client tests: an emulator with two channels of listeners, fresh for each test, and
 // operator clients pointed at it whose leadership a test can take away.
 import { afterEach, beforeEach } from "vitest";
-import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
-import { normalizeState } from "../../src/emulator/state.ts";
+import { normalizeState } from "../../emulator/account/state.ts";
+import { type GaapEmulator, startEmulator } from "../../emulator/server.ts";
 import { GaapClient } from "../../src/gaap/client.ts";
-import { DEMO_CREDENTIAL } from "../support/gaap.ts";
+import { DEMO_CREDENTIAL } from "../../testenv/gaap.ts";
 
 /** n listeners, half on link-a and half on link-b, every fifth one UDP. */
 export const listeners = (n: number) =>

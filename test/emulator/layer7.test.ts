@@ -7,10 +7,11 @@ import type {
   RuleInfo,
 } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_models.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CallRecord } from "../../src/emulator/call-log.ts";
-import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
-import { type EmulatorState, normalizeState } from "../../src/emulator/state.ts";
-import { admin, commonClient, gaapClient, sdkError } from "../support/gaap.ts";
+import type { EmulatorState } from "../../emulator/account/model.ts";
+import { normalizeState } from "../../emulator/account/state.ts";
+import type { CallRecord } from "../../emulator/call-log.ts";
+import { type GaapEmulator, startEmulator } from "../../emulator/server.ts";
+import { admin, commonClient, gaapClient, sdkError } from "../../testenv/gaap.ts";
 
 const CRED = { secretId: "AKIDtest", secretKey: "test-key" };
 const PROXY = "link-l7000001";

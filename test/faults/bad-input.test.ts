@@ -4,10 +4,10 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { condition } from "../support/bindings.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { deployment } from "../../testenv/workload.ts";
 import { eventually } from "../support/eventually.ts";
 import { createWeb, L, type Scenario, scale, scenario, untilBound } from "../support/scenario.ts";
-import { deployment } from "../support/workload.ts";
 
 describe("bad input", () => {
   let s: Scenario;

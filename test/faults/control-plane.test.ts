@@ -3,16 +3,16 @@
 // This file runs its own control plane, so stopping it disturbs no other test.
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
-import { ControlPlane } from "../harness/control-plane.ts";
-import { KubeletSimulator, TEST_MAX_GRACE_MS } from "../harness/kubelet.ts";
-import { Bindings } from "../support/bindings.ts";
+import { type GaapEmulator, startEmulator } from "../../emulator/server.ts";
+import { Bindings } from "../../testenv/bindings.ts";
+import { ControlPlane } from "../../testenv/cluster/control-plane.ts";
+import { KubeletSimulator, TEST_MAX_GRACE_MS } from "../../testenv/cluster/kubelet.ts";
+import { gaapClient } from "../../testenv/gaap.ts";
+import { OperatorProcess } from "../../testenv/operator.ts";
+import { deployment, service } from "../../testenv/workload.ts";
 import { eventually } from "../support/eventually.ts";
-import { gaapClient } from "../support/gaap.ts";
 import { assertNoAccidentalShrink } from "../support/invariants.ts";
-import { OperatorProcess } from "../support/operator.ts";
 import { L, mergePatch, scenarioState } from "../support/scenario.ts";
-import { deployment, service } from "../support/workload.ts";
 
 describe("control-plane faults", () => {
   let cp: ControlPlane;

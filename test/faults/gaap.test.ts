@@ -2,8 +2,8 @@
 // until the client times out, and ListenerHasTask from binds by someone else, all while the workload churns.
 // The operator converges, never sends a bad set, and its retries stay within its rate budget.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seededRandom } from "../../src/emulator/faults.ts";
-import { condition } from "../support/bindings.ts";
+import { seededRandom } from "../../emulator/faults.ts";
+import { condition } from "../../testenv/bindings.ts";
 import {
   AFTER_OUTAGE_MS,
   FAILURES_TO_CAP,
@@ -11,11 +11,11 @@ import {
   SETTLED_MS,
   TIMING,
   throughFaults,
-} from "../support/deadlines.ts";
+} from "../../testenv/deadlines.ts";
+import { admin } from "../../testenv/gaap.ts";
+import { FAST } from "../../testenv/operator.ts";
 import { eventually } from "../support/eventually.ts";
-import { admin } from "../support/gaap.ts";
 import { assertNoAccidentalShrink, assertWithinBudget } from "../support/invariants.ts";
-import { FAST } from "../support/operator.ts";
 import {
   calls,
   createWeb,

@@ -1,7 +1,7 @@
 // Fault suite: the operator killed with SIGKILL at random points during churn. Seeded and repeatable.
 // FAULT_KILLS (default 6 in npm test; npm run test:faults uses 50) and FAULT_SEED choose the run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seededRandom } from "../../src/emulator/faults.ts";
+import { seededRandom } from "../../emulator/faults.ts";
 import { eventually } from "../support/eventually.ts";
 import { assertNoAccidentalShrink } from "../support/invariants.ts";
 import {

@@ -2,9 +2,9 @@
 // EndpointSlice controller, driven only through @kubernetes/client-node.
 import { PatchStrategy, setHeaderOptions, type V1EndpointSlice } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployment, service } from "../../testenv/workload.ts";
 import { type TestCluster, tempNamespace, testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { deployment, service } from "../support/workload.ts";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 

@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kubeconfigYaml } from "../harness/control-plane.ts";
-import { condition } from "../support/bindings.ts";
-import { openssl } from "../support/certs.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { openssl } from "../../testenv/certs.ts";
+import { kubeconfigYaml } from "../../testenv/cluster/control-plane.ts";
+import { OperatorProcess } from "../../testenv/operator.ts";
 import { testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { helmTemplate, kustomize, manifestObjects } from "../support/manifests.ts";
-import { OperatorProcess } from "../support/operator.ts";
 import { createWeb, L, type Scenario, scale, scenario, untilBound } from "../support/scenario.ts";
 
 const exec = promisify(execFile);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, loadKubeConfig } from "../../src/kube/client.ts";
-import { kubeconfigYaml } from "../harness/control-plane.ts";
+import { kubeconfigYaml } from "../../testenv/cluster/control-plane.ts";
 import { testCluster } from "../support/cluster.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 

@@ -1,10 +1,11 @@
 import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateType } from "../../src/api/types.ts";
-import { condition } from "../support/bindings.ts";
-import { SETTLED_MS, TIMING } from "../support/deadlines.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { SETTLED_MS, TIMING } from "../../testenv/deadlines.ts";
+import { admin } from "../../testenv/gaap.ts";
+import { deployment, service } from "../../testenv/workload.ts";
 import { eventually } from "../support/eventually.ts";
-import { admin } from "../support/gaap.ts";
 import { addTestNode } from "../support/nodes.ts";
 import { isReady, podCondition, podsOf } from "../support/pods.ts";
 import {
@@ -21,7 +22,6 @@ import {
   scenarioState,
   untilBound,
 } from "../support/scenario.ts";
-import { deployment, service } from "../support/workload.ts";
 
 /** A selector-less Service whose one EndpointSlice the test writes: endpoints exactly as a test wants them. */
 async function manualService(s: Scenario, name: string, ips: string[]): Promise<void> {

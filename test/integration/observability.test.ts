@@ -9,12 +9,12 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { gateType } from "../../src/api/types.ts";
-import { ensurePrometheus, Prometheus, type PrometheusTools } from "../harness/prometheus.ts";
-import { condition } from "../support/bindings.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { ensurePrometheus, Prometheus, type PrometheusTools } from "../../testenv/cluster/prometheus.ts";
+import { FAST } from "../../testenv/operator.ts";
 import { testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { helmTemplate, kustomize } from "../support/manifests.ts";
-import { FAST } from "../support/operator.ts";
 import { isReady, podsOf } from "../support/pods.ts";
 import { createWeb, gaapSet, L, type Scenario, scale, scenario } from "../support/scenario.ts";
 

@@ -1,6 +1,7 @@
 // Deletion through the finalizer, listeners shared between bindings, rolling updates, admission of bad specs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { condition } from "../support/bindings.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { deployment } from "../../testenv/workload.ts";
 import { eventually } from "../support/eventually.ts";
 import {
   calls,
@@ -14,7 +15,6 @@ import {
   scenarioState,
   untilBound,
 } from "../support/scenario.ts";
-import { deployment } from "../support/workload.ts";
 
 async function taggedOrigins(s: Scenario): Promise<string[]> {
   const res = await s.gaap.DescribeRealServers({

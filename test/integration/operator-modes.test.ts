@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SIM } from "../harness/kubelet.ts";
-import { condition } from "../support/bindings.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { SIM } from "../../testenv/cluster/kubelet.ts";
+import { deployment } from "../../testenv/workload.ts";
 import { eventually } from "../support/eventually.ts";
 import { addTestNode, setTestNodeStatus, type TestNodeOptions } from "../support/nodes.ts";
 import { gaapSet, L, readyPodIPs, type Scenario, scenario } from "../support/scenario.ts";
-import { deployment } from "../support/workload.ts";
 
 describe("Node mode", () => {
   let s: Scenario;

@@ -1,7 +1,7 @@
 // Pod mode end to end: the operator as a process, the real control plane, the emulator through the SDK.
 import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { condition } from "../support/bindings.ts";
+import { condition } from "../../testenv/bindings.ts";
 import { eventually } from "../support/eventually.ts";
 import {
   calls,

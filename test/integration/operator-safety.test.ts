@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { setTimeout } from "node:timers/promises";
 import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kubeconfigYaml } from "../harness/control-plane.ts";
-import { condition } from "../support/bindings.ts";
-import { PASS_MS, throughFaults } from "../support/deadlines.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { kubeconfigYaml } from "../../testenv/cluster/control-plane.ts";
+import { PASS_MS, throughFaults } from "../../testenv/deadlines.ts";
+import { admin, DEMO_CREDENTIAL } from "../../testenv/gaap.ts";
+import { OperatorProcess } from "../../testenv/operator.ts";
 import { eventually } from "../support/eventually.ts";
-import { admin, DEMO_CREDENTIAL } from "../support/gaap.ts";
 import { assertNoAccidentalShrink, assertWithinBudget } from "../support/invariants.ts";
-import { OperatorProcess } from "../support/operator.ts";
 import {
   calls,
   createWeb,

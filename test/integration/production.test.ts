@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessGroup, RUN_DIR_PREFIX } from "../harness/processes.ts";
-import { condition } from "../support/bindings.ts";
+import { condition } from "../../testenv/bindings.ts";
+import { ProcessGroup, RUN_DIR_PREFIX } from "../../testenv/cluster/processes.ts";
+import { gaapClient } from "../../testenv/gaap.ts";
 import { eventually } from "../support/eventually.ts";
-import { gaapClient } from "../support/gaap.ts";
 import { createWeb, L, type Scenario, scale, scenario, untilBound } from "../support/scenario.ts";
 
 const exec = promisify(execFile);

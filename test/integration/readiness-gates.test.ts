@@ -2,8 +2,8 @@
 // applied set: a gated pod is Ready only once GAAP holds it, and the gate says why while it is not.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateType } from "../../src/api/types.ts";
+import { admin } from "../../testenv/gaap.ts";
 import { eventually } from "../support/eventually.ts";
-import { admin } from "../support/gaap.ts";
 import { isReady, podCondition, podsOf } from "../support/pods.ts";
 import { calls, createWeb, gaapSet, L, type Scenario, scale, scenario } from "../support/scenario.ts";
 

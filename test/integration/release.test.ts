@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { debianTools } from "../harness/debian-tools.ts";
+import { debianTools } from "../../testenv/cluster/debian-tools.ts";
 import { eventually } from "../support/eventually.ts";
 import { helmTemplate, manifestObjects } from "../support/manifests.ts";
 

@@ -3,17 +3,17 @@
 // hold made too short on purpose, seen in the operator's metrics and as an event on the binding.
 import { AdmissionregistrationV1Api, EventsV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HOLD_ANNOTATION, INJECT_LABEL } from "../../src/webhook/mutate.ts";
-import { servingCert } from "../support/certs.ts";
+import { HOLD_ANNOTATION, INJECT_LABEL } from "../../src/readiness/mutate.ts";
+import { servingCert } from "../../testenv/certs.ts";
+import { admin } from "../../testenv/gaap.ts";
+import { freePort } from "../../testenv/net.ts";
+import { FAST } from "../../testenv/operator.ts";
+import { loopbackWebhook, loopbackWebhookArgs } from "../../testenv/webhook.ts";
+import { deployment, service } from "../../testenv/workload.ts";
 import { testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { admin } from "../support/gaap.ts";
-import { freePort } from "../support/net.ts";
-import { FAST } from "../support/operator.ts";
 import { isReady, podsOf } from "../support/pods.ts";
 import { L, mergePatch, type Scenario, scenario } from "../support/scenario.ts";
-import { loopbackWebhook, loopbackWebhookArgs } from "../support/webhook.ts";
-import { deployment, service } from "../support/workload.ts";
 
 describe("the termination hold's length and the grace period", () => {
   let s: Scenario;

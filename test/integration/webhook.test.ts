@@ -6,16 +6,16 @@
 import { AdmissionregistrationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateType } from "../../src/api/types.ts";
-import { HOLD_ANNOTATION, INJECT_LABEL } from "../../src/webhook/mutate.ts";
-import { SIM } from "../harness/kubelet.ts";
-import { servingCert } from "../support/certs.ts";
+import { HOLD_ANNOTATION, INJECT_LABEL } from "../../src/readiness/mutate.ts";
+import { servingCert } from "../../testenv/certs.ts";
+import { SIM } from "../../testenv/cluster/kubelet.ts";
+import { freePort } from "../../testenv/net.ts";
+import { FAST } from "../../testenv/operator.ts";
+import { loopbackWebhook, loopbackWebhookArgs } from "../../testenv/webhook.ts";
 import { tempNamespace, testCluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { freePort } from "../support/net.ts";
-import { FAST } from "../support/operator.ts";
 import { isReady, podCondition, podsOf } from "../support/pods.ts";
 import { calls, createWeb, gaapSet, L, mergePatch, type Scenario, scenario } from "../support/scenario.ts";
-import { loopbackWebhook, loopbackWebhookArgs } from "../support/webhook.ts";
 
 const GATE = gateType("web");
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
-import { type ClusterInfo, kubeConfigFor } from "../harness/control-plane.ts";
+import { type ClusterInfo, kubeConfigFor } from "../../testenv/cluster/control-plane.ts";
 
 export interface TestCluster {
   info: ClusterInfo;

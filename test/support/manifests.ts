@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
-import type { ClusterInfo } from "../harness/control-plane.ts";
+import type { ClusterInfo } from "../../testenv/cluster/control-plane.ts";
 
 const exec = promisify(execFile);
 

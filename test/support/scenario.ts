@@ -4,16 +4,17 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Client } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
-import type { CallRecord } from "../../src/emulator/call-log.ts";
-import { type GaapEmulator, startEmulator } from "../../src/emulator/server.ts";
-import { type EmulatorState, normalizeState } from "../../src/emulator/state.ts";
-import { Bindings } from "./bindings.ts";
+import type { EmulatorState } from "../../emulator/account/model.ts";
+import { normalizeState } from "../../emulator/account/state.ts";
+import type { CallRecord } from "../../emulator/call-log.ts";
+import { type GaapEmulator, startEmulator } from "../../emulator/server.ts";
+import { Bindings } from "../../testenv/bindings.ts";
+import { TIMING } from "../../testenv/deadlines.ts";
+import { DEMO_CREDENTIAL, gaapClient } from "../../testenv/gaap.ts";
+import { OperatorProcess } from "../../testenv/operator.ts";
+import { type DeploymentOptions, deployment, service } from "../../testenv/workload.ts";
 import { type TestCluster, tempNamespace, testCluster } from "./cluster.ts";
-import { TIMING } from "./deadlines.ts";
 import { eventually } from "./eventually.ts";
-import { DEMO_CREDENTIAL, gaapClient } from "./gaap.ts";
-import { OperatorProcess } from "./operator.ts";
-import { type DeploymentOptions, deployment, service } from "./workload.ts";
 
 export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 

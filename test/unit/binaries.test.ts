@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BINARIES, cacheRoot, resolveBinaries, VERSIONS } from "../harness/binaries.ts";
+import { BINARIES, cacheRoot, resolveBinaries, VERSIONS } from "../../testenv/cluster/binaries.ts";
 
 function fakeBinary(dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });

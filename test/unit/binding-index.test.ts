@@ -2,7 +2,7 @@
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { GaapListenerBinding, TargetType } from "../../src/api/types.ts";
-import { BindingIndex } from "../../src/kube/binding-index.ts";
+import { BindingIndex } from "../../src/watch/binding-index.ts";
 
 const binding = (
   key: string,

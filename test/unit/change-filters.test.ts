@@ -2,7 +2,7 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBinding, WEIGHT_ANNOTATION } from "../../src/api/types.ts";
-import { bindingPrint, ChangeFilter, nodePrint, podPrint } from "../../src/kube/change-filters.ts";
+import { bindingPrint, ChangeFilter, nodePrint, podPrint } from "../../src/watch/change-filters.ts";
 
 const node = (o: { heartbeat?: string; ready?: string; labels?: Record<string, string> } = {}): V1Node => ({
   metadata: { name: "n1", labels: o.labels ?? { zone: "a" }, annotations: { note: "x" } },

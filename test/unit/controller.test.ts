@@ -1,7 +1,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { Controller } from "../../src/controller/controller.ts";
-import { ExponentialLimiter, WorkQueue } from "../../src/controller/queue.ts";
+import { Controller } from "../../src/runtime/controller.ts";
+import { ExponentialLimiter, WorkQueue } from "../../src/runtime/queue.ts";
 
 describe("Controller.enqueue", () => {
   it("keeps no queue on a standby, and queues from start() on, the initial keys included", async () => {

@@ -2,13 +2,9 @@ import { isIP } from "node:net";
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBindingSpec, resolveSpec } from "../../src/api/types.ts";
-import {
-  canonicalIp,
-  desiredOrigins,
-  drainingOrigins,
-  holdEndsAt,
-  originKey,
-} from "../../src/controller/desired.ts";
+import { desiredOrigins } from "../../src/binding/logic/desired.ts";
+import { drainingOrigins, holdEndsAt } from "../../src/binding/logic/drain.ts";
+import { canonicalIp, originKey } from "../../src/binding/logic/origin.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 
 const svc = (

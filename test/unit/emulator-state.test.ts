@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { Account } from "../../src/emulator/account.ts";
-import { DEFAULT_BEHAVIOR, defaultState, mergeBehavior, normalizeState } from "../../src/emulator/state.ts";
+import { Account } from "../../emulator/account/account.ts";
+import {
+  DEFAULT_BEHAVIOR,
+  defaultState,
+  mergeBehavior,
+  normalizeState,
+} from "../../emulator/account/state.ts";
 
 /** A channel with an HTTP and an HTTPS listener, a TCP one, a domain on each layer-7 listener, and an origin. */
 const layer7 = (extra: Record<string, unknown> = {}) => ({

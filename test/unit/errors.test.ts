@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fromGaapError, fromKubeError, gaapErrorKind } from "../../src/errors.ts";
+import { fromGaapError, gaapErrorKind } from "../../src/gaap/errors.ts";
+import { fromKubeError } from "../../src/kube/errors.ts";
 
 describe("GAAP error kinds (reference §2.4)", () => {
   it.each([

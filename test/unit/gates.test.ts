@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type GateFacts, gateState } from "../../src/controller/gates.ts";
 import type { BoundOrigin, TargetState } from "../../src/gaap/types.ts";
+import { type GateFacts, gateState } from "../../src/readiness/gates.ts";
 import { listenerState } from "./fixtures.ts";
 
 const L = "lst-a";

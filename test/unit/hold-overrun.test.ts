@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DrainedRemoval, measureHolds, overrunEvent } from "../../src/controller/hold-overrun.ts";
+import { type DrainedRemoval, measureHolds, overrunEvent } from "../../src/binding/logic/hold-overrun.ts";
 
 const removal = (pod: string, endsAt: number, holdSeconds = 15): DrainedRemoval => ({
   origin: `10.0.0.${pod.length}:8080`,

@@ -9,14 +9,14 @@ import {
   type GaapListenerBindingStatus,
   resolveSpec,
 } from "../../src/api/types.ts";
-import type { Desired, Origin } from "../../src/controller/desired.ts";
-import { gateState } from "../../src/controller/gates.ts";
-import { holderOf, onSameTarget, ruleIdentity } from "../../src/controller/ownership.ts";
-import { plan, planRelease } from "../../src/controller/plan.ts";
-import { composeStatus } from "../../src/controller/report.ts";
-import { targetQuery } from "../../src/controller/target-query.ts";
+import type { Desired, Origin } from "../../src/binding/logic/desired.ts";
+import { holderOf, onSameTarget, ruleIdentity } from "../../src/binding/logic/ownership.ts";
+import { plan, planRelease } from "../../src/binding/logic/plan.ts";
+import { composeStatus } from "../../src/binding/logic/status.ts";
+import { targetQuery } from "../../src/binding/logic/target-query.ts";
 import { toRuleTarget } from "../../src/gaap/convert.ts";
 import type { BoundOrigin, TargetState } from "../../src/gaap/types.ts";
+import { gateState } from "../../src/readiness/gates.ts";
 import { listenerState } from "./fixtures.ts";
 
 const http = listenerState({ listenerId: "listener-h", protocol: "HTTP", port: 8000, scheduler: "" });

@@ -1,8 +1,13 @@
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { GaapListenerBinding, GaapListenerBindingSpec } from "../../src/api/types.ts";
-import { defaultHold, holdAndGrace, MAX_RAISED_GRACE_SECONDS, taskHistory } from "../../src/webhook/hold.ts";
-import { HOLD_ANNOTATION, type MutateInput, mutatePod } from "../../src/webhook/mutate.ts";
+import {
+  defaultHold,
+  holdAndGrace,
+  MAX_RAISED_GRACE_SECONDS,
+  taskHistory,
+} from "../../src/readiness/hold.ts";
+import { HOLD_ANNOTATION, type MutateInput, mutatePod } from "../../src/readiness/mutate.ts";
 
 const binding = (
   name: string,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GaapListenerBinding, Ownership } from "../../src/api/types.ts";
-import { holderOf, ownedServers } from "../../src/controller/ownership.ts";
+import { holderOf, ownedServers } from "../../src/binding/logic/ownership.ts";
 
 const binding = (name: string, created: string, ownership: Ownership, ns = "a"): GaapListenerBinding => ({
   metadata: { namespace: ns, name, creationTimestamp: created as unknown as Date },

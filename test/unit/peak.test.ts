@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PeakWindow } from "../../src/controller/peak.ts";
+import { PeakWindow } from "../../src/binding/peak.ts";
 
 describe("the breaker's peak window", () => {
   const run = (windowMs: number, samples: Array<[number, number]>) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBindingSpec, resolveSpec } from "../../src/api/types.ts";
-import type { Desired, Origin } from "../../src/controller/desired.ts";
-import { judgeRemovals, type Plan, plan, planRelease } from "../../src/controller/plan.ts";
+import type { Desired, Origin } from "../../src/binding/logic/desired.ts";
+import { judgeRemovals, type Plan, plan, planRelease } from "../../src/binding/logic/plan.ts";
 import type { BoundOrigin, TargetState } from "../../src/gaap/types.ts";
 
 const spec = (s: Partial<GaapListenerBindingSpec> = {}) =>

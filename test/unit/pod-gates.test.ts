@@ -4,9 +4,9 @@ import type { V1Pod, V1PodCondition, V1Service } from "@kubernetes/client-node";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBinding, type GaapListenerBindingSpec, gateType } from "../../src/api/types.ts";
-import type { GateFacts } from "../../src/controller/gates.ts";
-import { PodGates } from "../../src/controller/pod-gates.ts";
 import type { TargetState } from "../../src/gaap/types.ts";
+import type { GateFacts } from "../../src/readiness/gates.ts";
+import { PodGates } from "../../src/readiness/pod-gates.ts";
 import { listenerState } from "./fixtures.ts";
 
 const GATE = gateType("web");

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "../../src/controller/queue.ts";
-import { TokenBucket } from "../../src/util/token-bucket.ts";
+import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "../../src/runtime/queue.ts";
+import { TokenBucket } from "../../src/runtime/token-bucket.ts";
 
 const noJitter = () => new ExponentialLimiter(100, 10_000, 0);
 

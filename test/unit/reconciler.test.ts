@@ -10,8 +10,7 @@ import {
   type GaapListenerBindingSpec,
   type GaapListenerBindingStatus,
 } from "../../src/api/types.ts";
-import type { GateFacts } from "../../src/controller/gates.ts";
-import type { HoldOverrun } from "../../src/controller/hold-overrun.ts";
+import type { HoldOverrun } from "../../src/binding/logic/hold-overrun.ts";
 import type {
   BindingCache,
   Clock,
@@ -22,15 +21,16 @@ import type {
   ReconcilerHooks,
   StatusWriter,
   TargetReader,
-} from "../../src/controller/ports.ts";
-import { ExponentialLimiter } from "../../src/controller/queue.ts";
-import { Reconciler } from "../../src/controller/reconciler.ts";
+} from "../../src/binding/ports.ts";
+import { Reconciler } from "../../src/binding/reconciler.ts";
 import { OperatorError } from "../../src/errors.ts";
 import type { BindTarget } from "../../src/gaap/binder.ts";
 import type { TargetQuery } from "../../src/gaap/target-reader.ts";
 import { type BoundOrigin, isLayer7, type TargetState } from "../../src/gaap/types.ts";
 import type { BindingEvent } from "../../src/model/binding-event.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
+import type { GateFacts } from "../../src/readiness/gates.ts";
+import { ExponentialLimiter } from "../../src/runtime/queue.ts";
 import { listenerState } from "./fixtures.ts";
 
 const LISTENER = "listener-a";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GaapListenerBindingStatus } from "../../src/api/types.ts";
-import { composeStatus, reasonOf } from "../../src/controller/report.ts";
+import { composeStatus, reasonOf } from "../../src/binding/logic/status.ts";
 import { OperatorError } from "../../src/errors.ts";
 import type { TargetState } from "../../src/gaap/types.ts";
 

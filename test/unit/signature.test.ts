@@ -1,6 +1,6 @@
 // The published TC3-HMAC-SHA256 vectors (gaap-api reference §3.4) reproduced by the emulator's verifier.
 import { describe, expect, it } from "vitest";
-import { parseAuthorization, tc3Sign, verifyTc3 } from "../../src/emulator/signature.ts";
+import { parseAuthorization, tc3Sign, verifyTc3 } from "../../emulator/signature.ts";
 
 const CVM_BODY = '{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}';
 const CT = "application/json; charset=utf-8";

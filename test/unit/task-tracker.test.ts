@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BindTaskTracker } from "../../src/controller/task-tracker.ts";
+import { BindTaskTracker } from "../../src/binding/task-tracker.ts";
 
 function tracker(initial = 1000) {
   const clock = { t: 0, now: () => clock.t };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../../src/util/token-bucket.ts";
+import { TokenBucket } from "../../src/runtime/token-bucket.ts";
 
 function clock(start = 1_000_000) {
   const c = { t: start, now: () => c.t };

@@ -1,22 +1,18 @@
-// What the informers keep (src/kube/trim.ts), held against what the operator reads: full objects, as the apiserver
+// What the informers keep (src/watch/trim.ts), held against what the operator reads: full objects, as the apiserver
 // sends them, go through every reader of cached Pods and Nodes (desired state in Pod and Node mode, the termination
 // hold, the readiness gates, the change filters, the Service selector) behind a Proxy that records each field read.
 // Every field read must survive the trim with the same value, so code that starts reading a dropped field fails here.
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { gateType, resolveSpec } from "../../src/api/types.ts";
-import {
-  desiredOrigins,
-  drainingOrigins,
-  holdEndsAt,
-  nodeEligible,
-  waitsOnlyOnGate,
-} from "../../src/controller/desired.ts";
-import { ourGates } from "../../src/controller/pod-gates.ts";
-import { nodePrint, podPrint } from "../../src/kube/change-filters.ts";
-import { trimNode, trimObject, trimPod } from "../../src/kube/trim.ts";
+import { desiredOrigins, nodeEligible } from "../../src/binding/logic/desired.ts";
+import { drainingOrigins, holdEndsAt } from "../../src/binding/logic/drain.ts";
+import { waitsOnlyOnGate } from "../../src/binding/logic/endpoints.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 import { selectsPod } from "../../src/model/selectors.ts";
+import { ourGates } from "../../src/readiness/pod-gates.ts";
+import { nodePrint, podPrint } from "../../src/watch/change-filters.ts";
+import { trimNode, trimObject, trimPod } from "../../src/watch/trim.ts";
 
 const GATE = gateType("web");
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";

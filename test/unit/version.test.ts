@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { cutRelease, findRelease, parseChangelog } from "../../release/changelog.ts";
 import { CHART, packageVersion, syncVersion, versionDisagreements } from "../../release/versions.ts";
 import { VERSION } from "../../src/version.ts";
-import { VERSIONS } from "../harness/binaries.ts";
+import { VERSIONS } from "../../testenv/cluster/binaries.ts";
 
 const root = process.cwd();
 const version = packageVersion(root);

@@ -1,0 +1,106 @@
+// The controller loop: keys go into the work queue; workers run the reconciler and requeue as
+// controller-runtime does (error: rate-limited; requeueAfter: forget and delay; success: forget). No worker
+// starts before every informer has synced.
+import { setTimeout } from "node:timers/promises";
+import type { Logger } from "pino";
+import type { ReconcileResult } from "../binding/ports.ts";
+import { OperatorError } from "../errors.ts";
+import type { QueueMetrics, WorkQueue } from "./queue.ts";
+
+export interface ControllerMetrics {
+  reconciled?(result: "success" | "error" | "requeue_after", seconds: number): void;
+  queue?: QueueMetrics;
+}
+
+export interface ControllerOptions {
+  name: string;
+  queue: WorkQueue;
+  /** Resolves once the caches the reconciler reads have synced. */
+  synced: Promise<void>;
+  /** Every key to reconcile once at start. */
+  initialKeys: () => string[];
+  reconcile: (key: string) => Promise<ReconcileResult>;
+  workers: number;
+  log: Logger;
+  metrics?: ControllerMetrics;
+}
+
+export class Controller {
+  private readonly o: ControllerOptions;
+  private readonly running: Promise<void>[] = [];
+  private stopped = false;
+  private accepting = false;
+  private readonly active = new Set<Promise<unknown>>();
+
+  constructor(opts: ControllerOptions) {
+    this.o = opts;
+  }
+
+  /**
+   * Queues a key, once this replica runs the controller. A standby keeps no queue: nothing would drain it, and
+   * start() queues every live key anyway.
+   */
+  enqueue(key: string): void {
+    if (this.accepting && !this.stopped) this.o.queue.add(key);
+  }
+
+  /** Waits for the caches, then starts the workers. Resolves once they run. */
+  async start(): Promise<void> {
+    // Accepting before the initial keys are listed: a change after the listing is queued, not lost.
+    this.accepting = true;
+    await this.o.synced;
+    if (this.stopped) return;
+    this.o.log.info({ workers: this.o.workers }, "caches synced; starting workers");
+    for (const key of this.o.initialKeys()) this.o.queue.add(key);
+    for (let i = 0; i < this.o.workers; i++) this.running.push(this.worker());
+  }
+
+  /** Stops taking work and waits (up to `graceMs`) for reconciles in flight to finish. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.o.queue.shutDown();
+    const all = Promise.allSettled([...this.active]);
+    await Promise.race([all, setTimeout(graceMs, undefined, { ref: false })]);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.o.queue.get();
+      if (key === undefined) return;
+      const work = this.process(key);
+      this.active.add(work);
+      await work;
+      this.active.delete(work);
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const q = this.o.queue;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const res = await this.o.reconcile(key);
+      if (res.requeueAfterMs !== undefined) {
+        q.forget(key);
+        q.addAfter(key, res.requeueAfterMs);
+        // A failure the reconciler handled (it chose the retry delay) still counts as an error.
+        this.o.metrics?.reconciled?.(res.failed ? "error" : "requeue_after", seconds());
+      } else {
+        q.forget(key);
+        this.o.metrics?.reconciled?.("success", seconds());
+      }
+    } catch (err) {
+      this.o.metrics?.reconciled?.("error", seconds());
+      if (err instanceof OperatorError && err.kind === "conflict") {
+        // The cache is behind our own write: try again shortly without growing backoff.
+        q.addAfter(key, 100);
+      } else {
+        const delay = q.addRateLimited(key);
+        this.o.log.debug({ key, delayMs: delay, err: String(err) }, "requeued after error");
+      }
+      if (!(err instanceof OperatorError)) this.o.log.error({ key, err }, "reconcile failed unexpectedly");
+    } finally {
+      q.done(key);
+    }
+  }
+}
