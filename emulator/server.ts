@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout } from "node:timers/promises";
 import type { EmulatorState } from "./account/model.ts";
 import { defaultState } from "./account/state.ts";
-import { type Subject, World } from "./actions/world.ts";
+import { World } from "./actions/world.ts";
 import { admin } from "./admin.ts";
 import { CallLog, type CallRecord } from "./call-log.ts";
 import { type FaultDecision, Faults } from "./faults.ts";

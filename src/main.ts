@@ -1,35 +1,23 @@
 #!/usr/bin/env node
-// gaap-operator: wiring only. Configuration, clients, sources, reconciler, controller, leader election, metrics,
-// health, signals.
+// gaap-operator as a process: flags, credentials, the operator's parts (operator.ts), the admission webhook, leader
+// election, metrics and health endpoints, signals.
 import type { Server } from "node:http";
 import { hostname } from "node:os";
 import pRetry from "p-retry";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
-import { systemClock } from "./binding/ports.ts";
-import { Reconciler } from "./binding/reconciler.ts";
 import { type Config, ConfigError, parseConfig, usage } from "./config.ts";
-import { GaapClient } from "./gaap/client.ts";
 import { resolveCredential } from "./gaap/credentials.ts";
-import { CLUSTER_TAG } from "./gaap/types.ts";
 import { parseBindAddress, serve, text } from "./http.ts";
-import { BindingWriter } from "./kube/binding-writer.ts";
 import { loadKubeConfig } from "./kube/client.ts";
-import { EventRecorder } from "./kube/events.ts";
 import { LeaderElector } from "./kube/leader.ts";
-import { PodGateWriter } from "./kube/pod-gate-writer.ts";
 import { serverVersion } from "./kube/version.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
-import { OriginCollector } from "./origins/sweep.ts";
+import { Operator } from "./operator.ts";
 import { defaultHold, taskHistory } from "./readiness/hold.ts";
-import { holdUnsupportedEvent, mutatePod } from "./readiness/mutate.ts";
-import { PodGates } from "./readiness/pod-gates.ts";
+import { mutatePod } from "./readiness/mutate.ts";
 import { WebhookServer } from "./readiness/webhook-server.ts";
-import { Controller } from "./runtime/controller.ts";
-import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "./runtime/queue.ts";
-import { TokenBucket } from "./runtime/token-bucket.ts";
 import { VERSION } from "./version.ts";
-import { Sources } from "./watch/sources.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
 const INFORMER_DEAD_AFTER = 10;
@@ -77,116 +65,11 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   let elector: LeaderElector | undefined;
   const canWrite = () => (elector ? elector.isLeader() : true);
-  const gaap = new GaapClient({
-    endpoint: config.gaapEndpoint,
-    credential,
-    timeoutSec: Math.max(1, Math.round(config.gaapTimeoutMs / 1000)),
-    rates: {
-      write: config.gaapWriteQps,
-      read: config.gaapReadQps,
-      describeRealServers: config.gaapDescribeRealServersQps,
-    },
-    userAgent: `gaap-operator/${identity}`,
-    canWrite,
-    observer: metrics.gaapObserver(),
-  });
-  const controllerMetrics = metrics.controllerMetrics("gaaplistenerbinding");
-  // Failures back off per key from 1 s, doubling, up to --retry-max-delay: GAAP is protected by the token buckets,
-  // so the backoff only spaces one binding's retries, and after an outage every binding is retried within the cap.
-  const backoff = () => new ExponentialLimiter(1000, config.retryMaxDelayMs);
-  const queue = new WorkQueue(
-    new ControllerLimiter(backoff(), new TokenBucket(10, 100)),
-    controllerMetrics.queue,
-  );
-  // The controllers are made below; events reach them only once sources.start() runs.
-  const sources = new Sources(kc, (key) => controller.enqueue(key), {
-    ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
-    onError: (informer, err) => log.warn({ informer, err: String(err) }, "watch failed; restarting"),
-  });
-  const events = new EventRecorder(kc, {
-    instance: identity,
-    onError: (err) => log.warn({ err: String(err) }, "event not recorded"),
-  });
-
-  // Readiness gates: a second controller, keyed by pod, fed by the bindings' passes.
-  const gateMetrics = metrics.controllerMetrics("podreadinessgate", "podreadinessgate");
-  const gateQueue = new WorkQueue(
-    new ControllerLimiter(backoff(), new TokenBucket(10, 100)),
-    gateMetrics.queue,
-  );
-  const gateWriter = new PodGateWriter(kc);
-  const podGates = new PodGates({
-    pod: (ns, name) => sources.pod(ns, name),
-    binding: (key) => sources.binding(key),
-    service: (ns, name) => sources.service(ns, name),
-    write: (pod, conditions) => gateWriter.write(pod, conditions),
-    enqueue: (key) => gateController.enqueue(key),
-    canWrite,
-    clock: systemClock,
-    log,
-    hooks: { boundAfter: (s) => metrics.gateBoundAfter(s) },
-  });
-  metrics.gatesByReason = () => podGates.countsByReason();
+  const operator = new Operator({ config, kc, credential, log, identity, metrics, canWrite });
+  const { sources } = operator;
+  metrics.gatesByReason = () => operator.podGates.countsByReason();
   // From the leader only, like the origin gauges: two replicas never count one binding twice.
   metrics.bindings = () => (canWrite() ? sources.allBindings() : []);
-  sources.onPod((kind, pod) => {
-    podGates.onPod(kind, pod);
-    const note = kind === "add" && canWrite() ? holdUnsupportedEvent(pod, Date.now()) : undefined;
-    if (note) events.recordOn({ apiVersion: "v1", kind: "Pod", metadata: pod.metadata ?? {} }, note);
-  });
-
-  sources.onBinding((kind, b) => podGates.onBinding(kind, b));
-  const origins = new OriginCollector({
-    store: gaap.origins,
-    log,
-    clusterTag: { key: CLUSTER_TAG, value: config.clusterName },
-    bindingKeys: () => sources.liveBindingKeys(),
-    // A sweep before the caches are synced would see no binding wanting anything.
-    canWrite: () => canWrite() && sources.isSynced(),
-    debounceMs: config.gcDelayMs,
-  });
-  const reconciler = new Reconciler({
-    cache: sources,
-    reader: gaap.targets,
-    registry: gaap.origins,
-    binder: gaap.binder,
-    status: new BindingWriter(kc),
-    events,
-    origins,
-    gates: podGates,
-    backoff: backoff(),
-    log,
-    canWrite,
-    hooks: metrics.reconcilerHooks(),
-    settings: {
-      clusterName: config.clusterName,
-      verifyIntervalMs: config.verifyIntervalMs,
-      busyPollMs: config.busyPollMs,
-      maxOriginsPerListener: config.maxOriginsPerListener,
-      initialTaskMs: config.taskEstimateMs,
-      unbindWindowMs: config.unbindWindowMs,
-    },
-  });
-  const controller = new Controller({
-    name: "gaaplistenerbinding",
-    queue,
-    synced: sources.synced,
-    initialKeys: () => sources.bindingKeys(),
-    reconcile: (key) => reconciler.reconcile(key),
-    workers: config.workers,
-    log,
-    metrics: controllerMetrics,
-  });
-  const gateController = new Controller({
-    name: "podreadinessgate",
-    queue: gateQueue,
-    synced: sources.synced,
-    initialKeys: () => podGates.podKeys(),
-    reconcile: (key) => podGates.reconcile(key),
-    workers: Math.max(2, Math.ceil(config.workers / 2)),
-    log,
-    metrics: gateMetrics,
-  });
 
   // The admission webhook reads the caches only, so every replica serves it, leader or not.
   let webhook: WebhookServer | undefined;
@@ -214,7 +97,7 @@ async function main(): Promise<void> {
           pod,
           bindings: sources.bindingsIn(namespace),
           service: (name) => sources.service(namespace, name),
-          defaultHold: (b) => defaultHold(taskHistory(b, sources.allBindings(), reconciler.tasks)),
+          defaultHold: (b) => defaultHold(taskHistory(b, sources.allBindings(), operator.bindings.tasks)),
           sleepSupported,
         });
         if (m.gates.length > 0 || m.holdSeconds)
@@ -277,25 +160,19 @@ async function main(): Promise<void> {
     },
     "starting",
   );
-  sources.start();
-  const sweep = setInterval(() => {
-    origins.collect().catch((err) => log.warn({ err: String(err) }, "origin sweep failed"));
-  }, config.verifyIntervalMs);
-  sweep.unref();
+  operator.start();
 
   let stopping = false;
   const shutdown = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
-    clearInterval(sweep);
-    origins.stop();
     // Finish (or, past the grace period, abandon) reconciles in flight while still leader, then hand over.
-    await Promise.all([controller.stop(config.shutdownGraceMs), gateController.stop(config.shutdownGraceMs)]);
+    await operator.stopControllers(config.shutdownGraceMs);
     webhook?.stop();
     await elector?.stop();
     metrics.setLeader(config.leaderElectionId, false);
-    sources.stop();
+    operator.stopSources();
     for (const s of servers) s.close();
     log.info("stopped");
     log.flush();
@@ -304,7 +181,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
-  const startControllers = () => Promise.all([controller.start(), gateController.start()]);
+  const startControllers = () => operator.startControllers();
   if (!config.leaderElect) {
     metrics.setLeader(config.leaderElectionId, true);
     await startControllers();

@@ -2,7 +2,7 @@
 // work), client-go's leader metric, and the operator's own GAAP and binding metrics. One registry.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { GaapListenerBinding } from "./api/types.ts";
-import type { ReconcilerHooks } from "./binding/ports.ts";
+import type { BindingMetrics } from "./binding/ports.ts";
 import type { GaapObserver } from "./gaap/transport.ts";
 import type { ControllerMetrics } from "./runtime/controller.ts";
 import { VERSION } from "./version.ts";
@@ -184,7 +184,7 @@ export class Metrics {
     };
   }
 
-  reconcilerHooks(): ReconcilerHooks {
+  bindingMetrics(): BindingMetrics {
     return {
       bound: () => this.binds.inc(),
       held: (reason) => this.holds.inc({ reason }),

@@ -1,45 +1,34 @@
 // Deleting a binding: with deletionPolicy Unbind, unbind what this binding bound (only that: others' entries and
 // a listener it never held are left alone), delete the origins it registered that nothing uses, then let go of the
 // finalizer. A listener that is gone does not block the deletion.
-import type { Logger } from "pino";
 import { bindingKey, FINALIZER, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
 import { type TargetState, targetName } from "../gaap/types.ts";
-import type { StepExecutor } from "./apply.ts";
+import type { Result } from "../runtime/controller.ts";
+import type { Applier } from "./apply.ts";
 import { ipOfKey } from "./logic/origin.ts";
 import { holderOf, onSameTarget, ownedServers, ruleIdentity } from "./logic/ownership.ts";
 import { releaseStep } from "./logic/step.ts";
 import { targetQuery } from "./logic/target-query.ts";
-import type {
-  BindingCache,
-  EventSink,
-  OriginUse,
-  ReconcileResult,
-  StatusWriter,
-  TargetReader,
-} from "./ports.ts";
+import type { BindingDeps } from "./ports.ts";
 import type { BindTaskTracker } from "./task-tracker.ts";
 
-export interface FinalizerDeps {
-  cache: BindingCache;
-  reader: TargetReader;
-  status: StatusWriter;
-  origins: OriginUse;
-  events: EventSink;
-  executor: StepExecutor;
-  tracker: BindTaskTracker;
-  log: Logger;
-  canWrite: () => boolean;
-}
-
 export class Finalizer {
-  private readonly d: FinalizerDeps;
+  private readonly d: BindingDeps;
+  private readonly applier: Applier;
+  private readonly tracker: BindTaskTracker;
 
-  constructor(deps: FinalizerDeps) {
+  constructor(deps: BindingDeps, applier: Applier, tracker: BindTaskTracker) {
     this.d = deps;
+    this.applier = applier;
+    this.tracker = tracker;
   }
 
-  async finalize(b: GaapListenerBinding, spec: ResolvedSpec): Promise<ReconcileResult> {
+  /**
+   * What a deletion decides without GAAP: let go at once (Retain, a binding that never held its target or bound
+   * nothing), or nothing to do here. Undefined: GAAP must be read, under the listener's lock (unbind).
+   */
+  async withoutGaap(b: GaapListenerBinding, spec: ResolvedSpec): Promise<Result | undefined> {
     if (!b.metadata.finalizers?.includes(FINALIZER) || !this.d.canWrite()) return {};
     if (spec.deletionPolicy === "Retain") return this.release(b, "deletionPolicy Retain: GAAP left as it is");
     const onListener = this.d.cache.bindingsOnListener(spec.listenerId);
@@ -48,31 +37,29 @@ export class Finalizer {
       return this.release(b, "never held its listener or rule (conflict)");
     // Only what this binding bound is removed: one that never bound (e.g. its Service never existed) leaves the
     // listener alone, even under Exclusive ownership.
-    const owned = ownedServers(b, this.d.status.lastWritten(b));
-    if (owned.size === 0) return this.release(b, "bound nothing");
+    if (ownedServers(b, this.d.status.lastWritten(b)).size === 0) return this.release(b, "bound nothing");
+    return undefined;
+  }
 
-    return this.d.executor.exclusive(b, spec.listenerId, undefined, async () => {
-      let listener: TargetState;
-      try {
-        const inflightRule = this.d.tracker.inflightRule(spec.listenerId);
-        const query = targetQuery(b, this.d.cache, this.d.status, { bound: true, inflightRule });
-        listener = await this.d.reader.describeTarget(query);
-        this.d.tracker.observeRead(listener);
-      } catch (err) {
-        if (err instanceof OperatorError && err.kind === "notFound")
-          return this.release(
-            b,
-            `${spec.rule ? "the rule or its listener" : "the listener"} no longer exists`,
-          );
-        throw err;
-      }
-      const step = releaseStep(spec, listener, owned);
-      if (step) return this.d.executor.carryOut(b, step);
-      await this.collect(b);
-      const note = `origins removed from ${targetName(listener)}`;
-      this.d.events.record(b, { type: "Normal", reason: "Unbound", action: "Unbind", note });
-      return this.release(b, "unbound");
-    });
+  /** Unbinds this binding's entries (a step at a time), then collects its origins and lets go. Under the lock. */
+  async unbind(b: GaapListenerBinding, spec: ResolvedSpec): Promise<Result> {
+    let target: TargetState;
+    try {
+      const inflightRule = this.tracker.inflightRule(spec.listenerId);
+      const query = targetQuery(b, this.d.cache, this.d.status, { bound: true, inflightRule });
+      target = await this.d.gaap.describeTarget(query);
+      this.tracker.observeRead(target);
+    } catch (err) {
+      if (err instanceof OperatorError && err.kind === "notFound")
+        return this.release(b, `${spec.rule ? "the rule or its listener" : "the listener"} no longer exists`);
+      throw err;
+    }
+    const step = releaseStep(spec, target, ownedServers(b, this.d.status.lastWritten(b)));
+    if (step) return this.applier.apply(b, step);
+    await this.collect(b);
+    const note = `origins removed from ${targetName(target)}`;
+    this.d.events.record(b, { type: "Normal", reason: "Unbound", action: "Unbind", note });
+    return this.release(b, "unbound");
   }
 
   /** Nothing of ours is bound any more: delete the origins we registered that nothing else uses. */
@@ -80,15 +67,16 @@ export class Finalizer {
     const ips = (b.status?.boundServers ?? [])
       .map((s) => s.ip)
       .concat((b.status?.ownedServers ?? []).map(ipOfKey));
-    this.d.origins.forget(bindingKey(b));
+    this.d.origins.want(bindingKey(b), []);
     await this.d.origins.collect(new Set(ips));
     // Origins this binding registered and unbound earlier (scale-downs, rollouts) go with the next sweep.
     this.d.origins.sweepSoon();
   }
 
-  private async release(b: GaapListenerBinding, why: string): Promise<ReconcileResult> {
+  private async release(b: GaapListenerBinding, why: string): Promise<Result> {
     const key = bindingKey(b);
-    this.d.origins.forget(key);
+    // Its IPs are wanted no more; the rest of what is remembered of it goes when the binding does (reconciler).
+    this.d.origins.want(key, []);
     await this.d.status.setFinalizers(
       b,
       (b.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),

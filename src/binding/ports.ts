@@ -1,22 +1,15 @@
-// What the reconciler needs of the world outside it, as small interfaces: the caches, GAAP (read a listener or a
-// rule, register origins, bind), the binding's status and events, the origin collector and the clock. The process wires
-// the real ones; the reconciler's unit test wires in-memory ones.
+// What the binding controller needs of the world outside it, one small interface per system: the caches, GAAP,
+// the binding's status and events, the origin sweep and the readiness gates. The process wires the real ones
+// (operator.ts); the unit tests wire in-memory ones. Types only: nothing here imports an adapter.
+import type { Logger } from "pino";
 import type { GaapListenerBinding, GaapListenerBindingStatus } from "../api/types.ts";
-import type { OperatorError } from "../errors.ts";
-import type { BindTarget } from "../gaap/binder.ts";
-import type { TargetQuery } from "../gaap/target-reader.ts";
-import type { BoundOrigin, OriginTag, TargetState } from "../gaap/types.ts";
+import type { BindTarget, BoundOrigin, OriginTag, TargetQuery, TargetState } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
 import type { GateFacts } from "../readiness/gates.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { KeyedMemory } from "../runtime/memory.ts";
 import type { HoldOverrun } from "./logic/hold-overrun.ts";
-
-/** What a reconcile asks of the work queue: nothing (done), or to come back after a delay. */
-export interface ReconcileResult {
-  requeueAfterMs?: number;
-  /** The pass failed and the error policy chose the delay: counted as an error, not as a plain requeue. */
-  failed?: OperatorError;
-}
 
 export interface BindingCache {
   binding(key: string): GaapListenerBinding | undefined;
@@ -25,25 +18,20 @@ export interface BindingCache {
   view(b: GaapListenerBinding): ClusterView;
 }
 
-export interface TargetReader {
+/** The GAAP account, as a binding uses it. */
+export interface Gaap {
   /** The listener, or its forwarding rule; throws OperatorError kind notFound when either does not exist. */
   describeTarget(q: TargetQuery): Promise<TargetState>;
-}
-
-export interface OriginRegistry {
   /** Registered origin IDs by IP, as far as this process knows them. */
-  readonly ids: ReadonlyMap<string, string>;
-  register(
+  readonly originIds: ReadonlyMap<string, string>;
+  registerOrigins(
     ips: readonly string[],
     projectId: number,
     name: string,
     tags: OriginTag[],
   ): Promise<Map<string, string>>;
   /** IDs found stale (the origin was removed behind our back): look them up again next time. */
-  forget(ips: readonly string[]): void;
-}
-
-export interface OriginBinder {
+  invalidateOriginIds(ips: readonly string[]): void;
   /** Replaces the whole origin set of the listener, or of its rule. */
   bind(target: BindTarget, set: readonly BoundOrigin[]): Promise<void>;
 }
@@ -54,18 +42,15 @@ export interface StatusWriter {
   setFinalizers(b: GaapListenerBinding, finalizers: string[]): Promise<void>;
   /** The status this process last wrote, newer than a cache that has not caught up. */
   lastWritten(b: GaapListenerBinding): GaapListenerBindingStatus | undefined;
-  /** The binding is gone: drop what was remembered of it. */
-  forget(key: string): void;
 }
 
 export interface EventSink {
   record(b: GaapListenerBinding, event: BindingEvent): void;
 }
 
-/** The origin collector as the reconciler feeds it: which IPs each binding wants, and when to sweep. */
+/** The origin sweep as a binding feeds it: which IPs each binding wants, and when to sweep. */
 export interface OriginUse {
   want(bindingKey: string, ips: string[] | undefined): void;
-  forget(bindingKey: string): void;
   sweepSoon(): void;
   /** Removes our unused origins among these IPs now. */
   collect(only: ReadonlySet<string>): Promise<void>;
@@ -77,18 +62,44 @@ export interface GateSink {
   publish(bindingKey: string, facts: GateFacts | undefined): void;
 }
 
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** Counters and gauges the reconciler feeds; all optional. */
-export interface ReconcilerHooks {
+/** Counters and gauges a binding's passes feed; all optional. */
+export interface BindingMetrics {
   bound?(listenerId: string, entries: number): void;
   held?(reason: string): void;
   driftRepaired?(): void;
   origins?(key: string, desired: number | undefined, bound: number | undefined): void;
   /** GAAP applied removals of pods in their termination hold: how many, and how far past their holds. */
   holdsMeasured?(o: HoldOverrun): void;
+}
+
+export interface BindingSettings {
+  clusterName: string;
+  verifyIntervalMs: number;
+  /** How often to look again at a listener busy with someone else's task. */
+  busyPollMs: number;
+  maxOriginsPerListener: number;
+  /** First guess of how long GAAP takes to apply a bind; learned from what it actually takes. */
+  initialTaskMs: number;
+  /** How far back the breaker looks for the set's peak (0: each bind is judged alone). */
+  unbindWindowMs?: number;
+}
+
+/** Everything the binding controller is made of, in one bag. */
+export interface BindingDeps {
+  cache: BindingCache;
+  gaap: Gaap;
+  status: StatusWriter;
+  events: EventSink;
+  origins: OriginUse;
+  /** The readiness gates of the bindings' pods (Pod mode). */
+  gates?: GateSink;
+  /** Where every per-binding store lives; forgetting a binding is one call to it. */
+  memory: KeyedMemory;
+  log: Logger;
+  settings: BindingSettings;
+  /** False while this process is not the leader: nothing is written to GAAP or Kubernetes. */
+  canWrite: () => boolean;
+  metrics?: BindingMetrics;
+  clock?: Clock;
+  random?: () => number;
 }

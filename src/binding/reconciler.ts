@@ -1,7 +1,7 @@
 // One reconcile pass for one binding key, after the EndpointSlice controller's syncService: re-read the caches,
-// compute the desired set, read GAAP, compute the whole step (pure), and hand it to the executor. Level-triggered:
-// nothing here trusts an event, only the state it reads.
-import type { Logger } from "pino";
+// compute the desired set, take the listener's lock, read GAAP, compute the whole step (pure), and hand it to the
+// applier. Level-triggered: nothing here trusts an event, only the state it reads. Every failure of a pass, in the
+// lock or outside it, goes through `failed`: one error path, one backoff (the work queue's).
 import {
   bindingKey,
   canHaveGate,
@@ -12,35 +12,25 @@ import {
   type RuleRef,
   resolveSpec,
 } from "../api/types.ts";
+import { OperatorError } from "../errors.ts";
 import type { BoundOrigin } from "../gaap/types.ts";
-import type { RateLimiter } from "../runtime/queue.ts";
-import { StepExecutor } from "./apply.ts";
-import { ErrorPolicy } from "./error-policy.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
+import type { Result } from "../runtime/controller.ts";
+import { KeyedMutex } from "../runtime/keyed-mutex.ts";
+import { PeakWindow } from "../runtime/peak-window.ts";
+import { Applier } from "./apply.ts";
 import { Finalizer } from "./finalizer.ts";
 import { type Desired, desiredOrigins } from "./logic/desired.ts";
 import { type Drain, drainingOrigins } from "./logic/drain.ts";
+import { decide, type ErrorPolicySettings } from "./logic/error-policy.ts";
 import { type DrainedRemoval, measureHolds, overrunEvent } from "./logic/hold-overrun.ts";
 import { originKey } from "./logic/origin.ts";
 import { conflictMessage, holderOf, onSameTarget, ownedServers, ruleIdentity } from "./logic/ownership.ts";
 import { splitOwnership } from "./logic/plan.ts";
 import { reasonOf } from "./logic/status.ts";
-import { failedGateFacts, syncStep } from "./logic/step.ts";
+import { failedGateFacts, type SyncInput, syncStep } from "./logic/step.ts";
 import { targetQuery } from "./logic/target-query.ts";
-import { PeakWindow } from "./peak.ts";
-import {
-  type BindingCache,
-  type Clock,
-  type EventSink,
-  type GateSink,
-  type OriginBinder,
-  type OriginRegistry,
-  type OriginUse,
-  type ReconcileResult,
-  type ReconcilerHooks,
-  type StatusWriter,
-  systemClock,
-  type TargetReader,
-} from "./ports.ts";
+import type { BindingDeps } from "./ports.ts";
 import { type Applied, BindTaskTracker, plannedTaskMs } from "./task-tracker.ts";
 
 /** What a deferred removal keeps in hand before the hold ends, beyond two tasks (clock skew, the bind's trip). */
@@ -54,78 +44,50 @@ const REMOVAL_MARGIN_MS = 2000;
 const BATCH_MIN_MS = 1000;
 const BATCH_MAX_MS = 5000;
 
-export interface ReconcilerSettings {
-  clusterName: string;
-  verifyIntervalMs: number;
-  /** How often to look again at a listener busy with someone else's task. */
-  busyPollMs: number;
-  maxOriginsPerListener: number;
-  /** First guess of how long GAAP takes to apply a bind; learned from what it actually takes. */
-  initialTaskMs: number;
-  /** How far back the breaker looks for the set's peak (0: each bind is judged alone). */
-  unbindWindowMs?: number;
+/** What a pass knows by the time it may fail: what the failure's status and gates are written with. */
+interface Pass {
+  b: GaapListenerBinding;
+  key: string;
+  deleting: boolean;
+  desiredCount?: number;
 }
 
-export interface ReconcilerDeps {
-  cache: BindingCache;
-  reader: TargetReader;
-  registry: OriginRegistry;
-  binder: OriginBinder;
-  status: StatusWriter;
-  events: EventSink;
-  origins: OriginUse;
-  /** The readiness gates of the bindings' pods (Pod mode). */
-  gates?: GateSink;
-  /** Per-binding backoff of transient failures (its cap bounds how long a binding waits after an outage). */
-  backoff: RateLimiter;
-  log: Logger;
-  settings: ReconcilerSettings;
-  /** False while this process is not the leader: nothing is written to GAAP or Kubernetes. */
-  canWrite: () => boolean;
-  hooks?: ReconcilerHooks;
-  clock?: Clock;
-  random?: () => number;
-}
-
-export class Reconciler {
-  private readonly d: ReconcilerDeps;
-  private readonly tracker: BindTaskTracker;
-  private readonly executor: StepExecutor;
-  private readonly finalizer: Finalizer;
-  private readonly peaks: PeakWindow;
+export class BindingReconciler {
+  private readonly d: BindingDeps;
   private readonly clock: Clock;
+  private readonly tracker: BindTaskTracker;
+  private readonly applier: Applier;
+  private readonly finalizer: Finalizer;
+  private readonly listenerLocks = new KeyedMutex();
+  private readonly policy: ErrorPolicySettings;
+  /** The breaker's memory: each binding's most origins bound at once within the window (plan.ts judgeRemovals). */
+  private readonly peaks: PeakWindow;
   /** Since when each binding has had gated additions waiting for their wave. */
-  private readonly batching = new Map<string, number>();
+  private readonly batching: Map<string, number>;
   /**
    * Per binding, origins of pods seen in their termination hold that GAAP still holds: a pod that exits before its
    * removal is applied leaves the slices, and its removal must still be measured against its hold.
    */
-  private readonly held = new Map<string, Map<string, Drain>>();
+  private readonly held: Map<string, Map<string, Drain>>;
+  /** The listener each binding last named: its task history goes when no binding names it any more. */
+  private readonly listenerOf: Map<string, string>;
 
-  constructor(deps: ReconcilerDeps) {
+  constructor(deps: BindingDeps) {
     this.d = deps;
-    const clock = deps.clock ?? systemClock;
-    this.clock = clock;
+    this.clock = deps.clock ?? systemClock;
     const s = deps.settings;
-    this.tracker = new BindTaskTracker(s.initialTaskMs, clock, (key, removals, when) =>
+    this.tracker = new BindTaskTracker(s.initialTaskMs, this.clock, (key, removals, when) =>
       this.holdsMeasured(key, removals, when),
     );
-    this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, clock);
-    const policy = new ErrorPolicy(
-      { busyPollMs: s.busyPollMs, slowRetryMs: Math.min(s.verifyIntervalMs, 60_000) },
-      deps.backoff,
-      deps.random,
-    );
-    this.executor = new StepExecutor({
-      ...deps,
-      tracker: this.tracker,
-      policy,
-      clock,
-      clusterName: s.clusterName,
-      busyPollMs: s.busyPollMs,
-      verifyIntervalMs: s.verifyIntervalMs,
-    });
-    this.finalizer = new Finalizer({ ...deps, executor: this.executor, tracker: this.tracker });
+    this.applier = new Applier(deps, this.tracker, this.clock);
+    this.finalizer = new Finalizer(deps, this.applier, this.tracker);
+    this.policy = { busyPollMs: s.busyPollMs, slowRetryMs: Math.min(s.verifyIntervalMs, 60_000) };
+    const memory = deps.memory;
+    this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, this.clock);
+    memory.register("breakerPeaks", this.peaks);
+    this.batching = memory.map("batchingSince");
+    this.held = memory.map("heldOrigins");
+    this.listenerOf = memory.map("listenerOf");
   }
 
   /** The longest GAAP took to apply a bind within the last hour, per listener and on any: holds are sized from it. */
@@ -133,66 +95,155 @@ export class Reconciler {
     return this.tracker;
   }
 
-  /** GAAP applied removals of pods in their termination hold: were the holds long enough? */
-  private holdsMeasured(key: string, removals: DrainedRemoval[], when: Applied): void {
+  async reconcile(key: string): Promise<Result> {
+    const b = this.d.cache.binding(key);
+    if (!b) return this.forget(key);
+    const pass: Pass = { b, key, deleting: b.metadata.deletionTimestamp !== undefined };
     try {
-      const o = measureHolds(removals, when);
-      this.d.hooks?.holdsMeasured?.(o);
-      const event = overrunEvent(o);
-      if (!event) return;
-      this.d.log.warn({ binding: key, late: o.late.length, overrunSeconds: o.overrunSeconds }, event.note);
-      const b = this.d.cache.binding(key);
-      if (b) this.d.events.record(b, event);
+      return await this.pass(pass);
     } catch (err) {
-      // A measurement must never fail the pass that read the listener.
-      this.d.log.warn({ binding: key, err: String(err) }, "termination holds not measured");
+      return this.failed(pass, err);
     }
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
-    const b = this.d.cache.binding(key);
-    if (!b) {
-      this.d.origins.forget(key);
-      this.d.status.forget(key);
-      this.d.backoff.forget(key);
-      this.peaks.forget(key);
-      this.batching.delete(key);
-      this.held.delete(key);
-      this.d.gates?.publish(key, undefined);
-      this.d.hooks?.origins?.(key, undefined, undefined);
-      return {};
-    }
+  private async pass(p: Pass): Promise<Result> {
+    const { b, key } = p;
     const spec = resolveSpec(b.spec);
-    if (b.metadata.deletionTimestamp) {
+    this.listenerOf.set(key, spec.listenerId);
+    let desired: Desired | undefined;
+    let drain: ReturnType<typeof drainingOrigins> | undefined;
+    if (p.deleting) {
       this.d.gates?.publish(key, undefined);
-      return this.finalizer.finalize(b, spec);
-    }
-    if (!this.d.canWrite()) return {};
-    if (!b.metadata.finalizers?.includes(FINALIZER)) {
-      // The update this makes brings the key back, with a cache that has seen it.
-      await this.d.status.setFinalizers(b, [...(b.metadata.finalizers ?? []), FINALIZER]);
-      return {};
+      const done = await this.finalizer.withoutGaap(b, spec);
+      if (done) return done;
+    } else {
+      if (!this.d.canWrite()) return {};
+      if (!b.metadata.finalizers?.includes(FINALIZER)) {
+        // The update this makes brings the key back, with a cache that has seen it.
+        await this.d.status.setFinalizers(b, [...(b.metadata.finalizers ?? []), FINALIZER]);
+        return {};
+      }
+      const holder = this.holderFor(b, ruleIdentity(b, this.d.status.lastWritten(b)));
+      if (holder && holder !== key) return this.conflict(b, holder);
+      const name = b.metadata.name as string;
+      const gate = spec.targetType === "Pod" && canHaveGate(name) ? { gate: gateType(name) } : {};
+      const view = this.d.cache.view(b);
+      desired = desiredOrigins(b.metadata.namespace as string, spec, view, gate);
+      this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
+      if (desired.ok) p.desiredCount = desired.origins.length;
+      // Noted on every pass, also one that waits out our own bind: a pod may exit before the next pass reads GAAP.
+      drain = drainingOrigins(spec, view, gate.gate, desired.ok ? desired.origins : []);
+      if (drain.draining.size > 0)
+        this.held.set(key, new Map([...(this.held.get(key) ?? []), ...drain.draining]));
     }
 
-    const holder = this.holderFor(b, ruleIdentity(b, this.d.status.lastWritten(b)));
-    if (holder && holder !== key) return this.conflict(b, holder);
+    // One writer per listener, and no pass while our own bind on it is still being applied (GAAP has nothing new to
+    // tell until then); checked again once the lock is ours: another binding on this listener may just have bound.
+    const wait = this.tracker.pending(spec.listenerId);
+    if (wait !== undefined) return { requeueAfterMs: wait };
+    const unlock = await this.listenerLocks.acquire(spec.listenerId);
+    try {
+      const again = this.tracker.pending(spec.listenerId);
+      if (again !== undefined) return { requeueAfterMs: again };
+      if (desired && drain) return await this.sync(b, spec, desired, drain);
+      return await this.finalizer.unbind(b, spec);
+    } finally {
+      unlock();
+    }
+  }
 
-    const name = b.metadata.name as string;
-    const gate = spec.targetType === "Pod" && canHaveGate(name) ? { gate: gateType(name) } : {};
-    const view = this.d.cache.view(b);
-    const desired = desiredOrigins(b.metadata.namespace as string, spec, view, gate);
-    this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
-    const desiredCount = desired.ok ? desired.origins.length : undefined;
-    // Noted on every pass, also one that waits out our own bind: a pod may exit before the next pass reads GAAP.
-    const drain = drainingOrigins(spec, view, gate.gate, desired.ok ? desired.origins : []);
-    if (drain.draining.size > 0)
-      this.held.set(key, new Map([...(this.held.get(key) ?? []), ...drain.draining]));
-    const res = await this.executor.exclusive(b, spec.listenerId, desiredCount, () =>
-      this.sync(b, spec, desired, drain),
+  /** Reads GAAP, computes the step (registering what it needs first, then computing it again), and applies it. */
+  private async sync(
+    b: GaapListenerBinding,
+    spec: ResolvedSpec,
+    desired: Desired,
+    drain: ReturnType<typeof drainingOrigins>,
+  ): Promise<Result> {
+    const key = bindingKey(b);
+    const inflightRule = this.tracker.inflightRule(spec.listenerId);
+    const listener = await this.d.gaap.describeTarget(
+      targetQuery(b, this.d.cache, this.d.status, { inflightRule }),
     );
-    if (res.failed && spec.targetType === "Pod")
-      this.d.gates?.publish(key, failedGateFacts(b, reasonOf(res.failed.code), res.failed.message));
-    return res;
+    this.tracker.observeRead(listener);
+    // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
+    const holder = listener.rule ? this.holderFor(b, listener.rule) : undefined;
+    if (holder && holder !== key) return this.conflict(b, holder);
+    const owned = ownedServers(b, this.d.status.lastWritten(b));
+    const { ours } = splitOwnership(spec, listener, owned);
+    const now = this.clock.now();
+    // A removal sent this long before a termination hold ends is applied before it ends, even behind another task;
+    // the task planned for as the hold was sized (at least 5 s; with none seen on this listener, the account's
+    // longest; with none at all, 30 s).
+    const listenerMs = Math.max(
+      this.tracker.longestOn(spec.listenerId),
+      (b.status?.listener?.longestTaskSeconds ?? 0) * 1000,
+    );
+    const task = Math.max(plannedTaskMs(listenerMs, this.tracker.longestMs), this.tracker.estimateMs);
+    const batchMs = Math.min(BATCH_MAX_MS, Math.max(BATCH_MIN_MS, task / 2));
+    const input: SyncInput = {
+      binding: b,
+      spec,
+      desired,
+      target: listener,
+      owned,
+      originIds: this.d.gaap.originIds,
+      maxOrigins: this.d.settings.maxOriginsPerListener,
+      peak: this.peaks.observe(key, ours.length),
+      draining: drain,
+      now,
+      removalLeadMs: 2 * task + REMOVAL_MARGIN_MS,
+      batchUntilMs: (this.batching.get(key) ?? now) + batchMs,
+      held: this.heldBound(key, ours),
+    };
+    let step = syncStep(input);
+    if (step.kind === "register") {
+      await this.applier.register(b, spec, step.ips);
+      step = syncStep(input);
+      if (step.kind === "register")
+        throw new OperatorError(
+          "transient",
+          "RegistrationIncomplete",
+          `origins ${step.ips.join(", ")} are still not registered`,
+        );
+    }
+    if (!step.batching) this.batching.delete(key);
+    else if (!this.batching.has(key)) this.batching.set(key, now);
+    return this.applier.apply(b, step);
+  }
+
+  /** The one error path: what the policy says, the status and the event it calls for, and the gates. */
+  private async failed(p: Pass, err: unknown): Promise<Result> {
+    if (!(err instanceof OperatorError)) throw err; // a bug: the controller logs it and backs off
+    const { b, key } = p;
+    const decision = decide(err, this.policy, this.d.random);
+    this.d.log.warn({ binding: key, code: err.code, kind: err.kind, err: err.message }, "reconcile failed");
+    if (decision.kind === "poll") return { requeueAfterMs: decision.requeueAfterMs };
+    const stuck = decision.kind === "stuck";
+    if (stuck)
+      this.d.events.record(b, {
+        type: "Warning",
+        reason: reasonOf(err.code),
+        action: "Sync",
+        note: err.message,
+      });
+    const retryAt = stuck ? { retryAt: new Date(this.clock.now() + decision.requeueAfterMs) } : {};
+    const counted = p.desiredCount === undefined ? {} : { desiredCount: p.desiredCount };
+    // A status that cannot be written now (the apiserver may be what failed) is written by the retry.
+    await this.applier.writeStatus(b, { phase: "error", error: err, ...retryAt, ...counted }).catch(() => {});
+    if (!p.deleting && resolveSpec(b.spec).targetType === "Pod")
+      this.d.gates?.publish(key, failedGateFacts(b, reasonOf(err.code), err.message));
+    return { failed: err, ...(stuck ? { requeueAfterMs: decision.requeueAfterMs } : {}) };
+  }
+
+  /** The binding is gone: everything remembered of it goes in one call, and its listener's history with it. */
+  private forget(key: string): Result {
+    const listenerId = this.listenerOf.get(key);
+    this.d.memory.forget(key);
+    if (listenerId !== undefined && this.d.cache.bindingsOnListener(listenerId).length === 0)
+      this.tracker.forgetListener(listenerId);
+    this.d.gates?.publish(key, undefined);
+    this.d.metrics?.origins?.(key, undefined, undefined);
+    return {};
   }
 
   /** The origins seen in their hold that GAAP still holds for us; the rest are forgotten. */
@@ -210,66 +261,28 @@ export class Reconciler {
     return holderOf(onSameTarget(this.d.cache.bindingsOnListener(b.spec.listenerId), rule));
   }
 
-  private async conflict(b: GaapListenerBinding, holder: string): Promise<ReconcileResult> {
+  private async conflict(b: GaapListenerBinding, holder: string): Promise<Result> {
     const key = bindingKey(b);
     const message = conflictMessage(b, this.d.cache.binding(holder), holder);
-    await this.executor.report(b, { phase: "conflict", message });
+    await this.applier.writeStatus(b, { phase: "conflict", message });
     this.d.origins.want(key, []);
     this.d.gates?.publish(key, failedGateFacts(b, "ListenerConflict", message));
     return {};
   }
 
-  private async sync(
-    b: GaapListenerBinding,
-    spec: ResolvedSpec,
-    desired: Desired,
-    drain: ReturnType<typeof drainingOrigins>,
-  ): Promise<ReconcileResult> {
-    const inflightRule = this.tracker.inflightRule(spec.listenerId);
-    const listener = await this.d.reader.describeTarget(
-      targetQuery(b, this.d.cache, this.d.status, { inflightRule }),
-    );
-    this.tracker.observeRead(listener);
-    // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
-    const holder = listener.rule ? this.holderFor(b, listener.rule) : undefined;
-    if (holder && holder !== bindingKey(b)) return this.conflict(b, holder);
-    const owned = ownedServers(b, this.d.status.lastWritten(b));
-    const { ours } = splitOwnership(spec, listener, owned);
-    const peak = this.peaks.observe(bindingKey(b), ours.length);
-    // A removal sent this long before a termination hold ends is applied before it ends, even behind another task;
-    // the task planned for as the hold was sized (at least 5 s; with none seen on this listener, the account's
-    // longest; with none at all, 30 s).
-    const listenerMs = Math.max(
-      this.tracker.longestOn(spec.listenerId),
-      (b.status?.listener?.longestTaskSeconds ?? 0) * 1000,
-    );
-    const task = Math.max(plannedTaskMs(listenerMs, this.tracker.longestMs), this.tracker.estimateMs);
-    const removalLeadMs = 2 * task + REMOVAL_MARGIN_MS;
-    const key = bindingKey(b);
-    const held = this.heldBound(key, ours);
-    const now = this.clock.now();
-    const batchMs = Math.min(BATCH_MAX_MS, Math.max(BATCH_MIN_MS, task / 2));
-    const batchUntilMs = (this.batching.get(key) ?? now) + batchMs;
-    return this.executor.run(b, spec, () => {
-      const step = syncStep({
-        binding: b,
-        spec,
-        desired,
-        listener,
-        owned,
-        originIds: this.d.registry.ids,
-        maxOrigins: this.d.settings.maxOriginsPerListener,
-        peak,
-        draining: drain,
-        now,
-        removalLeadMs,
-        batchUntilMs,
-        held,
-      });
-      if (step.kind === "act" && step.batching) {
-        if (!this.batching.has(key)) this.batching.set(key, now);
-      } else if (step.kind === "act") this.batching.delete(key);
-      return step;
-    });
+  /** GAAP applied removals of pods in their termination hold: were the holds long enough? */
+  private holdsMeasured(key: string, removals: DrainedRemoval[], when: Applied): void {
+    try {
+      const o = measureHolds(removals, when);
+      this.d.metrics?.holdsMeasured?.(o);
+      const event = overrunEvent(o);
+      if (!event) return;
+      this.d.log.warn({ binding: key, late: o.late.length, overrunSeconds: o.overrunSeconds }, event.note);
+      const b = this.d.cache.binding(key);
+      if (b) this.d.events.record(b, event);
+    } catch (err) {
+      // A measurement must never fail the pass that read the listener.
+      this.d.log.warn({ binding: key, err: String(err) }, "termination holds not measured");
+    }
   }
 }

@@ -3,9 +3,9 @@
 // and learns from what it sees how long tasks take. When a task is seen done, the removals of pods in their
 // termination hold that it carried are handed on (onApplied), to be measured against their holds.
 import type { TargetState } from "../gaap/types.ts";
+import type { Clock } from "../runtime/clock.ts";
+import { PeakWindow } from "../runtime/peak-window.ts";
 import { type DrainedRemoval, HOLD_END_SLACK_MS } from "./logic/hold-overrun.ts";
-import { PeakWindow } from "./peak.ts";
-import type { Clock } from "./ports.ts";
 
 const LONGEST_TASK_MS = 60_000;
 /** Once a task was seen, one is never planned for as shorter than this (GAAP's are seconds; the emulator's less). */
@@ -167,6 +167,14 @@ export class BindTaskTracker {
         after: p.busyAt ?? p.sentAt,
         by,
       });
+  }
+
+  /**
+   * No binding names this listener any more: its own longest task goes (the account's stays). A bind in flight stays
+   * until its task must be over, so a binding made next on the listener still waits for it.
+   */
+  forgetListener(listenerId: string): void {
+    this.longest.delete(listenerId);
   }
 
   /** What a pass read: the listener's status, or the status of each rule the read saw. */

@@ -3,13 +3,7 @@
 import { OperatorError } from "../errors.ts";
 import { toBindEntry } from "./convert.ts";
 import type { GaapTransport } from "./transport.ts";
-import type { BoundOrigin } from "./types.ts";
-
-/** What a bind replaces: a listener's set, or (ruleId) one of its rules'. */
-export interface BindTarget {
-  listenerId: string;
-  ruleId?: string;
-}
+import type { BindTarget, BoundOrigin } from "./types.ts";
 
 export class OriginBinder {
   private readonly gaap: GaapTransport;

@@ -44,7 +44,7 @@ export class OriginRegistry {
   }
 
   /** Drops IDs found stale (e.g. a bind refused with RealServerNotBelong): the next use looks them up again. */
-  forget(ips: readonly string[]): void {
+  invalidate(ips: readonly string[]): void {
     for (const ip of ips) this.known.delete(ip);
   }
 

@@ -8,18 +8,7 @@ import { isRetryable, OperatorError } from "../errors.ts";
 import { toRuleTarget } from "./convert.ts";
 import type { ListenerReader } from "./listener-reader.ts";
 import type { RuleReader } from "./rule-reader.ts";
-import { isLayer7, type TargetState } from "./types.ts";
-
-export interface TargetQuery {
-  listenerId: string;
-  rule?: RuleRef;
-  /** The listener's protocol as last seen: with HTTP/HTTPS, the rule is read beside the listener, not after it. */
-  protocolHint?: string;
-  /** The rule this binding resolved last time (status.rule.ruleId), for a rule named by domain and path. */
-  knownRuleId?: string;
-  /** Rules of the other bindings on this listener: a task on one of them makes this rule wait. */
-  siblingRules?: readonly string[];
-}
+import { isLayer7, type TargetQuery, type TargetState } from "./types.ts";
 
 type RuleRead = { rule: RuleInfo; siblings: RuleInfo[] };
 

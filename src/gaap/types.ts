@@ -1,4 +1,5 @@
 // GAAP as the operator sees it, independent of the SDK's wire shapes.
+import type { RuleRef } from "../api/types.ts";
 
 /** One entry of a listener's origin set: a registered origin server bound with a port. */
 export interface BoundOrigin {
@@ -78,4 +79,22 @@ export const BINDING_TAG = "gaap.operator.dev/binding";
 export interface OriginTag {
   key: string;
   value: string;
+}
+
+/** What a pass asks GAAP for: a listener, or one forwarding rule of it. */
+export interface TargetQuery {
+  listenerId: string;
+  rule?: RuleRef;
+  /** The listener's protocol as last seen: with HTTP/HTTPS, the rule is read beside the listener, not after it. */
+  protocolHint?: string;
+  /** The rule this binding resolved last time (status.rule.ruleId), for a rule named by domain and path. */
+  knownRuleId?: string;
+  /** Rules of the other bindings on this listener: a task on one of them makes this rule wait. */
+  siblingRules?: readonly string[];
+}
+
+/** What a bind replaces: a listener's set, or (ruleId) one of its rules'. */
+export interface BindTarget {
+  listenerId: string;
+  ruleId?: string;
 }

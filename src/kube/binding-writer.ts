@@ -16,19 +16,23 @@ import { fromKubeError } from "./errors.ts";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
+export interface WrittenStatus {
+  uid: string;
+  text: string;
+  status: GaapListenerBindingStatus;
+}
+
 export class BindingWriter {
   private readonly api: CustomObjectsApi;
   /**
    * What was last written per binding key (for the object with this uid), so a cache that lags behind our own
-   * write is not rewritten. An entry goes when its binding does.
+   * write is not rewritten. The map is the controller's (KeyedMemory): an entry goes when its binding does.
    */
-  private readonly written = new Map<
-    string,
-    { uid: string; text: string; status: GaapListenerBindingStatus }
-  >();
+  private readonly written: Map<string, WrittenStatus>;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, written: Map<string, WrittenStatus> = new Map()) {
     this.api = apiClient(kc, CustomObjectsApi);
+    this.written = written;
   }
 
   /** Patches the status if it differs from both the cached object's and what we last wrote. */
@@ -77,11 +81,6 @@ export class BindingWriter {
   /** The status this process last wrote for the binding, newer than a cache that has not caught up. */
   lastWritten(b: GaapListenerBinding): GaapListenerBindingStatus | undefined {
     return this.last(b)?.status;
-  }
-
-  /** The binding is gone from the caches. */
-  forget(key: string): void {
-    this.written.delete(key);
   }
 
   /** A binding deleted and created again under the same name is a new object: what we wrote was for the old. */

@@ -13,7 +13,7 @@ export interface OriginStore {
   remove(ids: readonly string[]): Promise<string[]>;
 }
 
-export interface OriginCollectorOptions {
+export interface OriginSweepOptions {
   store: OriginStore;
   log: Logger;
   clusterTag: OriginTag;
@@ -22,25 +22,24 @@ export interface OriginCollectorOptions {
   canWrite: () => boolean;
   /** Delay between a change that may free origins and the sweep that collects them. */
   debounceMs: number;
+  /** Where the IPs each binding wants are kept (the binding controller's memory): they go when the binding does. */
+  wanted?: Map<string, Set<string> | undefined>;
 }
 
-export class OriginCollector {
-  private readonly o: OriginCollectorOptions;
+export class OriginSweep {
+  private readonly o: OriginSweepOptions;
   /** IPs each binding wants; undefined while a binding's desired set is unknown (nothing may be collected). */
-  private readonly wanted = new Map<string, Set<string> | undefined>();
+  private readonly wanted: Map<string, Set<string> | undefined>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(opts: OriginCollectorOptions) {
+  constructor(opts: OriginSweepOptions) {
     this.o = opts;
+    this.wanted = opts.wanted ?? new Map();
   }
 
   want(bindingKey: string, ips: string[] | undefined): void {
     this.wanted.set(bindingKey, ips ? new Set(ips) : undefined);
-  }
-
-  forget(bindingKey: string): void {
-    this.wanted.delete(bindingKey);
   }
 
   sweepSoon(): void {

@@ -26,13 +26,13 @@ export interface GateState {
 export interface GateFacts {
   bindingName: string;
   /** The listener as this pass read it; undefined when the pass failed before it could read it. */
-  listener?: TargetState;
+  target?: TargetState;
   /** The origin (ip:port) each desired pod stands for. */
   podOrigins: ReadonlyMap<string, string>;
   /** Origins in the bind this pass sent: GAAP is applying it. */
   sent?: ReadonlySet<string>;
   /** Desired origins left out for the listener's limit. */
-  deferred?: ReadonlySet<string>;
+  overLimit?: ReadonlySet<string>;
   maxOrigins?: number;
   /** Why this pass bound nothing new, for pods the listener does not hold yet. */
   blocked?: { reason: "Held" | "BindingDegraded" | "ListenerBusy"; message: string };
@@ -52,7 +52,7 @@ export function gateState(
   facts: GateFacts,
   current: { status?: string } | undefined,
 ): GateState | undefined {
-  const l = facts.listener;
+  const l = facts.target;
   const wasTrue = current?.status === "True";
   if (!l) {
     if (wasTrue) return undefined;
@@ -92,7 +92,7 @@ export function gateState(
     }
     return { status: "True", reason: "Bound", message: `${where} holds ${key}` };
   }
-  if (facts.deferred?.has(key)) {
+  if (facts.overLimit?.has(key)) {
     return {
       status: "False",
       reason: "Held",

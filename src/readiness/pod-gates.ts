@@ -6,9 +6,13 @@
 import type { V1Pod, V1PodCondition, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { bindingKey, GATE_PREFIX, type GaapListenerBinding, resolveSpec } from "../api/types.ts";
-import type { Clock, GateSink, ReconcileResult } from "../binding/ports.ts";
+import { CONFLICT_RETRY_MS } from "../binding/logic/error-policy.ts";
+import type { GateSink } from "../binding/ports.ts";
 import { OperatorError } from "../errors.ts";
 import { selectsPod } from "../model/selectors.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { Result } from "../runtime/controller.ts";
+import type { KeyedMemory } from "../runtime/memory.ts";
 import type { EventKind } from "../watch/change-filters.ts";
 import {
   bindingNotFound,
@@ -32,6 +36,8 @@ export interface PodGatesDeps {
   write(pod: V1Pod, conditions: V1PodCondition[]): Promise<void>;
   enqueue(podKey: string): void;
   canWrite: () => boolean;
+  /** Where the facts and generations kept per binding live (the binding controller's memory). */
+  memory: KeyedMemory;
   clock: Clock;
   log: Logger;
   hooks?: PodGateHooks;
@@ -39,16 +45,19 @@ export interface PodGatesDeps {
 
 export class PodGates implements GateSink {
   private readonly d: PodGatesDeps;
-  private readonly facts = new Map<string, GateFacts>();
+  /** Each binding's latest facts, by binding key. */
+  private readonly facts: Map<string, GateFacts>;
   /** Pods listing each gate, by `namespace/bindingName`. */
   private readonly gated = new Map<string, Set<string>>();
   /** The reason each gate of each pod carries, by `podKey\ngate`: the gates-by-reason gauge. */
   private readonly reasons = new Map<string, string>();
   /** The spec generation last seen per binding. */
-  private readonly generations = new Map<string, number>();
+  private readonly generations: Map<string, number>;
 
   constructor(deps: PodGatesDeps) {
     this.d = deps;
+    this.facts = deps.memory.map("gateFacts");
+    this.generations = deps.memory.map("gateGenerations");
   }
 
   publish(key: string, facts: GateFacts | undefined): void {
@@ -57,7 +66,7 @@ export class PodGates implements GateSink {
       // A pass that finds the listener still busy does not know the task is the bind an earlier pass sent: what
       // that bind sent stays "Binding" until a pass sees the listener running again.
       const prev = this.facts.get(key);
-      const busy = facts.listener !== undefined && facts.listener.status !== 0;
+      const busy = facts.target !== undefined && facts.target.status !== 0;
       const carried = busy && !facts.sent && prev?.sent ? { ...facts, sent: prev.sent } : facts;
       this.facts.set(key, carried);
     }
@@ -114,7 +123,7 @@ export class PodGates implements GateSink {
     return counts;
   }
 
-  async reconcile(podKey: string): Promise<ReconcileResult> {
+  async reconcile(podKey: string): Promise<Result> {
     const [ns = "", name = ""] = podKey.split("/");
     const pod = this.d.pod(ns, name);
     if (!pod || pod.metadata?.deletionTimestamp || !this.d.canWrite()) return {};
@@ -141,9 +150,12 @@ export class PodGates implements GateSink {
     try {
       await this.d.write(pod, changes);
     } catch (err) {
-      // A pod deleted meanwhile needs no gate; anything else is retried by the queue.
-      if (err instanceof OperatorError && err.kind === "notFound") return {};
-      throw err;
+      if (!(err instanceof OperatorError)) throw err;
+      // A pod deleted meanwhile needs no gate; a conflict is our cache behind; anything else is retried on the backoff.
+      if (err.kind === "notFound") return {};
+      if (err.kind === "conflict") return { requeueAfterMs: CONFLICT_RETRY_MS };
+      this.d.log.debug({ pod: podKey, code: err.code, err: err.message }, "readiness gates not set");
+      return { failed: err };
     }
     this.d.log.debug(
       { pod: podKey, gates: changes.map((c) => `${c.type}=${c.status}/${c.reason}`) },

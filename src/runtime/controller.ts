@@ -1,11 +1,22 @@
-// The controller loop: keys go into the work queue; workers run the reconciler and requeue as
-// controller-runtime does (error: rate-limited; requeueAfter: forget and delay; success: forget). No worker
-// starts before every informer has synced.
+// The controller loop: keys go into the work queue; workers run the reconciler and requeue as controller-runtime
+// does with the Result it returns (failed: after the key's backoff, which grows; requeueAfter: forget and delay;
+// success: forget). The queue's limiter is the one backoff a key has. No worker starts before every informer has
+// synced.
 import { setTimeout } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { ReconcileResult } from "../binding/ports.ts";
-import { OperatorError } from "../errors.ts";
+import type { OperatorError } from "../errors.ts";
 import type { QueueMetrics, WorkQueue } from "./queue.ts";
+
+/** What a reconcile asks of the work queue. */
+export interface Result {
+  /** Come back after this long. With `failed`, instead of the key's backoff (a slow retry the reconciler chose). */
+  requeueAfterMs?: number;
+  /**
+   * The pass failed (the reconciler has reported it): come back after the key's backoff, which grows with each
+   * failure in a row and starts over after a pass that does not fail.
+   */
+  failed?: OperatorError;
+}
 
 export interface ControllerMetrics {
   reconciled?(result: "success" | "error" | "requeue_after", seconds: number): void;
@@ -19,7 +30,7 @@ export interface ControllerOptions {
   synced: Promise<void>;
   /** Every key to reconcile once at start. */
   initialKeys: () => string[];
-  reconcile: (key: string) => Promise<ReconcileResult>;
+  reconcile: (key: string) => Promise<Result>;
   workers: number;
   log: Logger;
   metrics?: ControllerMetrics;
@@ -80,25 +91,23 @@ export class Controller {
     const seconds = () => (performance.now() - started) / 1000;
     try {
       const res = await this.o.reconcile(key);
-      if (res.requeueAfterMs !== undefined) {
+      if (res.failed) {
+        this.o.metrics?.reconciled?.("error", seconds());
+        if (res.requeueAfterMs !== undefined) q.addAfter(key, res.requeueAfterMs);
+        else q.addRateLimited(key);
+      } else if (res.requeueAfterMs !== undefined) {
         q.forget(key);
         q.addAfter(key, res.requeueAfterMs);
-        // A failure the reconciler handled (it chose the retry delay) still counts as an error.
-        this.o.metrics?.reconciled?.(res.failed ? "error" : "requeue_after", seconds());
+        this.o.metrics?.reconciled?.("requeue_after", seconds());
       } else {
         q.forget(key);
         this.o.metrics?.reconciled?.("success", seconds());
       }
     } catch (err) {
+      // A reconciler reports what it expects as a failed Result; anything thrown is a bug, retried on the backoff.
       this.o.metrics?.reconciled?.("error", seconds());
-      if (err instanceof OperatorError && err.kind === "conflict") {
-        // The cache is behind our own write: try again shortly without growing backoff.
-        q.addAfter(key, 100);
-      } else {
-        const delay = q.addRateLimited(key);
-        this.o.log.debug({ key, delayMs: delay, err: String(err) }, "requeued after error");
-      }
-      if (!(err instanceof OperatorError)) this.o.log.error({ key, err }, "reconcile failed unexpectedly");
+      const delay = q.addRateLimited(key);
+      this.o.log.error({ key, err, retryInMs: delay }, "reconcile failed unexpectedly");
     } finally {
       q.done(key);
     }

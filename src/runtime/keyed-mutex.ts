@@ -1,8 +1,9 @@
-/** Runs functions one at a time per key; different keys run concurrently. */
+/** One holder at a time per key; different keys are held concurrently. */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  /** Waits for the key and resolves with the function that lets it go (call it exactly once, in a finally). */
+  async acquire(key: string): Promise<() => void> {
     const prev = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((r) => {
@@ -11,11 +12,23 @@ export class KeyedMutex {
     const tail = prev.then(() => mine);
     this.tails.set(key, tail);
     await prev;
+    return () => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+  }
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire(key);
     try {
       return await fn();
     } finally {
       release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
     }
+  }
+
+  /** Keys held or waited for now. */
+  get size(): number {
+    return this.tails.size;
   }
 }

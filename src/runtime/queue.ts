@@ -1,8 +1,9 @@
 // A work queue with client-go's semantics: a FIFO of keys with `dirty` and `processing` sets, so a key is never
 // worked on twice at once, an add while it is being processed runs it exactly once more afterwards, and delayed
-// adds only ever move a waiting key earlier. Rate limiting is per key (exponential with jitter) and overall
-// (token bucket), as client-go's default controller rate limiter.
-import type { TokenBucket } from "./token-bucket.ts";
+// adds only ever move a waiting key earlier. Rate limiting is per key (exponential with jitter): the one backoff a
+// key has. client-go maxes it with an overall token bucket; here GAAP is paced by the GAAP client's own buckets,
+// which every retry waits for, and an overall bucket would stretch the recovery from an outage past the per-key cap
+// (1,000 failing keys at 10 per second: 90 s).
 
 export interface RateLimiter {
   /** How long to wait before the key's next retry; counts a failure. */
@@ -35,24 +36,18 @@ export class ExponentialLimiter implements RateLimiter {
   forget(key: string): void {
     this.counts.delete(key);
   }
-}
 
-/** The larger of a per-key limiter and an overall token bucket (client-go's MaxOfRateLimiter). */
-export class ControllerLimiter implements RateLimiter {
-  private readonly perKey: RateLimiter;
-  private readonly bucket: TokenBucket;
-
-  constructor(perKey: RateLimiter, bucket: TokenBucket) {
-    this.perKey = perKey;
-    this.bucket = bucket;
+  /** The failure counts are per-key memory too (KeyedMemory). */
+  delete(key: string): boolean {
+    return this.counts.delete(key);
   }
 
-  when(key: string): number {
-    return Math.max(this.perKey.when(key), this.bucket.reserve());
+  has(key: string): boolean {
+    return this.counts.has(key);
   }
 
-  forget(key: string): void {
-    this.perKey.forget(key);
+  get size(): number {
+    return this.counts.size;
   }
 }
 

@@ -19,13 +19,13 @@ describe("GaapClient", () => {
   it("reads 40 listeners concurrently with a handful of calls, each with its own state", async () => {
     const c = f.client();
     const ids = listeners(40).map((l) => l.listenerId);
-    const states = await Promise.all(ids.map((id) => c.targets.describeTarget({ listenerId: id })));
+    const states = await Promise.all(ids.map((id) => c.describeTarget({ listenerId: id })));
     expect(states.map((s) => s.listenerId)).toEqual(ids);
     expect(states.filter((s) => s.protocol === "UDP")).toHaveLength(8);
     expect(states[3]?.port).toBe(1003);
     // One directory (2 channels x 4 protocols) and one shared read per channel and protocol, instead of 40.
     expect(describes()).toBeLessThanOrEqual(12);
-    const again = await Promise.all(ids.map((id) => c.targets.describeTarget({ listenerId: id })));
+    const again = await Promise.all(ids.map((id) => c.describeTarget({ listenerId: id })));
     expect(again).toHaveLength(40);
     expect(describes()).toBeLessThanOrEqual(16);
   });
@@ -34,13 +34,13 @@ describe("GaapClient", () => {
     // One read per 2 s: after the directory, the next read of link-a's TCP listeners waits about 2 s, far longer than
     // the reads below take to arrive even on a machine too busy to keep its 20 ms timers.
     const c = f.client({ read: 0.5 });
-    await c.targets.describeTarget({ listenerId: "listener-c0000" });
+    await c.describeTarget({ listenerId: "listener-c0000" });
     const before = describes();
     // Each read arrives after the previous one's batching window (5 ms) closed, but before the token.
     const ids = ["listener-c0001", "listener-c0002", "listener-c0003", "listener-c0005", "listener-c0006"];
     const reads: Array<Promise<unknown>> = [];
     for (const id of ids) {
-      reads.push(c.targets.describeTarget({ listenerId: id }));
+      reads.push(c.describeTarget({ listenerId: id }));
       await new Promise((r) => setTimeout(r, 20));
     }
     const states = (await Promise.all(reads)) as Array<{ listenerId: string }>;
@@ -64,7 +64,7 @@ describe("GaapClient", () => {
       }),
     );
     const c = f.client();
-    await c.targets.describeTarget({ listenerId: "listener-p0000" });
+    await c.describeTarget({ listenerId: "listener-p0000" });
     const reads = (since: number) =>
       f.emu.calls
         .list({ since, action: "DescribeTCPListeners" })
@@ -73,14 +73,14 @@ describe("GaapClient", () => {
 
     let since = f.emu.calls.lastSeq;
     const two = await Promise.all(
-      ["listener-p0011", "listener-p0042"].map((id) => c.targets.describeTarget({ listenerId: id })),
+      ["listener-p0011", "listener-p0042"].map((id) => c.describeTarget({ listenerId: id })),
     );
     expect(two.map((l) => l.port)).toEqual([1011, 1042]);
     expect(reads(since)).toEqual(["one", "one"]);
 
     since = f.emu.calls.lastSeq;
     const ids = [3, 17, 25, 38, 49].map((i) => `listener-p${String(i).padStart(4, "0")}`);
-    const five = await Promise.all(ids.map((id) => c.targets.describeTarget({ listenerId: id })));
+    const five = await Promise.all(ids.map((id) => c.describeTarget({ listenerId: id })));
     expect(five.map((l) => l.listenerId)).toEqual(ids);
     expect(reads(since)).toEqual(["page", "page", "page"]);
   });
@@ -89,7 +89,7 @@ describe("GaapClient", () => {
     const c = f.client({ batchReads: false });
     await Promise.all(
       ["listener-c0000", "listener-c0001", "listener-c0002"].map((id) =>
-        c.targets.describeTarget({ listenerId: id }),
+        c.describeTarget({ listenerId: id }),
       ),
     );
     expect(describes()).toBe(3);
@@ -97,7 +97,7 @@ describe("GaapClient", () => {
 
   it("finds a listener created after the directory was read, and reports one that does not exist", async () => {
     const c = f.client();
-    await c.targets.describeTarget({ listenerId: "listener-c0000" });
+    await c.describeTarget({ listenerId: "listener-c0000" });
     const created = f.emu.snapshot();
     f.emu.reset({
       ...created,
@@ -116,8 +116,8 @@ describe("GaapClient", () => {
         },
       ],
     });
-    expect((await c.targets.describeTarget({ listenerId: "listener-late0001" })).scheduler).toBe("rr");
-    const err = await c.targets.describeTarget({ listenerId: "listener-nothere" }).catch((e) => e);
+    expect((await c.describeTarget({ listenerId: "listener-late0001" })).scheduler).toBe("rr");
+    const err = await c.describeTarget({ listenerId: "listener-nothere" }).catch((e) => e);
     expect(err).toBeInstanceOf(OperatorError);
     expect([err.kind, err.code]).toEqual(["notFound", "ListenerNotFound"]);
   });
@@ -161,7 +161,7 @@ describe("GaapClient", () => {
     const writer = f.client();
     const ids = await writer.origins.register(["198.18.2.1"], 0, "x", []);
     const id = ids.get("198.18.2.1") as string;
-    await writer.binder.bind({ listenerId: "listener-c0000" }, [
+    await writer.bind({ listenerId: "listener-c0000" }, [
       { realServerId: id, ip: "198.18.2.1", port: 80, weight: 3 },
     ]);
     expect(f.emu.calls.list({ action: "BindListenerRealServers" }).map((r) => r.bindSet)).toEqual([
@@ -171,7 +171,7 @@ describe("GaapClient", () => {
     expect(reader.origins.ids.size).toBe(0);
     // Read until the bind's task (bindTaskMs 100) is over.
     const l = await eventually(async () => {
-      const read = await reader.targets.describeTarget({ listenerId: "listener-c0000" });
+      const read = await reader.describeTarget({ listenerId: "listener-c0000" });
       expect(read.status).toBe(0);
       return read;
     });
@@ -192,7 +192,7 @@ describe("GaapClient", () => {
       const sent = writes().length;
       f.leader = false;
       const refused = await Promise.all([
-        c.binder.bind({ listenerId: "listener-c0000" }, []).catch((e) => e),
+        c.bind({ listenerId: "listener-c0000" }, []).catch((e) => e),
         c.origins.register(["198.18.3.2"], 0, "x", []).catch((e) => e),
         c.origins.remove([...ids.values()]).catch((e) => e),
       ]);
@@ -207,9 +207,9 @@ describe("GaapClient", () => {
 
     it("checks leadership after the wait for a write token, not before it", async () => {
       const c = f.client({ write: 0.25 });
-      await c.binder.bind({ listenerId: "listener-c0000" }, []);
+      await c.bind({ listenerId: "listener-c0000" }, []);
       // The next bind waits about 4 s for its token (a margin no busy machine eats up); leadership is lost meanwhile.
-      const second = c.binder.bind({ listenerId: "listener-c0001" }, []).catch((e) => e);
+      const second = c.bind({ listenerId: "listener-c0001" }, []).catch((e) => e);
       await new Promise((r) => setTimeout(r, 100));
       f.leader = false;
       expect((await second).code).toBe("NotLeader");

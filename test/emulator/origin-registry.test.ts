@@ -29,10 +29,10 @@ describe("OriginRegistry", () => {
   it("learns the IDs of what the listener it was asked for holds, not of others a shared read passed over", async () => {
     const c = f.client();
     expect(c.origins.ids.size).toBe(0);
-    await c.targets.describeTarget({ listenerId: "listener-c0000" });
+    await c.describeTarget({ listenerId: "listener-c0000" });
     // listener-c0003 was read by the directory, on the same channel: its origin is not learned.
     expect(c.origins.ids).toEqual(new Map([["198.18.9.1", "rs-seed0001"]]));
-    await c.targets.describeTarget({ listenerId: "listener-c0003" });
+    await c.describeTarget({ listenerId: "listener-c0003" });
     expect(c.origins.ids.get("198.18.9.2")).toBe("rs-seed0002");
   });
 
@@ -63,7 +63,7 @@ describe("OriginRegistry", () => {
   it("forgets the IDs it is told are stale, and only those", async () => {
     const { origins } = f.client();
     await origins.register(["198.18.0.1", "198.18.0.2"], 0, "x", []);
-    origins.forget(["198.18.0.1", "198.18.0.99"]);
+    origins.invalidate(["198.18.0.1", "198.18.0.99"]);
     expect([...origins.ids.keys()]).toEqual(["198.18.0.2"]);
   });
 
@@ -71,7 +71,7 @@ describe("OriginRegistry", () => {
     const c = f.client();
     const ids = await c.origins.register(["198.18.1.1", "198.18.1.2", "198.18.1.3"], 0, "x", []);
     const id = (ip: string) => ids.get(ip) as string;
-    await c.binder.bind({ listenerId: "listener-c0001" }, [
+    await c.bind({ listenerId: "listener-c0001" }, [
       { realServerId: id("198.18.1.1"), ip: "198.18.1.1", port: 80 },
     ]);
     expect(await c.origins.boundOf([...ids.values()])).toEqual(new Set([id("198.18.1.1")]));

@@ -24,49 +24,49 @@ describe("readiness gate state", () => {
   it.each([
     {
       name: "the applied set holds it, healthy: True Bound",
-      f: facts({ listener: listener([held(1)]) }),
+      f: facts({ target: listener([held(1)]) }),
       want: "True Bound",
     },
     {
       name: "health check off: RealServerStatus means nothing",
-      f: facts({ listener: listener([held(1, 1)], { healthCheck: false }) }),
+      f: facts({ target: listener([held(1, 1)], { healthCheck: false }) }),
       want: "True Bound",
     },
     {
       name: "GAAP's health check says abnormal: False Unhealthy",
-      f: facts({ listener: listener([held(1, 1)]) }),
+      f: facts({ target: listener([held(1, 1)]) }),
       want: "False Unhealthy",
     },
     {
       name: "abnormal after the pod went Ready: stays True (sticky)",
-      f: facts({ listener: listener([held(1, 1)]) }),
+      f: facts({ target: listener([held(1, 1)]) }),
       current: "True",
       want: "leave",
     },
     {
       name: "held, but the task that added it still runs: False Binding",
-      f: facts({ listener: listener([held(1)], { status: 3 }), sent: new Set(["10.0.0.1:8080"]) }),
+      f: facts({ target: listener([held(1)], { status: 3 }), sent: new Set(["10.0.0.1:8080"]) }),
       want: "False Binding",
     },
     {
       name: "held, listener busy with someone else's task: False ListenerBusy",
-      f: facts({ listener: listener([held(1)], { status: 3 }) }),
+      f: facts({ target: listener([held(1)], { status: 3 }) }),
       want: "False ListenerBusy",
     },
     {
       name: "bind sent this pass: False Binding",
-      f: facts({ listener: listener([]), sent: new Set(["10.0.0.1:8080"]) }),
+      f: facts({ target: listener([]), sent: new Set(["10.0.0.1:8080"]) }),
       want: "False Binding",
     },
     {
       name: "left out for the listener's limit: False Held",
-      f: facts({ listener: listener([]), deferred: new Set(["10.0.0.1:8080"]), maxOrigins: 100 }),
+      f: facts({ target: listener([]), overLimit: new Set(["10.0.0.1:8080"]), maxOrigins: 100 }),
       want: "False Held",
     },
     {
       name: "the breaker holds the binding: False Held",
       f: facts({
-        listener: listener([]),
+        target: listener([]),
         blocked: { reason: "Held", message: "binding web holds: MassUnbind: ..." },
       }),
       want: "False Held",
@@ -74,7 +74,7 @@ describe("readiness gate state", () => {
     {
       name: "the binding is degraded: False BindingDegraded",
       f: facts({
-        listener: listener([]),
+        target: listener([]),
         blocked: { reason: "BindingDegraded", message: "binding web is degraded: ProtocolMismatch" },
       }),
       want: "False BindingDegraded",
@@ -94,29 +94,29 @@ describe("readiness gate state", () => {
     },
     {
       name: "True, and a fresh read no longer shows it (edited behind our back): stays True while the operator repairs GAAP",
-      f: facts({ listener: listener([held(2)]) }),
+      f: facts({ target: listener([held(2)]) }),
       current: "True",
       want: "leave",
     },
     {
       name: "not a desired origin and not held: False NotAnOrigin",
-      f: facts({ listener: listener([]), podOrigins: new Map() }),
+      f: facts({ target: listener([]), podOrigins: new Map() }),
       want: "False NotAnOrigin",
     },
     {
       name: "not a desired origin but its IP still held (its removal pending): False NotAnOrigin, never True",
-      f: facts({ listener: listener([held(1)]), podOrigins: new Map() }),
+      f: facts({ target: listener([held(1)]), podOrigins: new Map() }),
       want: "False NotAnOrigin",
     },
     {
       name: "True, then its containers went unready (no longer an origin): False, so it waits for GAAP coming back",
-      f: facts({ listener: listener([held(1)]), podOrigins: new Map() }),
+      f: facts({ target: listener([held(1)]), podOrigins: new Map() }),
       current: "True",
       want: "False NotAnOrigin",
     },
     {
       name: "another origin on the pod's IP (another port) is not the pod's origin",
-      f: facts({ listener: listener([{ ...held(1), port: 9090 }]) }),
+      f: facts({ target: listener([{ ...held(1), port: 9090 }]) }),
       want: "False Binding",
     },
   ] as Array<{ name: string; f: GateFacts; current?: string; want: string }>)(
@@ -127,16 +127,16 @@ describe("readiness gate state", () => {
   );
 
   it("messages say what to look at", () => {
-    expect(gateState(pod, facts({ listener: listener([held(1)]) }), undefined)?.message).toBe(
+    expect(gateState(pod, facts({ target: listener([held(1)]) }), undefined)?.message).toBe(
       "listener lst-a holds 10.0.0.1:8080",
     );
-    expect(gateState(pod, facts({ listener: listener([held(1, 1)]) }), undefined)?.message).toBe(
+    expect(gateState(pod, facts({ target: listener([held(1, 1)]) }), undefined)?.message).toBe(
       "listener lst-a holds 10.0.0.1:8080 but GAAP's health check reports it abnormal",
     );
     expect(
       gateState(
         pod,
-        facts({ listener: listener([]), deferred: new Set(["10.0.0.1:8080"]), maxOrigins: 100 }),
+        facts({ target: listener([]), overLimit: new Set(["10.0.0.1:8080"]), maxOrigins: 100 }),
         undefined,
       )?.message,
     ).toBe(

@@ -145,7 +145,7 @@ const ids = new Map([1, 2, 3].map((n) => [`10.0.0.${n}`, `rs-${n}`]));
 
 describe("plan on forwarding rules", () => {
   const run = (s: ReturnType<typeof spec>, l: TargetState, d: Desired = desired(origin(1))) =>
-    plan({ spec: s, desired: d, listener: l, owned: new Set(), originIds: ids, maxOrigins: 100 });
+    plan({ spec: s, desired: d, target: l, owned: new Set(), originIds: ids, maxOrigins: 100 });
 
   it("holds RuleNotApplicable for a rule named on a TCP listener, and claims none of its origins", () => {
     const tcp = listenerState({ bound: [bound(9)] });
@@ -213,7 +213,7 @@ describe("plan on forwarding rules", () => {
     const p = plan({
       spec: spec({ rule: { ruleId: "rule-a" } }),
       desired: many,
-      listener: ruleTarget(),
+      target: ruleTarget(),
       owned: new Set(),
       originIds: ids,
       maxOrigins: 2,
@@ -298,7 +298,7 @@ describe("the status of a rule's pass", () => {
     const status = composeStatus(
       undefined,
       1,
-      { phase: "inSync", listener: t, ours: t.bound, owned: [], desiredCount: 2, notes: [] },
+      { phase: "inSync", target: t, ours: t.bound, owned: [], desiredCount: 2, notes: [] },
       new Date("2026-12-01T00:00:00Z"),
     );
     expect(status.listener).toEqual({ protocol: "HTTP", port: 8000 });
@@ -320,7 +320,7 @@ describe("the status of a rule's pass", () => {
     const status = composeStatus(
       undefined,
       1,
-      { phase: "inSync", listener: t, ours: t.bound, owned: [], desiredCount: 1, notes: [] },
+      { phase: "inSync", target: t, ours: t.bound, owned: [], desiredCount: 1, notes: [] },
       new Date(),
     );
     expect(status.unhealthyCount).toBe(0);
@@ -330,16 +330,16 @@ describe("the status of a rule's pass", () => {
 describe("gates of pods behind a rule", () => {
   it("speak of the rule, and wait for a sibling's task", () => {
     const held = toRuleTarget(http, info({ RealServerSet: [wire(bound(1))] }), []);
-    const facts = { bindingName: "web", listener: held, podOrigins: new Map([["p1", "10.0.0.1:8080"]]) };
+    const facts = { bindingName: "web", target: held, podOrigins: new Map([["p1", "10.0.0.1:8080"]]) };
     expect(gateState("p1", facts, undefined)).toEqual({
       status: "True",
       reason: "Bound",
       message: "rule rule-a (www.example.com/api) of listener-h holds 10.0.0.1:8080",
     });
     const sick = toRuleTarget(http, info({ BindStatus: 0, RealServerSet: [wire(bound(1, 1))] }), []);
-    expect(gateState("p1", { ...facts, listener: sick }, undefined)?.reason).toBe("Unhealthy");
+    expect(gateState("p1", { ...facts, target: sick }, undefined)?.reason).toBe("Unhealthy");
     const blocked = toRuleTarget(http, info(), [info({ RuleId: "rule-b", RuleStatus: 3 })]);
-    expect(gateState("p1", { ...facts, listener: blocked }, undefined)).toMatchObject({
+    expect(gateState("p1", { ...facts, target: blocked }, undefined)).toMatchObject({
       status: "False",
       reason: "ListenerBusy",
     });

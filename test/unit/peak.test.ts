@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PeakWindow } from "../../src/binding/peak.ts";
+import { PeakWindow } from "../../src/runtime/peak-window.ts";
 
 describe("the breaker's peak window", () => {
   const run = (windowMs: number, samples: Array<[number, number]>) => {
@@ -82,7 +82,7 @@ describe("the breaker's peak window", () => {
     const w = new PeakWindow(1000, { now: () => now });
     w.observe("a", 10);
     expect(w.observe("b", 2)).toBe(2);
-    w.forget("a");
+    w.delete("a");
     now = 1;
     expect(w.observe("a", 3)).toBe(3);
     expect(w.size).toBe(2);

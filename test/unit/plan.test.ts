@@ -65,7 +65,7 @@ function run(p: {
   return plan({
     spec: spec(p.spec),
     desired: p.desired,
-    listener: p.listener,
+    target: p.listener,
     owned: new Set(p.owned ?? []),
     originIds: ids(...(p.known ?? range(1, 200))),
     maxOrigins: p.max ?? 100,
@@ -89,7 +89,7 @@ const summary = (p: Plan) => {
       return "wait";
     case "inSync":
       return "inSync";
-    case "defer":
+    case "coalesce":
       return `defer until ${p.untilMs}`;
   }
 };
@@ -588,7 +588,7 @@ describe("plan: the origin limit binds ready pods first, gated ones as room allo
       bound: [],
       max: 5,
       want: "bind 1w10,2w10,3w10",
-      deferred: [],
+      overLimit: [],
     },
     {
       name: "short of room: all ready, then gated in order",
@@ -596,7 +596,7 @@ describe("plan: the origin limit binds ready pods first, gated ones as room allo
       bound: [],
       max: 5,
       want: "bind 1w10,2w10,3w10,4w10,5w10",
-      deferred: ["10.0.0.6:80", "10.0.0.7:80"],
+      overLimit: ["10.0.0.6:80", "10.0.0.7:80"],
     },
     {
       name: "a gated origin GAAP holds already keeps its place",
@@ -604,7 +604,7 @@ describe("plan: the origin limit binds ready pods first, gated ones as room allo
       bound: [1, 2, 3, 6],
       max: 4,
       want: "inSync",
-      deferred: ["10.0.0.4:80", "10.0.0.5:80"],
+      overLimit: ["10.0.0.4:80", "10.0.0.5:80"],
     },
     {
       name: "a surge at the limit: the new pod waits, nothing else moves",
@@ -612,12 +612,12 @@ describe("plan: the origin limit binds ready pods first, gated ones as room allo
       bound: [1, 2, 3],
       max: 3,
       want: "inSync",
-      deferred: ["10.0.0.4:80"],
+      overLimit: ["10.0.0.4:80"],
     },
-  ])("$name", ({ d, bound, max, want, deferred }) => {
+  ])("$name", ({ d, bound, max, want, overLimit }) => {
     const p = run({ desired: desired(...d), listener: listener(bound.map((n) => b(n))), max });
     expect(summary(p)).toBe(want);
-    expect((p.kind === "bind" || p.kind === "inSync") && (p.deferred ?? [])).toEqual(deferred);
+    expect((p.kind === "bind" || p.kind === "inSync") && (p.overLimit ?? [])).toEqual(overLimit);
   });
 
   it("is TooManyOrigins only when the ready origins alone exceed the limit, and says how many wait", () => {
@@ -741,7 +741,7 @@ describe("plan: removals of held pods wait for the additions on their way", () =
     plan({
       spec: spec(p.spec),
       desired: p.desired,
-      listener: p.listener,
+      target: p.listener,
       owned: new Set(),
       originIds: ids(...range(1, 20)),
       maxOrigins: 100,

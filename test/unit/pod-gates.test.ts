@@ -7,6 +7,7 @@ import { type GaapListenerBinding, type GaapListenerBindingSpec, gateType } from
 import type { TargetState } from "../../src/gaap/types.ts";
 import type { GateFacts } from "../../src/readiness/gates.ts";
 import { PodGates } from "../../src/readiness/pod-gates.ts";
+import { KeyedMemory } from "../../src/runtime/memory.ts";
 import { listenerState } from "./fixtures.ts";
 
 const GATE = gateType("web");
@@ -43,6 +44,7 @@ function world() {
     },
     enqueue: (k) => queued.push(k),
     canWrite: () => true,
+    memory: new KeyedMemory(),
     clock: { now: () => 1_000_000 },
     log: pino({ level: "silent" }),
   });
@@ -79,7 +81,7 @@ describe("readiness-gate controller", () => {
     w.gates.publish(
       "ns/web",
       facts({
-        listener: listener([]),
+        target: listener([]),
         podOrigins: new Map([["p1", "10.0.0.1:8080"]]),
         sent: new Set(["10.0.0.1:8080"]),
       }),
@@ -89,7 +91,7 @@ describe("readiness-gate controller", () => {
     expect(w.gate("p1")).toMatchObject({ status: "False", reason: "Binding" });
     w.gates.publish(
       "ns/web",
-      facts({ listener: listener(["10.0.0.1:8080"]), podOrigins: new Map([["p1", "10.0.0.1:8080"]]) }),
+      facts({ target: listener(["10.0.0.1:8080"]), podOrigins: new Map([["p1", "10.0.0.1:8080"]]) }),
     );
     await w.gates.reconcile("ns/p1");
     await w.gates.reconcile("ns/p1");
@@ -137,7 +139,7 @@ describe("readiness-gate controller", () => {
     w.addPod("p2");
     const p2 = w.pods.get("p2") as V1Pod;
     w.pods.set("p2", { ...p2, metadata: { ...p2.metadata, deletionTimestamp: new Date() } });
-    w.gates.publish("ns/web", facts({ listener: listener([]) }));
+    w.gates.publish("ns/web", facts({ target: listener([]) }));
     expect(w.queued).not.toContain("ns/p1");
     await w.gates.reconcile("ns/p1");
     await w.gates.reconcile("ns/p2");

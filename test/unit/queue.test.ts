@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "../../src/runtime/queue.ts";
-import { TokenBucket } from "../../src/runtime/token-bucket.ts";
+import { ExponentialLimiter, WorkQueue } from "../../src/runtime/queue.ts";
 
 const noJitter = () => new ExponentialLimiter(100, 10_000, 0);
 
@@ -78,10 +77,12 @@ describe("WorkQueue", () => {
     expect(l.when("k")).toBe(1001);
   });
 
-  it("also limits all keys together with a token bucket", () => {
-    const bucket = new TokenBucket(10, 2, Date.now);
-    const l = new ControllerLimiter(new ExponentialLimiter(5, 1000, 0), bucket);
-    expect([l.when("a"), l.when("b"), l.when("c")]).toEqual([5, 5, 100]);
+  it("keeps failure counts per key, as a store a key's deletion empties", () => {
+    const l = new ExponentialLimiter(5, 1000, 0);
+    expect([l.when("a"), l.when("a"), l.when("b")]).toEqual([5, 10, 5]);
+    expect([l.has("a"), l.size]).toEqual([true, 2]);
+    l.delete("a");
+    expect([l.has("a"), l.size, l.when("a")]).toEqual([false, 1, 5]);
   });
 
   it("hands out nothing after shutdown and releases waiting workers", async () => {

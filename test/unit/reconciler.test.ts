@@ -10,39 +10,35 @@ import {
   type GaapListenerBindingSpec,
   type GaapListenerBindingStatus,
 } from "../../src/api/types.ts";
+import { CONFLICT_RETRY_MS } from "../../src/binding/logic/error-policy.ts";
 import type { HoldOverrun } from "../../src/binding/logic/hold-overrun.ts";
 import type {
   BindingCache,
-  Clock,
+  BindingMetrics,
   EventSink,
-  OriginBinder,
-  OriginRegistry,
+  Gaap,
+  GateSink,
   OriginUse,
-  ReconcilerHooks,
   StatusWriter,
-  TargetReader,
 } from "../../src/binding/ports.ts";
-import { Reconciler } from "../../src/binding/reconciler.ts";
+import { BindingReconciler } from "../../src/binding/reconciler.ts";
 import { OperatorError } from "../../src/errors.ts";
-import type { BindTarget } from "../../src/gaap/binder.ts";
-import type { TargetQuery } from "../../src/gaap/target-reader.ts";
+import type { BindTarget, TargetQuery } from "../../src/gaap/types.ts";
 import { type BoundOrigin, isLayer7, type TargetState } from "../../src/gaap/types.ts";
 import type { BindingEvent } from "../../src/model/binding-event.ts";
 import type { ClusterView } from "../../src/model/cluster-view.ts";
 import type { GateFacts } from "../../src/readiness/gates.ts";
-import { ExponentialLimiter } from "../../src/runtime/queue.ts";
+import type { Clock } from "../../src/runtime/clock.ts";
+import { KeyedMemory } from "../../src/runtime/memory.ts";
 import { listenerState } from "./fixtures.ts";
 
 const LISTENER = "listener-a";
 const TASK_MS = 1000;
 const VERIFY_MS = 60_000;
 const BUSY_POLL_MS = 250;
-const RETRY_CAP_MS = 8000;
 
 /** Everything outside the reconciler, in memory; `log` lists every write in order. */
-class World
-  implements BindingCache, TargetReader, OriginRegistry, OriginBinder, StatusWriter, EventSink, OriginUse
-{
+class World implements BindingCache, Gaap, StatusWriter, EventSink, OriginUse, GateSink {
   t = 1_000_000;
   readonly clock: Clock = { now: () => this.t };
   readonly bindings = new Map<string, GaapListenerBinding>();
@@ -64,6 +60,7 @@ class World
   readonly failures: Record<"describe" | "bind", OperatorError[]> = { describe: [], bind: [] };
   leader = true;
   reads = 0;
+  memory = new KeyedMemory();
 
   // BindingCache
   binding(key: string) {
@@ -75,7 +72,7 @@ class World
   view(b: GaapListenerBinding) {
     return this.views.get(`${b.metadata.namespace}/${b.metadata.name}`) ?? podView([]);
   }
-  // TargetReader: a rule's sibling tasks hold it, as GAAP's ListenerHasTask does.
+  // Gaap: a rule's sibling tasks hold it, as GAAP's ListenerHasTask does.
   async describeTarget(q: TargetQuery): Promise<TargetState> {
     this.reads++;
     this.queries.push(q);
@@ -107,25 +104,18 @@ class World
       rule: { ruleId, domain: r.domain, path: r.path, status: own, healthy: true },
     };
   }
-  // OriginRegistry
-  get ids(): ReadonlyMap<string, string> {
+  get originIds(): ReadonlyMap<string, string> {
     return this.known;
   }
-  async register(ips: readonly string[]) {
+  async registerOrigins(ips: readonly string[]) {
     this.log.push(`register ${ips.join(",")}`);
     for (const ip of ips) this.known.set(ip, `rs-${ip}`);
     return new Map(ips.map((ip) => [ip, `rs-${ip}`]));
   }
-  forget(ipsOrKey: readonly string[] | string) {
-    if (typeof ipsOrKey === "string") {
-      // StatusWriter.forget and OriginUse.forget take a binding key.
-      this.log.push(`forget ${ipsOrKey}`);
-      return;
-    }
-    for (const ip of ipsOrKey) this.known.delete(ip);
-    this.log.push(`forget ids ${ipsOrKey.join(",")}`);
+  invalidateOriginIds(ips: readonly string[]) {
+    for (const ip of ips) this.known.delete(ip);
+    this.log.push(`invalidate ids ${ips.join(",")}`);
   }
-  // OriginBinder
   async bind(target: BindTarget, set: readonly BoundOrigin[]) {
     const fail = this.failures.bind.shift();
     if (fail) throw fail;
@@ -192,17 +182,17 @@ class World
     this.published.set(key, facts);
   }
 
-  reconciler(opts: { cap?: number; unbindWindowMs?: number; hooks?: ReconcilerHooks } = {}) {
-    return new Reconciler({
+  reconciler(opts: { unbindWindowMs?: number; metrics?: BindingMetrics } = {}) {
+    // Each reconciler is a fresh process: its memory starts empty.
+    this.memory = new KeyedMemory();
+    return new BindingReconciler({
       cache: this,
-      reader: this,
-      registry: this,
-      binder: this,
+      gaap: this,
       status: this,
       events: this,
       origins: this,
       gates: this,
-      backoff: new ExponentialLimiter(1000, opts.cap ?? RETRY_CAP_MS, 0),
+      memory: this.memory,
       log: pino({ level: "silent" }),
       settings: {
         clusterName: "test",
@@ -213,7 +203,7 @@ class World
         ...(opts.unbindWindowMs === undefined ? {} : { unbindWindowMs: opts.unbindWindowMs }),
       },
       canWrite: () => this.leader,
-      ...(opts.hooks ? { hooks: opts.hooks } : {}),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
       clock: this.clock,
       random: () => 0.5,
     });
@@ -404,11 +394,22 @@ describe("Reconciler", () => {
     expect(w.log).toEqual([]);
   });
 
-  it("forgets a binding that is gone", async () => {
+  it("forgets a binding that is gone: no store keeps its key, its gates and gauges are cleared", async () => {
     const w = new World();
-    const r = w.reconciler();
-    expect(await r.reconcile("ns/gone")).toEqual({});
-    expect(w.log).toEqual(["forget ns/gone", "forget ns/gone"]);
+    w.addListener();
+    const key = w.addBinding("web", { maxUnbindPercent: 50 }, ["10.0.0.1", "10.0.0.2"]);
+    const gauges: Array<[string, number | undefined]> = [];
+    const r = w.reconciler({ unbindWindowMs: 60_000, metrics: { origins: (k, d) => gauges.push([k, d]) } });
+    await r.reconcile(key);
+    w.t += TASK_MS;
+    await r.reconcile(key);
+    expect(w.memory.holding(key)).toEqual(expect.arrayContaining(["breakerPeaks", "listenerOf"]));
+    w.bindings.delete(key);
+    expect(await r.reconcile(key)).toEqual({});
+    expect(w.memory.holding(key)).toEqual([]);
+    expect(w.published.has(key)).toBe(true);
+    expect(w.published.get(key)).toBeUndefined();
+    expect(gauges.at(-1)).toEqual([key, undefined]);
   });
 });
 
@@ -425,7 +426,8 @@ describe("Reconciler: deletion", () => {
     const key = w.addBinding("web", { deletionPolicy: "Retain" }, ["10.0.0.1"]);
     deleting(w, key);
     await w.reconciler().reconcile(key);
-    expect(w.log).toEqual(["forget ns/web", "finalizers []"]);
+    expect(w.log).toEqual(["finalizers []"]);
+    expect(w.wanted.get(key)).toEqual([]);
     expect(w.bound()).toEqual(["10.0.0.1"]);
   });
 
@@ -444,13 +446,8 @@ describe("Reconciler: deletion", () => {
     expect(w.events.at(-1)?.reason).toBe("Unbinding");
     w.t += 2 * TASK_MS;
     expect(await r.reconcile(key)).toEqual({});
-    expect(w.log.slice(1)).toEqual([
-      "forget ns/web",
-      "collect 10.0.0.1",
-      "sweep soon",
-      "forget ns/web",
-      "finalizers []",
-    ]);
+    expect(w.log.slice(1)).toEqual(["collect 10.0.0.1", "sweep soon", "finalizers []"]);
+    expect(w.wanted.get(key)).toEqual([]);
     expect(w.bindings.has(key)).toBe(false);
   });
 
@@ -473,17 +470,16 @@ describe("Reconciler: deletion", () => {
 });
 
 describe("Reconciler: error policy", () => {
-  it("backs a transient failure off from 1 s, doubling to the cap, and starts over after a success", async () => {
+  it("leaves a transient failure to the work queue's backoff, and reports it once", async () => {
     const w = new World();
     w.addListener();
     const key = w.addBinding("web", {}, ["10.0.0.1"]);
     const r = w.reconciler();
-    const delays: Array<number | undefined> = [];
     for (let i = 0; i < 6; i++) {
       w.failures.describe.push(new OperatorError("transient", "InternalError", "DescribeTCPListeners: boom"));
-      delays.push((await r.reconcile(key)).requeueAfterMs);
+      // No delay of its own: the controller retries after the key's backoff (controller.test.ts).
+      expect(await r.reconcile(key)).toEqual({ failed: expect.objectContaining({ code: "InternalError" }) });
     }
-    expect(delays).toEqual([1000, 2000, 4000, RETRY_CAP_MS, RETRY_CAP_MS, RETRY_CAP_MS]);
     expect(w.condition(key, "Synced")).toMatchObject({ status: "False", reason: "InternalError" });
     // The same error again writes nothing new: no retry time in the status, no event.
     expect(w.get(key).status?.nextRetryTime).toBeUndefined();
@@ -494,10 +490,9 @@ describe("Reconciler: error policy", () => {
     expect(w.bound()).toEqual(["10.0.0.1"]);
     w.failures.describe.push(new OperatorError("throttled", "RequestLimitExceeded", "slow down"));
     w.t += TASK_MS;
-    expect(await r.reconcile(key)).toMatchObject({
-      requeueAfterMs: 1000,
-      failed: { code: "RequestLimitExceeded" },
-    });
+    const throttled = await r.reconcile(key);
+    expect(throttled).toMatchObject({ failed: { code: "RequestLimitExceeded" } });
+    expect(throttled.requeueAfterMs).toBeUndefined();
   });
 
   it("a configuration error is reported with an event and a retry time, and retried slowly", async () => {
@@ -539,19 +534,52 @@ describe("Reconciler: error policy", () => {
       new OperatorError("config", "InvalidParameterValue.RealServerNotBelong", "RealServerId not found"),
     );
     const r = w.reconciler();
-    expect(await r.reconcile(key)).toMatchObject({ requeueAfterMs: 1000, failed: { code: "StaleOriginId" } });
-    expect(w.log).toContain("forget ids 10.0.0.1");
+    expect(await r.reconcile(key)).toMatchObject({ failed: { code: "StaleOriginId" } });
+    expect(w.log).toContain("invalidate ids 10.0.0.1");
     expect(w.condition(key, "Synced")?.reason).toBe("StaleOriginId");
     await r.reconcile(key);
     expect(w.log.slice(-3)).toEqual(["register 10.0.0.1", "status Binding", "bind 10.0.0.1:8080"]);
   });
 
-  it("a conflict (cache behind our own write) goes back to the work queue", async () => {
+  it("a conflict (cache behind our own write) is a short requeue, not a failure, in the lock or outside it", async () => {
     const w = new World();
     w.addListener();
     const key = w.addBinding("web", {}, ["10.0.0.1"]);
     w.failures.describe.push(new OperatorError("conflict", "Conflict", "stale"));
-    await expect(w.reconciler().reconcile(key)).rejects.toThrow("stale");
+    expect(await w.reconciler().reconcile(key)).toEqual({ requeueAfterMs: CONFLICT_RETRY_MS });
+    expect(w.events).toEqual([]);
+
+    // The finalizer patch, outside the listener's lock, takes the same path.
+    const fresh = w.addBinding("fresh", {}, ["10.0.0.2"]);
+    w.bindings.set(fresh, { ...w.get(fresh), metadata: { ...w.get(fresh).metadata, finalizers: [] } });
+    w.setFinalizers = async () => {
+      throw new OperatorError("conflict", "Conflict", "stale");
+    };
+    expect(await w.reconciler().reconcile(fresh)).toEqual({ requeueAfterMs: CONFLICT_RETRY_MS });
+  });
+
+  it("a failure outside the listener's lock (the finalizer patch) is reported like one inside it", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.bindings.set(key, { ...w.get(key), metadata: { ...w.get(key).metadata, finalizers: [] } });
+    w.setFinalizers = async () => {
+      throw new OperatorError("config", "Forbidden", "patch gaaplistenerbindings: HTTP 403");
+    };
+    expect(await w.reconciler().reconcile(key)).toEqual({
+      requeueAfterMs: VERIFY_MS,
+      failed: expect.objectContaining({ code: "Forbidden" }),
+    });
+    expect(w.events.map((e) => e.reason)).toEqual(["Forbidden"]);
+    expect(w.condition(key, "Degraded")).toMatchObject({ status: "True", reason: "Forbidden" });
+  });
+
+  it("a bug (anything not an OperatorError) is thrown to the controller, which logs it and backs off", async () => {
+    const w = new World();
+    w.addListener();
+    const key = w.addBinding("web", {}, ["10.0.0.1"]);
+    w.failures.describe.push(new TypeError("undefined is not a function") as unknown as OperatorError);
+    await expect(w.reconciler().reconcile(key)).rejects.toThrow(TypeError);
   });
 });
 
@@ -615,13 +643,13 @@ describe("Reconciler: the breaker's window and the gates' facts", () => {
     w.t += TASK_MS + 1;
     await r.reconcile(key);
     const facts = w.published.get(key);
-    expect(facts?.listener?.bound.map((o) => o.ip)).toEqual(["10.0.0.1"]);
+    expect(facts?.target?.bound.map((o) => o.ip)).toEqual(["10.0.0.1"]);
     expect(facts?.sent).toBeUndefined();
     // A failed read leaves no listener, and says why.
     w.failures.describe.push(new OperatorError("transient", "InternalError", "GAAP is down"));
     w.t += VERIFY_MS;
     await r.reconcile(key);
-    expect(w.published.get(key)?.listener).toBeUndefined();
+    expect(w.published.get(key)?.target).toBeUndefined();
     expect(w.published.get(key)).toMatchObject({
       blocked: { reason: "BindingDegraded", message: "binding web is degraded: InternalError: GAAP is down" },
     });
@@ -796,7 +824,7 @@ describe("termination holds, measured", () => {
     const key = w.addBinding("web", {}, []);
     w.views.set(key, drainingView(deletedAt));
     const measured: HoldOverrun[] = [];
-    const r = w.reconciler({ hooks: { holdsMeasured: (o) => measured.push(o) } });
+    const r = w.reconciler({ metrics: { holdsMeasured: (o) => measured.push(o) } });
     return { w, key, deletedAt, measured, r };
   };
   /** The bind's task takes `taskMs`; a read at `busyReadAt` (if any) still sees it, one at `doneReadAt` sees it done. */

@@ -25,7 +25,7 @@ describe("status from outcomes", () => {
     const s = composeStatus(
       { lastError: { code: "X", message: "m", time: "t" } },
       3,
-      { phase: "inSync", listener, ours, owned: ["10.0.0.1:80"], desiredCount: 1, notes: [] },
+      { phase: "inSync", target: listener, ours, owned: ["10.0.0.1:80"], desiredCount: 1, notes: [] },
       t0,
     );
     expect(cond(s, "Ready")).toMatchObject({ status: "True", reason: "InSync", observedGeneration: 3 });
@@ -46,17 +46,22 @@ describe("status from outcomes", () => {
     const a = composeStatus(
       undefined,
       1,
-      { phase: "inSync", listener, ours, owned: [], desiredCount: 1, notes: [] },
+      { phase: "inSync", target: listener, ours, owned: [], desiredCount: 1, notes: [] },
       t0,
     );
     const b = composeStatus(
       a,
       1,
-      { phase: "inSync", listener, ours, owned: [], desiredCount: 1, notes: [] },
+      { phase: "inSync", target: listener, ours, owned: [], desiredCount: 1, notes: [] },
       t1,
     );
     expect(cond(b, "Ready")?.lastTransitionTime).toBe("2026-01-01T00:00:00Z");
-    const c = composeStatus(b, 1, { phase: "held", listener, ours, reason: "MassUnbind", message: "m" }, t1);
+    const c = composeStatus(
+      b,
+      1,
+      { phase: "held", target: listener, ours, reason: "MassUnbind", message: "m" },
+      t1,
+    );
     expect(cond(c, "Ready")?.lastTransitionTime).toBe("2026-01-01T00:05:00Z");
     expect(cond(c, "Degraded")).toMatchObject({ status: "True", reason: "MassUnbind" });
   });
@@ -96,7 +101,7 @@ describe("status from outcomes", () => {
     const ready = composeStatus(
       undefined,
       1,
-      { phase: "inSync", listener, ours, owned: [], desiredCount: 1, notes: [] },
+      { phase: "inSync", target: listener, ours, owned: [], desiredCount: 1, notes: [] },
       t0,
     );
     const s = composeStatus(
@@ -115,7 +120,7 @@ describe("status from outcomes", () => {
       1,
       {
         phase: "binding",
-        listener,
+        target: listener,
         ours,
         owned: [],
         desiredCount: 3,

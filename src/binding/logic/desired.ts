@@ -1,11 +1,8 @@
-// Desired state: a pure function from cached Kubernetes objects to the origin set a binding calls for.
-// No I/O. Weights and roles are decided here per origin; whether GAAP gets them depends on the listener (plan.ts).
-import { isIP } from "node:net";
-import type { V1Node, V1Pod, V1Service, V1ServicePort } from "@kubernetes/client-node";
+import type { V1Node, V1Service, V1ServicePort } from "@kubernetes/client-node";
 import { type ResolvedSpec, WEIGHT_ANNOTATION } from "../../api/types.ts";
 import type { ClusterView } from "../../model/cluster-view.ts";
 import { matchesSelector } from "../../model/selectors.ts";
-import { findPort, podAddress, type SliceEndpoint, servingEndpoints } from "./endpoints.ts";
+import { findPort, podAddress, servingEndpoints } from "./endpoints.ts";
 import { canonicalIp, originKey } from "./origin.ts";
 
 export interface Origin {

@@ -36,17 +36,17 @@ export type Plan =
       /** Removals held back by the circuit breaker while additions go ahead. */
       heldRemovals?: number;
       /** Gated origins left out for the listener's (or rule's) limit (ip:port). */
-      deferred?: string[];
+      overLimit?: string[];
     }
   | { kind: "hold"; reason: HoldReason; message: string }
-  | { kind: "inSync"; owned: string[]; deferred?: string[] }
-  /** Waiting for the pods on their way, to bind them together (deferBind), by untilMs at the latest. */
-  | { kind: "defer"; untilMs: number; message: string; batching: boolean };
+  | { kind: "inSync"; owned: string[]; overLimit?: string[] }
+  /** Waiting for the pods on their way, to bind them together (coalesceBind), by untilMs at the latest. */
+  | { kind: "coalesce"; untilMs: number; message: string; batching: boolean };
 
 export interface PlanInput {
   spec: ResolvedSpec;
   desired: Desired;
-  listener: TargetState;
+  target: TargetState;
   /** ip:port entries this binding bound before (status.ownedServers). Only read under Shared ownership. */
   owned: ReadonlySet<string>;
   /** Registered origin server IDs by IP. */
@@ -118,7 +118,7 @@ const sameShape = (a: Omit<BoundOrigin, "realServerId">, b: Omit<BoundOrigin, "r
 const transportOf = (protocol: string) => (isLayer7(protocol) ? "TCP" : protocol);
 
 export function plan(input: PlanInput): Plan {
-  const { spec, desired, listener } = input;
+  const { spec, desired, target: listener } = input;
   const mismatch = targetMismatch(spec, listener);
   if (mismatch) return { kind: "hold", ...mismatch };
   if (listener.status !== 0) return { kind: "wait", reason: "ListenerBusy", message: busyMessage(listener) };
@@ -148,7 +148,7 @@ export function plan(input: PlanInput): Plan {
   const whose = listener.rule ? "the rule's" : "the listener's";
   const fitted = fitLimit(candidates, foreign.length, input.maxOrigins, oursByKey, whose);
   if ("hold" in fitted) return fitted.hold;
-  const deferred = fitted.deferred.length > 0 ? { deferred: fitted.deferred } : {};
+  const overLimit = fitted.overLimit.length > 0 ? { overLimit: fitted.overLimit } : {};
   const wanted = fitted.kept.map((o) => shapeFor(listener, o));
   const wantedKeys = new Set(wanted.map(originKey));
   const added = wanted.filter((w) => !oursByKey.has(originKey(w)));
@@ -160,7 +160,7 @@ export function plan(input: PlanInput): Plan {
   const owned = [...wantedKeys].sort();
 
   if (added.length === 0 && updated.length === 0 && removed.length === 0)
-    return { kind: "inSync", owned, ...deferred };
+    return { kind: "inSync", owned, ...overLimit };
 
   if (wanted.length === 0 && ours.length > 0 && !spec.allowEmpty) {
     const why =
@@ -179,8 +179,8 @@ export function plan(input: PlanInput): Plan {
   );
   if (missing.length > 0) return { kind: "register", ips: missing.sort() };
   const gatedKeys = new Set(fitted.kept.filter((o) => !o.ready).map(originKey));
-  const deferral = deferBind(added, updated.length, removed, gatedKeys, input);
-  if (deferral) return deferral;
+  const coalescing = coalesceBind(added, updated.length, removed, gatedKeys, input);
+  if (coalescing) return coalescing;
   const idOf = (ip: string) =>
     input.originIds.get(ip) ?? (listener.bound.find((b) => b.ip === ip)?.realServerId as string);
 
@@ -217,7 +217,7 @@ export function plan(input: PlanInput): Plan {
       owned: [...new Set([...owned, ...removed.map(originKey)])].sort(),
       change: { added: added.length, removed: 0, updated: updated.length },
       heldRemovals: removed.length,
-      ...deferred,
+      ...overLimit,
     };
   }
 
@@ -226,7 +226,7 @@ export function plan(input: PlanInput): Plan {
     set: [...foreign, ...wanted.map((w) => ({ ...w, realServerId: idOf(w.ip) }))],
     owned,
     change: { added: added.length, removed: removed.length, updated: updated.length },
-    ...deferred,
+    ...overLimit,
   };
 }
 
@@ -240,7 +240,7 @@ export function plan(input: PlanInput): Plan {
  *   some), unless no live pod is of their revision any more (the rollout's last step). An addition of a ready pod,
  *   a removal without a hold, or any update goes at once.
  */
-function deferBind(
+function coalesceBind(
   added: readonly Omit<BoundOrigin, "realServerId">[],
   updated: number,
   removed: readonly BoundOrigin[],
@@ -271,7 +271,7 @@ function deferBind(
     .filter(Boolean)
     .join(" and ");
   return {
-    kind: "defer",
+    kind: "coalesce",
     untilMs,
     batching,
     message: `${what} together with the pods on their way, at the latest in ${Math.ceil((untilMs - now) / 1000)}s`,
@@ -289,8 +289,8 @@ function fitLimit(
   max: number,
   bound: ReadonlyMap<string, BoundOrigin>,
   whose: string,
-): { kept: Origin[]; deferred: string[] } | { hold: Plan } {
-  if (foreign + candidates.length <= max) return { kept: [...candidates], deferred: [] };
+): { kept: Origin[]; overLimit: string[] } | { hold: Plan } {
+  if (foreign + candidates.length <= max) return { kept: [...candidates], overLimit: [] };
   const ready = candidates.filter((o) => o.ready);
   if (foreign + ready.length > max) {
     const gated = candidates.length - ready.length;
@@ -309,7 +309,7 @@ function fitLimit(
   const keptKeys = new Set([...ready, ...gated.slice(0, room)].map(originKey));
   return {
     kept: candidates.filter((o) => keptKeys.has(originKey(o))),
-    deferred: gated.slice(room).map(originKey).sort(),
+    overLimit: gated.slice(room).map(originKey).sort(),
   };
 }
 

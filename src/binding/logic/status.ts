@@ -41,7 +41,7 @@ export function withConditions(
 export type Outcome =
   | {
       phase: "inSync";
-      listener: TargetState;
+      target: TargetState;
       ours: BoundOrigin[];
       owned: string[];
       desiredCount: number;
@@ -49,7 +49,7 @@ export type Outcome =
     }
   | {
       phase: "binding";
-      listener: TargetState;
+      target: TargetState;
       ours: BoundOrigin[];
       owned: string[];
       desiredCount: number;
@@ -57,25 +57,25 @@ export type Outcome =
       heldRemovals?: number;
       notes: string[];
     }
-  | { phase: "waiting"; listener: TargetState; ours: BoundOrigin[]; message: string; desiredCount?: number }
-  /** A bind waiting for the pods on their way (plan.ts deferBind): Ready stays as it was. */
+  | { phase: "waiting"; target: TargetState; ours: BoundOrigin[]; message: string; desiredCount?: number }
+  /** A bind waiting for the pods on their way (plan.ts coalesceBind): Ready stays as it was. */
   | {
       phase: "coalescing";
-      listener: TargetState;
+      target: TargetState;
       ours: BoundOrigin[];
       message: string;
       desiredCount?: number;
     }
   | {
       phase: "held";
-      listener?: TargetState;
+      target?: TargetState;
       ours?: BoundOrigin[];
       reason: string;
       message: string;
       desiredCount?: number;
     }
   | { phase: "conflict"; message: string }
-  | { phase: "error"; error: OperatorError; retryAt?: Date; listener?: TargetState; desiredCount?: number };
+  | { phase: "error"; error: OperatorError; retryAt?: Date; target?: TargetState; desiredCount?: number };
 
 /** Errors a retry will not soon fix: the binding is Degraded and not Ready until they clear. */
 const persistent = (e: OperatorError) =>
@@ -109,8 +109,8 @@ export function composeStatus(
   const idle = { status: "False" as const, reason: "Idle", message: "no change in progress" };
   const fine = { status: "False" as const, reason: "AsExpected", message: "no problem found" };
 
-  if ("listener" in outcome && outcome.listener) {
-    const l = outcome.listener;
+  if ("target" in outcome && outcome.target) {
+    const l = outcome.target;
     // The last hour's longest task; after an hour without one (or in a process that has seen none yet), the last
     // measurement stands: the webhook sizes termination holds from it, and a guess would be worse.
     const seconds = learned?.longestTaskSeconds || prev?.listener?.longestTaskSeconds;
@@ -141,7 +141,7 @@ export function composeStatus(
   if ("ours" in outcome && outcome.ours) {
     next.boundServers = toBoundServers(outcome.ours);
     next.boundCount = outcome.ours.length;
-    const healthChecked = "listener" in outcome && outcome.listener?.healthCheck;
+    const healthChecked = "target" in outcome && outcome.target?.healthCheck;
     next.unhealthyCount = healthChecked ? outcome.ours.filter((o) => o.health === 1).length : 0;
   }
   if ("owned" in outcome) next.ownedServers = outcome.owned;

@@ -1,7 +1,7 @@
 // The whole of one reconcile step, computed without I/O from what the pass read: the status to write, the bind to
 // send, the events to record and when to come back. The executor carries it out; nothing here talks to anything.
 import type { GaapListenerBinding, ResolvedSpec } from "../../api/types.ts";
-import type { BindTarget } from "../../gaap/binder.ts";
+import type { BindTarget } from "../../gaap/types.ts";
 import { type BoundOrigin, type TargetState, targetName } from "../../gaap/types.ts";
 import type { BindingEvent } from "../../model/binding-event.ts";
 import type { GateFacts } from "../../readiness/gates.ts";
@@ -62,7 +62,7 @@ export interface SyncInput extends PlanInput {
 }
 
 export function syncStep(input: SyncInput): Step {
-  const { binding: b, spec, desired, listener, owned } = input;
+  const { binding: b, spec, desired, target: listener, owned } = input;
   const p = plan(input);
   if (p.kind === "register") return p;
   const { ours } = splitOwnership(spec, listener, owned);
@@ -74,7 +74,7 @@ export function syncStep(input: SyncInput): Step {
     case "wait":
       return {
         kind: "act",
-        outcome: { phase: "waiting", listener, ours, message: p.message, ...counted },
+        outcome: { phase: "waiting", target: listener, ours, message: p.message, ...counted },
         events: [],
         requeue: "busyPoll",
         ...gates,
@@ -82,16 +82,16 @@ export function syncStep(input: SyncInput): Step {
     case "hold":
       return {
         kind: "act",
-        outcome: { phase: "held", listener, ours, reason: p.reason, message: p.message, ...counted },
+        outcome: { phase: "held", target: listener, ours, reason: p.reason, message: p.message, ...counted },
         events: [{ type: "Warning", reason: p.reason, action: "Hold", note: p.message }],
         requeue: "hold",
         held: p.reason,
         ...gates,
       };
-    case "defer":
+    case "coalesce":
       return {
         kind: "act",
-        outcome: { phase: "coalescing", listener, ours, message: p.message, ...counted },
+        outcome: { phase: "coalescing", target: listener, ours, message: p.message, ...counted },
         events: [],
         requeue: "busyPoll",
         requeueAfterMs: Math.max(0, p.untilMs - (input.now ?? p.untilMs)),
@@ -103,7 +103,14 @@ export function syncStep(input: SyncInput): Step {
       const removed = (b.status?.boundServers ?? []).some((s) => !ours.some((o) => o.ip === s.ip));
       return {
         kind: "act",
-        outcome: { phase: "inSync", listener, ours, owned: p.owned, desiredCount: desiredCount ?? 0, notes },
+        outcome: {
+          phase: "inSync",
+          target: listener,
+          ours,
+          owned: p.owned,
+          desiredCount: desiredCount ?? 0,
+          notes,
+        },
         events: [],
         requeue: "verify",
         sweep: removed,
@@ -138,7 +145,7 @@ export function syncStep(input: SyncInput): Step {
         // origins looking like someone else's.
         outcome: {
           phase: "binding",
-          listener,
+          target: listener,
           ours,
           owned: [...new Set([...owned, ...p.owned])].sort(),
           desiredCount: desiredCount ?? 0,
@@ -167,11 +174,11 @@ export function syncStep(input: SyncInput): Step {
 const SAFETY_HOLDS: ReadonlySet<string> = new Set(["MassUnbind", "TooManyOrigins", "EmptyEndpoints"]);
 
 function gateFacts(input: SyncInput, p: Exclude<Plan, { kind: "register" }>): GateFacts {
-  const { binding: b, desired, listener } = input;
+  const { binding: b, desired, target: listener } = input;
   const name = b.metadata.name as string;
   const podOrigins = new Map<string, string>();
   if (desired.ok) for (const o of desired.origins) if (o.pod) podOrigins.set(o.pod, originKey(o));
-  const base = { bindingName: name, listener, podOrigins, maxOrigins: input.maxOrigins };
+  const base = { bindingName: name, target: listener, podOrigins, maxOrigins: input.maxOrigins };
   switch (p.kind) {
     case "wait":
       return { ...base, blocked: { reason: "ListenerBusy", message: p.message } };
@@ -186,11 +193,11 @@ function gateFacts(input: SyncInput, p: Exclude<Plan, { kind: "register" }>): Ga
           : { reason: "BindingDegraded", message: `binding ${name} is degraded: ${p.reason}: ${p.message}` },
       };
     case "inSync":
-      return { ...base, deferred: new Set(p.deferred ?? []) };
-    case "defer":
+      return { ...base, overLimit: new Set(p.overLimit ?? []) };
+    case "coalesce":
       return base;
     case "bind":
-      return { ...base, sent: new Set(p.set.map(originKey)), deferred: new Set(p.deferred ?? []) };
+      return { ...base, sent: new Set(p.set.map(originKey)), overLimit: new Set(p.overLimit ?? []) };
   }
 }
 

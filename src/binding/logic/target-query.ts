@@ -1,6 +1,6 @@
 // What a reconcile pass asks GAAP for, from the binding, the caches and what this process last wrote. Pure.
 import { bindingKey, type GaapListenerBinding } from "../../api/types.ts";
-import type { TargetQuery } from "../../gaap/target-reader.ts";
+import type { TargetQuery } from "../../gaap/types.ts";
 import type { BindingCache, StatusWriter } from "../ports.ts";
 import { ruleIdentity } from "./ownership.ts";
 

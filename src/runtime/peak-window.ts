@@ -1,6 +1,6 @@
-// The breaker's memory: the most origins each binding had bound at once within a sliding window, so removals are
-// judged against that recent peak and a collapse in small steps is held like one big step (plan.ts judgeRemovals).
-import type { Clock } from "./ports.ts";
+// The most of something seen per key within a sliding window of time: the breaker's memory of each binding's bound
+// origins (a collapse in small steps is held like one big step), and the longest bind task per listener.
+import type { Clock } from "./clock.ts";
 
 /**
  * Sliding-window maximum per key: a deque of samples whose counts fall from head to tail, so the head is the
@@ -47,8 +47,12 @@ export class PeakWindow {
     for (const key of [...this.samples.keys()]) this.peak(key);
   }
 
-  forget(key: string): void {
-    this.samples.delete(key);
+  delete(key: string): boolean {
+    return this.samples.delete(key);
+  }
+
+  has(key: string): boolean {
+    return this.samples.has(key);
   }
 
   get size(): number {

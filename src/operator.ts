@@ -1,0 +1,183 @@
+// The operator's parts, wired: the caches, the GAAP client, the binding controller and the readiness-gate
+// controller with their queues, the origin sweep, and the one memory every per-binding store lives in. main.ts
+// runs it as a process (flags, leader election, HTTP servers, signals); a test can run it in its own process.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
+import { BindingReconciler } from "./binding/reconciler.ts";
+import type { Config } from "./config.ts";
+import { GaapClient } from "./gaap/client.ts";
+import { CLUSTER_TAG } from "./gaap/types.ts";
+import { BindingWriter } from "./kube/binding-writer.ts";
+import { EventRecorder } from "./kube/events.ts";
+import { PodGateWriter } from "./kube/pod-gate-writer.ts";
+import type { Metrics } from "./metrics.ts";
+import { OriginSweep } from "./origins/sweep.ts";
+import { holdUnsupportedEvent } from "./readiness/mutate.ts";
+import { PodGates } from "./readiness/pod-gates.ts";
+import { systemClock } from "./runtime/clock.ts";
+import { Controller } from "./runtime/controller.ts";
+import { KeyedMemory } from "./runtime/memory.ts";
+import { ExponentialLimiter, WorkQueue } from "./runtime/queue.ts";
+import { Sources } from "./watch/sources.ts";
+
+export interface OperatorOptions {
+  config: Config;
+  kc: KubeConfig;
+  credential: DynamicCredential;
+  log: Logger;
+  /** This replica's name: the GAAP user agent and the events' reporting instance. */
+  identity: string;
+  metrics: Metrics;
+  /** False while this replica is not the leader: nothing is written to GAAP or Kubernetes. */
+  canWrite: () => boolean;
+}
+
+export class Operator {
+  readonly sources: Sources;
+  readonly gaap: GaapClient;
+  readonly events: EventRecorder;
+  /** Every store that remembers something per binding beyond the caches. */
+  readonly memory = new KeyedMemory();
+  readonly bindings: BindingReconciler;
+  readonly podGates: PodGates;
+  readonly origins: OriginSweep;
+  private readonly controllers: Controller[];
+  private readonly log: Logger;
+  private readonly sweepEveryMs: number;
+  private sweep: NodeJS.Timeout | undefined;
+
+  constructor(o: OperatorOptions) {
+    const { config, kc, log, metrics, canWrite } = o;
+    this.log = log;
+    this.sweepEveryMs = config.verifyIntervalMs;
+    this.gaap = new GaapClient({
+      endpoint: config.gaapEndpoint,
+      credential: o.credential,
+      timeoutSec: Math.max(1, Math.round(config.gaapTimeoutMs / 1000)),
+      rates: {
+        write: config.gaapWriteQps,
+        read: config.gaapReadQps,
+        describeRealServers: config.gaapDescribeRealServersQps,
+      },
+      userAgent: `gaap-operator/${o.identity}`,
+      canWrite,
+      observer: metrics.gaapObserver(),
+    });
+    // Failures back off per key from 1 s, doubling, up to --retry-max-delay: GAAP is protected by the token buckets,
+    // so the backoff only spaces one binding's retries, and after an outage every binding is retried within the cap.
+    const backoff = new ExponentialLimiter(1000, config.retryMaxDelayMs);
+    this.memory.register("backoff", backoff);
+    const bindingMetrics = metrics.controllerMetrics("gaaplistenerbinding");
+    const queue = new WorkQueue(backoff, bindingMetrics.queue);
+    // The controllers are made below; events reach them only once sources.start() runs.
+    this.sources = new Sources(kc, (key) => binding.enqueue(key), {
+      ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+      onError: (informer, err) => log.warn({ informer, err: String(err) }, "watch failed; restarting"),
+    });
+    const sources = this.sources;
+    this.events = new EventRecorder(kc, {
+      instance: o.identity,
+      onError: (err) => log.warn({ err: String(err) }, "event not recorded"),
+    });
+
+    // Readiness gates: a second controller, keyed by pod, fed by the bindings' passes.
+    const gateMetrics = metrics.controllerMetrics("podreadinessgate", "podreadinessgate");
+    const gateQueue = new WorkQueue(new ExponentialLimiter(1000, config.retryMaxDelayMs), gateMetrics.queue);
+    const gateWriter = new PodGateWriter(kc);
+    this.podGates = new PodGates({
+      pod: (ns, name) => sources.pod(ns, name),
+      binding: (key) => sources.binding(key),
+      service: (ns, name) => sources.service(ns, name),
+      write: (pod, conditions) => gateWriter.write(pod, conditions),
+      enqueue: (key) => gates.enqueue(key),
+      canWrite,
+      memory: this.memory,
+      clock: systemClock,
+      log,
+      hooks: { boundAfter: (s) => metrics.gateBoundAfter(s) },
+    });
+    sources.onBinding((kind, b) => this.podGates.onBinding(kind, b));
+    sources.onPod((kind, pod) => {
+      this.podGates.onPod(kind, pod);
+      const note = kind === "add" && canWrite() ? holdUnsupportedEvent(pod, Date.now()) : undefined;
+      if (note) this.events.recordOn({ apiVersion: "v1", kind: "Pod", metadata: pod.metadata ?? {} }, note);
+    });
+
+    this.origins = new OriginSweep({
+      store: this.gaap.origins,
+      log,
+      clusterTag: { key: CLUSTER_TAG, value: config.clusterName },
+      bindingKeys: () => sources.liveBindingKeys(),
+      // A sweep before the caches are synced would see no binding wanting anything.
+      canWrite: () => canWrite() && sources.isSynced(),
+      debounceMs: config.gcDelayMs,
+      wanted: this.memory.map("originsWanted"),
+    });
+    this.bindings = new BindingReconciler({
+      cache: sources,
+      gaap: this.gaap,
+      status: new BindingWriter(kc, this.memory.map("statusWritten")),
+      events: this.events,
+      origins: this.origins,
+      gates: this.podGates,
+      memory: this.memory,
+      log,
+      canWrite,
+      metrics: metrics.bindingMetrics(),
+      settings: {
+        clusterName: config.clusterName,
+        verifyIntervalMs: config.verifyIntervalMs,
+        busyPollMs: config.busyPollMs,
+        maxOriginsPerListener: config.maxOriginsPerListener,
+        initialTaskMs: config.taskEstimateMs,
+        unbindWindowMs: config.unbindWindowMs,
+      },
+    });
+    const binding = new Controller({
+      name: "gaaplistenerbinding",
+      queue,
+      synced: sources.synced,
+      initialKeys: () => sources.bindingKeys(),
+      reconcile: (key) => this.bindings.reconcile(key),
+      workers: config.workers,
+      log,
+      metrics: bindingMetrics,
+    });
+    const gates = new Controller({
+      name: "podreadinessgate",
+      queue: gateQueue,
+      synced: sources.synced,
+      initialKeys: () => this.podGates.podKeys(),
+      reconcile: (key) => this.podGates.reconcile(key),
+      workers: Math.max(2, Math.ceil(config.workers / 2)),
+      log,
+      metrics: gateMetrics,
+    });
+    this.controllers = [binding, gates];
+  }
+
+  /** Starts the caches and the periodic origin sweep; the controllers start with startControllers (the leader). */
+  start(): void {
+    this.sources.start();
+    this.sweep = setInterval(() => {
+      this.origins.collect().catch((err) => this.log.warn({ err: String(err) }, "origin sweep failed"));
+    }, this.sweepEveryMs);
+    this.sweep.unref();
+  }
+
+  async startControllers(): Promise<void> {
+    await Promise.all(this.controllers.map((c) => c.start()));
+  }
+
+  /** Finishes (or, past `graceMs`, abandons) the reconciles in flight. The caches stay until stopSources. */
+  async stopControllers(graceMs: number): Promise<void> {
+    clearInterval(this.sweep);
+    this.origins.stop();
+    await Promise.all(this.controllers.map((c) => c.stop(graceMs)));
+  }
+
+  stopSources(): void {
+    this.sources.stop();
+  }
+}
