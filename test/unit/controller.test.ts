@@ -1,6 +1,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { Controller } from "../../src/runtime/controller.ts";
+import { OperatorError } from "../../src/errors.ts";
+import { Controller, type Result } from "../../src/runtime/controller.ts";
 import { ExponentialLimiter, WorkQueue } from "../../src/runtime/queue.ts";
 
 describe("Controller.enqueue", () => {
@@ -36,5 +37,114 @@ describe("Controller.enqueue", () => {
     await c.stop(1000);
     c.enqueue("ns/after-stop");
     expect(queue.length).toBe(0);
+  });
+});
+
+/** A work queue that records what the controller asks of it. */
+class RecordingQueue extends WorkQueue {
+  readonly asked: string[] = [];
+  override addAfter(key: string, delayMs: number): void {
+    this.asked.push(`after ${delayMs}`);
+    super.addAfter(key, delayMs);
+  }
+  override addRateLimited(key: string): number {
+    const before = this.asked.length;
+    const delay = super.addRateLimited(key);
+    this.asked.splice(before); // its own addAfter
+    this.asked.push(`backoff ${delay}`);
+    return delay;
+  }
+  override forget(key: string): void {
+    this.asked.push("forget");
+    super.forget(key);
+  }
+}
+
+const failure = () => new OperatorError("transient", "InternalError", "boom");
+
+/** Runs one key through a controller whose reconcile answers from a script, until the script is used up. */
+async function runScript(script: Array<Result | Error>) {
+  // 1 ms doubling to 8 ms, no jitter: the delays are exact and the test is quick.
+  const queue = new RecordingQueue(new ExponentialLimiter(1, 8, 0));
+  const results: string[] = [];
+  const logged: string[] = [];
+  let i = 0;
+  const c = new Controller({
+    name: "test",
+    queue,
+    synced: Promise.resolve(),
+    initialKeys: () => ["ns/a"],
+    reconcile: async () => {
+      const next = script[i++] ?? {};
+      if (next instanceof Error) throw next;
+      return next;
+    },
+    workers: 1,
+    log: pino({ level: "error" }, { write: (line: string) => logged.push(JSON.parse(line).msg) }),
+    metrics: { reconciled: (result) => results.push(result) },
+  });
+  await c.start();
+  await expect.poll(() => results.length, { timeout: 5000 }).toBeGreaterThanOrEqual(script.length);
+  await c.stop(1000);
+  return { asked: queue.asked, results: results.slice(0, script.length), logged };
+}
+
+describe("Controller: what a Result asks of the queue", () => {
+  it("retries a failure on the key's backoff, doubling to the cap; a pass that does not fail starts it over", async () => {
+    const f = { failed: failure() };
+    const { asked, results } = await runScript([f, f, f, f, f, { requeueAfterMs: 1 }, f, {}]);
+    expect(asked).toEqual([
+      "backoff 1",
+      "backoff 2",
+      "backoff 4",
+      "backoff 8",
+      "backoff 8",
+      "forget",
+      "after 1",
+      "backoff 1",
+      "forget",
+    ]);
+    expect(results).toEqual([
+      "error",
+      "error",
+      "error",
+      "error",
+      "error",
+      "requeue_after",
+      "error",
+      "success",
+    ]);
+  });
+
+  it("requeueAfter forgets the backoff; a failure with its own delay (a slow retry) keeps it growing", async () => {
+    const f = { failed: failure() };
+    const { asked, results } = await runScript([
+      f,
+      f,
+      { failed: failure(), requeueAfterMs: 3 },
+      f,
+      { requeueAfterMs: 2 },
+      f,
+    ]);
+    expect(asked.slice(0, 7)).toEqual([
+      "backoff 1",
+      "backoff 2",
+      "after 3",
+      "backoff 4",
+      "forget",
+      "after 2",
+      "backoff 1",
+    ]);
+    expect(results).toEqual(["error", "error", "error", "error", "requeue_after", "error"]);
+  });
+
+  it("logs a thrown error as unexpected and retries it on the same backoff", async () => {
+    const { asked, results, logged } = await runScript([
+      new TypeError("x is not a function"),
+      { failed: failure() },
+    ]);
+    expect(asked.slice(0, 2)).toEqual(["backoff 1", "backoff 2"]);
+    expect(results).toEqual(["error", "error"]);
+    expect(logged).toEqual(["reconcile failed unexpectedly"]);
   });
 });
