@@ -66,8 +66,9 @@ export class Operator {
     });
     // Failures back off per key from 1 s, doubling, up to --retry-max-delay: GAAP is protected by the token buckets,
     // so the backoff only spaces one binding's retries, and after an outage every binding is retried within the cap.
-    const backoff = new ExponentialLimiter(1000, config.retryMaxDelayMs);
-    this.memory.register("backoff", backoff);
+    const backoff = new ExponentialLimiter(1000, config.retryMaxDelayMs, {
+      counts: this.memory.map("backoff"),
+    });
     const bindingMetrics = metrics.controllerMetrics("gaaplistenerbinding");
     const queue = new WorkQueue(backoff, bindingMetrics.queue);
     // The controllers are made below; events reach them only once sources.start() runs.

@@ -14,7 +14,8 @@ import type { BindTaskTracker } from "./task-tracker.ts";
 
 export class Applier {
   private readonly d: BindingDeps;
-  private readonly tracker: BindTaskTracker;
+  /** Our binds in flight and what GAAP took to apply them: the finalizer and the reconciler read it too. */
+  readonly tracker: BindTaskTracker;
   private readonly clock: Clock;
 
   constructor(deps: BindingDeps, tracker: BindTaskTracker, clock: Clock) {

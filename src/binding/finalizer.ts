@@ -11,17 +11,14 @@ import { holderOf, onSameTarget, ownedServers, ruleIdentity } from "./logic/owne
 import { releaseStep } from "./logic/step.ts";
 import { targetQuery } from "./logic/target-query.ts";
 import type { BindingDeps } from "./ports.ts";
-import type { BindTaskTracker } from "./task-tracker.ts";
 
 export class Finalizer {
   private readonly d: BindingDeps;
   private readonly applier: Applier;
-  private readonly tracker: BindTaskTracker;
 
-  constructor(deps: BindingDeps, applier: Applier, tracker: BindTaskTracker) {
+  constructor(deps: BindingDeps, applier: Applier) {
     this.d = deps;
     this.applier = applier;
-    this.tracker = tracker;
   }
 
   /**
@@ -45,10 +42,10 @@ export class Finalizer {
   async unbind(b: GaapListenerBinding, spec: ResolvedSpec): Promise<Result> {
     let target: TargetState;
     try {
-      const inflightRule = this.tracker.inflightRule(spec.listenerId);
+      const inflightRule = this.applier.tracker.inflightRule(spec.listenerId);
       const query = targetQuery(b, this.d.cache, this.d.status, { bound: true, inflightRule });
       target = await this.d.gaap.describeTarget(query);
-      this.tracker.observeRead(target);
+      this.applier.tracker.observeRead(target);
     } catch (err) {
       if (err instanceof OperatorError && err.kind === "notFound")
         return this.release(b, `${spec.rule ? "the rule or its listener" : "the listener"} no longer exists`);

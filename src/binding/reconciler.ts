@@ -80,11 +80,10 @@ export class BindingReconciler {
       this.holdsMeasured(key, removals, when),
     );
     this.applier = new Applier(deps, this.tracker, this.clock);
-    this.finalizer = new Finalizer(deps, this.applier, this.tracker);
+    this.finalizer = new Finalizer(deps, this.applier);
     this.policy = { busyPollMs: s.busyPollMs, slowRetryMs: Math.min(s.verifyIntervalMs, 60_000) };
     const memory = deps.memory;
-    this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, this.clock);
-    memory.register("breakerPeaks", this.peaks);
+    this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, this.clock, memory.map("breakerPeaks"));
     this.batching = memory.map("batchingSince");
     this.held = memory.map("heldOrigins");
     this.listenerOf = memory.map("listenerOf");

@@ -10,10 +10,16 @@ import type { Clock } from "./clock.ts";
 export class PeakWindow {
   private readonly windowMs: number;
   private readonly clock: Clock;
-  private readonly samples = new Map<string, Array<{ at: number; count: number }>>();
+  /** Per key: per-key memory, so the controller's KeyedMemory may hand the map in. */
+  private readonly samples: Map<string, Array<{ at: number; count: number }>>;
   private sweptAt = 0;
 
-  constructor(windowMs: number, clock: Clock) {
+  constructor(
+    windowMs: number,
+    clock: Clock,
+    samples: Map<string, Array<{ at: number; count: number }>> = new Map(),
+  ) {
+    this.samples = samples;
     this.windowMs = windowMs;
     this.clock = clock;
   }
@@ -49,10 +55,6 @@ export class PeakWindow {
 
   delete(key: string): boolean {
     return this.samples.delete(key);
-  }
-
-  has(key: string): boolean {
-    return this.samples.has(key);
   }
 
   get size(): number {

@@ -13,17 +13,23 @@ export interface RateLimiter {
 
 /** Per-key exponential backoff: base * 2^failures, capped, with up to `jitter` of it randomly taken off. */
 export class ExponentialLimiter implements RateLimiter {
-  private readonly counts = new Map<string, number>();
+  /** Failures in a row per key: per-key memory, so the controller's KeyedMemory may hand the map in. */
+  private readonly counts: Map<string, number>;
   private readonly baseMs: number;
   private readonly maxMs: number;
   private readonly jitter: number;
   private readonly random: () => number;
 
-  constructor(baseMs: number, maxMs: number, jitter = 0.5, random: () => number = Math.random) {
+  constructor(
+    baseMs: number,
+    maxMs: number,
+    opts: { jitter?: number; random?: () => number; counts?: Map<string, number> } = {},
+  ) {
+    this.counts = opts.counts ?? new Map();
     this.baseMs = baseMs;
     this.maxMs = maxMs;
-    this.jitter = jitter;
-    this.random = random;
+    this.jitter = opts.jitter ?? 0.5;
+    this.random = opts.random ?? Math.random;
   }
 
   when(key: string): number {
@@ -35,19 +41,6 @@ export class ExponentialLimiter implements RateLimiter {
 
   forget(key: string): void {
     this.counts.delete(key);
-  }
-
-  /** The failure counts are per-key memory too (KeyedMemory). */
-  delete(key: string): boolean {
-    return this.counts.delete(key);
-  }
-
-  has(key: string): boolean {
-    return this.counts.has(key);
-  }
-
-  get size(): number {
-    return this.counts.size;
   }
 }
 

@@ -6,7 +6,7 @@ import { ExponentialLimiter, WorkQueue } from "../../src/runtime/queue.ts";
 
 describe("Controller.enqueue", () => {
   it("keeps no queue on a standby, and queues from start() on, the initial keys included", async () => {
-    const queue = new WorkQueue(new ExponentialLimiter(100, 10_000, 0));
+    const queue = new WorkQueue(new ExponentialLimiter(100, 10_000, { jitter: 0 }));
     const reconciled: string[] = [];
     let release: () => void = () => {};
     const synced = new Promise<void>((r) => {
@@ -65,7 +65,7 @@ const failure = () => new OperatorError("transient", "InternalError", "boom");
 /** Runs one key through a controller whose reconcile answers from a script, until the script is used up. */
 async function runScript(script: Array<Result | Error>) {
   // 1 ms doubling to 8 ms, no jitter: the delays are exact and the test is quick.
-  const queue = new RecordingQueue(new ExponentialLimiter(1, 8, 0));
+  const queue = new RecordingQueue(new ExponentialLimiter(1, 8, { jitter: 0 }));
   const results: string[] = [];
   const logged: string[] = [];
   let i = 0;

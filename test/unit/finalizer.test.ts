@@ -28,7 +28,7 @@ function setup(spec: Partial<GaapListenerBindingSpec> = {}, owned = ["10.0.0.1:8
   });
   const deps = w.deps();
   const tracker = new BindTaskTracker(TASK_MS, w.clock);
-  const finalizer = new Finalizer(deps, new Applier(deps, tracker, w.clock), tracker);
+  const finalizer = new Finalizer(deps, new Applier(deps, tracker, w.clock));
   const get = (): GaapListenerBinding => w.get(key);
   return { w, key, get, finalizer, spec: resolveSpec(get().spec) };
 }

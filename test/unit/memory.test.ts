@@ -8,17 +8,19 @@ describe("KeyedMemory", () => {
     const m = new KeyedMemory();
     const a = m.map<number>("a");
     const b = m.map<string>("b");
-    const limiter = new ExponentialLimiter(1, 10, 0);
-    m.register("backoff", limiter);
+    const limiter = new ExponentialLimiter(1, 10, { jitter: 0, counts: m.map("backoff") });
+    const registered = new Set<string>();
+    m.register("elsewhere", registered);
     a.set("ns/x", 1);
     b.set("ns/x", "y");
     b.set("ns/z", "z");
     limiter.when("ns/x");
-    expect(m.holding("ns/x")).toEqual(["a", "b", "backoff"]);
-    expect(m.sizes()).toEqual({ a: 1, b: 2, backoff: 1 });
+    registered.add("ns/x");
+    expect(m.holding("ns/x")).toEqual(["a", "b", "backoff", "elsewhere"]);
+    expect(m.sizes()).toEqual({ a: 1, b: 2, backoff: 1, elsewhere: 1 });
     m.forget("ns/x");
     expect(m.holding("ns/x")).toEqual([]);
-    expect(m.sizes()).toEqual({ a: 0, b: 1, backoff: 0 });
+    expect(m.sizes()).toEqual({ a: 0, b: 1, backoff: 0, elsewhere: 0 });
   });
 
   it("refuses two stores of one name: a second would hide from the sizes", () => {

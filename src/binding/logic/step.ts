@@ -70,33 +70,33 @@ export function syncStep(input: SyncInput): Step {
   const counted = desiredCount === undefined ? {} : { desiredCount };
   const notes = desired.ok ? desired.notes : [];
   const gates = spec.targetType === "Pod" ? { gates: gateFacts(input, p) } : {};
+  const seen = { target: listener, ours, ...counted };
   switch (p.kind) {
     case "wait":
-      return {
+    case "coalesce": {
+      // Nothing to send yet: a listener busy with another task, or a bind waiting for the rest of its wave.
+      const quiet: Act = {
         kind: "act",
-        outcome: { phase: "waiting", target: listener, ours, message: p.message, ...counted },
+        outcome: { phase: p.kind === "wait" ? "waiting" : "coalescing", ...seen, message: p.message },
         events: [],
         requeue: "busyPoll",
         ...gates,
       };
-    case "hold":
+      if (p.kind === "wait") return quiet;
       return {
-        kind: "act",
-        outcome: { phase: "held", target: listener, ours, reason: p.reason, message: p.message, ...counted },
-        events: [{ type: "Warning", reason: p.reason, action: "Hold", note: p.message }],
-        requeue: "hold",
-        held: p.reason,
-        ...gates,
-      };
-    case "coalesce":
-      return {
-        kind: "act",
-        outcome: { phase: "coalescing", target: listener, ours, message: p.message, ...counted },
-        events: [],
-        requeue: "busyPoll",
+        ...quiet,
         requeueAfterMs: Math.max(0, p.untilMs - (input.now ?? p.untilMs)),
         ...(p.batching ? { batching: true } : {}),
         counts: { desired: desiredCount, bound: ours.length },
+      };
+    }
+    case "hold":
+      return {
+        kind: "act",
+        outcome: { phase: "held", ...seen, reason: p.reason, message: p.message },
+        events: [{ type: "Warning", reason: p.reason, action: "Hold", note: p.message }],
+        requeue: "hold",
+        held: p.reason,
         ...gates,
       };
     case "inSync": {
