@@ -137,6 +137,7 @@ export class Operator {
     });
     const binding = new Controller({
       name: "gaaplistenerbinding",
+      keyName: "binding",
       queue,
       synced: sources.synced,
       initialKeys: () => sources.bindingKeys(),
@@ -147,6 +148,7 @@ export class Operator {
     });
     const gates = new Controller({
       name: "podreadinessgate",
+      keyName: "pod",
       queue: gateQueue,
       synced: sources.synced,
       initialKeys: () => this.podGates.podKeys(),

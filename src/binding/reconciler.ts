@@ -215,8 +215,14 @@ export class BindingReconciler {
     if (!(err instanceof OperatorError)) throw err; // a bug: the controller logs it and backs off
     const { b, key } = p;
     const decision = decide(err, this.policy, this.d.random);
-    this.d.log.warn({ binding: key, code: err.code, kind: err.kind, err: err.message }, "reconcile failed");
-    if (decision.kind === "poll") return { requeueAfterMs: decision.requeueAfterMs };
+    if (decision.kind === "poll") {
+      // Not a failure (the controller logs those): a busy listener or our cache behind our own write.
+      this.d.log.debug(
+        { binding: key, code: err.code, retryInMs: decision.requeueAfterMs },
+        "looking again shortly",
+      );
+      return { requeueAfterMs: decision.requeueAfterMs };
+    }
     const stuck = decision.kind === "stuck";
     if (stuck)
       this.d.events.record(b, {

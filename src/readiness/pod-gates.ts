@@ -154,7 +154,6 @@ export class PodGates implements GateSink {
       // A pod deleted meanwhile needs no gate; a conflict is our cache behind; anything else is retried on the backoff.
       if (err.kind === "notFound") return {};
       if (err.kind === "conflict") return { requeueAfterMs: CONFLICT_RETRY_MS };
-      this.d.log.debug({ pod: podKey, code: err.code, err: err.message }, "readiness gates not set");
       return { failed: err };
     }
     this.d.log.debug(

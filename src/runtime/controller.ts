@@ -25,6 +25,8 @@ export interface ControllerMetrics {
 
 export interface ControllerOptions {
   name: string;
+  /** What a key names, for the logs: "binding", "pod". */
+  keyName?: string;
   queue: WorkQueue;
   /** Resolves once the caches the reconciler reads have synced. */
   synced: Promise<void>;
@@ -93,8 +95,14 @@ export class Controller {
       const res = await this.o.reconcile(key);
       if (res.failed) {
         this.o.metrics?.reconciled?.("error", seconds());
-        if (res.requeueAfterMs !== undefined) q.addAfter(key, res.requeueAfterMs);
-        else q.addRateLimited(key);
+        let retryInMs = res.requeueAfterMs;
+        if (retryInMs !== undefined) q.addAfter(key, retryInMs);
+        else retryInMs = q.addRateLimited(key);
+        const { code, kind, message } = res.failed;
+        this.o.log.warn(
+          { [this.o.keyName ?? "key"]: key, code, kind, err: message, retryInMs },
+          "reconcile failed",
+        );
       } else if (res.requeueAfterMs !== undefined) {
         q.forget(key);
         q.addAfter(key, res.requeueAfterMs);

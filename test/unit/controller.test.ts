@@ -67,7 +67,7 @@ async function runScript(script: Array<Result | Error>) {
   // 1 ms doubling to 8 ms, no jitter: the delays are exact and the test is quick.
   const queue = new RecordingQueue(new ExponentialLimiter(1, 8, { jitter: 0 }));
   const results: string[] = [];
-  const logged: string[] = [];
+  const logged: Array<{ msg: string; retryInMs?: number; binding?: string }> = [];
   let i = 0;
   const c = new Controller({
     name: "test",
@@ -80,7 +80,8 @@ async function runScript(script: Array<Result | Error>) {
       return next;
     },
     workers: 1,
-    log: pino({ level: "error" }, { write: (line: string) => logged.push(JSON.parse(line).msg) }),
+    keyName: "binding",
+    log: pino({ level: "warn" }, { write: (line: string) => logged.push(JSON.parse(line)) }),
     metrics: { reconciled: (result) => results.push(result) },
   });
   await c.start();
@@ -92,7 +93,7 @@ async function runScript(script: Array<Result | Error>) {
 describe("Controller: what a Result asks of the queue", () => {
   it("retries a failure on the key's backoff, doubling to the cap; a pass that does not fail starts it over", async () => {
     const f = { failed: failure() };
-    const { asked, results } = await runScript([f, f, f, f, f, { requeueAfterMs: 1 }, f, {}]);
+    const { asked, results, logged } = await runScript([f, f, f, f, f, { requeueAfterMs: 1 }, f, {}]);
     expect(asked).toEqual([
       "backoff 1",
       "backoff 2",
@@ -145,6 +146,6 @@ describe("Controller: what a Result asks of the queue", () => {
     ]);
     expect(asked.slice(0, 2)).toEqual(["backoff 1", "backoff 2"]);
     expect(results).toEqual(["error", "error"]);
-    expect(logged).toEqual(["reconcile failed unexpectedly"]);
+    expect(logged.map((l) => l.msg)).toEqual(["reconcile failed unexpectedly", "reconcile failed"]);
   });
 });
