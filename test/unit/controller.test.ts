@@ -115,6 +115,10 @@ describe("Controller: what a Result asks of the queue", () => {
       "error",
       "success",
     ]);
+    // Each failure is logged once, with the delay the backoff chose and the key under its name.
+    expect(logged.map((l) => [l.msg, l.retryInMs, l.binding])).toEqual(
+      [1, 2, 4, 8, 8, 1].map((ms) => ["reconcile failed", ms, "ns/a"]),
+    );
   });
 
   it("requeueAfter forgets the backoff; a failure with its own delay (a slow retry) keeps it growing", async () => {

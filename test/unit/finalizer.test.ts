@@ -88,7 +88,7 @@ describe("Finalizer.unbind", () => {
 
   it("a listener busy with another task: waits, binds nothing", async () => {
     const { w, get, finalizer, spec } = setup();
-    w.listeners.get("listener-a")!.busyUntil = Number.POSITIVE_INFINITY;
+    w.addListener([origin("10.0.0.1"), origin("10.0.0.2")], { busyUntil: Number.POSITIVE_INFINITY });
     expect(await finalizer.unbind(get(), spec)).toEqual({ requeueAfterMs: expect.any(Number) });
     expect(w.log).toEqual([]);
   });
