@@ -1,0 +1,376 @@
+// Installing as users do (kubectl apply -k deploy/), the Helm chart rendering the same objects, RBAC proven by
+// running the operator with the ServiceAccount's own token, leader election hand-over, metrics and probes.
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CoordinationV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { condition } from "../../../testenv/bindings.ts";
+import { openssl } from "../../../testenv/certs.ts";
+import { kubeconfigYaml } from "../../../testenv/cluster/control-plane.ts";
+import { OperatorProcess } from "../../../testenv/operator.ts";
+import { testCluster } from "../../support/cluster.ts";
+import { eventually } from "../../support/eventually.ts";
+import { helmTemplate, kustomize, manifestObjects } from "../../support/manifests.ts";
+import { createWeb, L, type Scenario, scale, scenario, untilBound } from "../../support/scenario.ts";
+
+const exec = promisify(execFile);
+const SA = "system:serviceaccount:gaap-operator:gaap-operator";
+
+afterAll(async () => {
+  const info = testCluster().info;
+  await exec(info.kubectl, [
+    "--kubeconfig",
+    info.kubeconfigPath,
+    "delete",
+    "-k",
+    "deploy/",
+    "--wait=false",
+    "--ignore-not-found",
+  ]).catch(() => {});
+});
+
+describe("install with kubectl and Helm", () => {
+  let s: Scenario;
+  const kubectl = async (...args: string[]) =>
+    (await exec(s.c.info.kubectl, ["--kubeconfig", s.c.info.kubeconfigPath, ...args])).stdout;
+  beforeAll(async () => {
+    s = await scenario("deploy", { start: false });
+  });
+  afterAll(async () => s?.close());
+
+  const helm = (...set: string[]) => helmTemplate(s.c.info, { set });
+
+  it("the Helm chart's defaults render the same objects as deploy/ (kustomize)", async () => {
+    const kustomized = await kustomize(s.c.info, "deploy/");
+    // deploy/ leaves the webhook's certificate to cert-manager (deploy/cert-manager/) or to the user.
+    const rendered = await helm("webhook.certificate=none");
+    expect(kustomized.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ClusterRole/gaap-operator",
+      "ClusterRoleBinding/gaap-operator",
+      "Deployment/gaap-operator",
+      "MutatingWebhookConfiguration/gaap-operator",
+      "Namespace/gaap-operator",
+      "PodDisruptionBudget/gaap-operator",
+      "Role/gaap-operator-leader-election",
+      "RoleBinding/gaap-operator-leader-election",
+      "Service/gaap-operator-metrics",
+      "Service/gaap-operator-webhook",
+      "ServiceAccount/gaap-operator",
+    ]);
+    expect(rendered).toEqual(kustomized);
+  });
+
+  it("ships a webhook that pod creation never waits on, for opted-in namespaces only", async () => {
+    const mwc = (await kustomize(s.c.info, "deploy/")).find((o) => o.kind === "MutatingWebhookConfiguration");
+    const [hook] = mwc.webhooks;
+    expect(hook).toMatchObject({
+      failurePolicy: "Ignore",
+      sideEffects: "None",
+      admissionReviewVersions: ["v1"],
+      clientConfig: {
+        service: { name: "gaap-operator-webhook", namespace: "gaap-operator", path: "/mutate-v1-pod" },
+      },
+      namespaceSelector: { matchLabels: { "gaap.operator.dev/pod-readiness-gate-inject": "enabled" } },
+      objectSelector: {
+        matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["gaap-operator"] }],
+      },
+      rules: [{ operations: ["CREATE"], resources: ["pods"] }],
+    });
+    expect(hook.timeoutSeconds).toBeLessThanOrEqual(5);
+  });
+
+  it("with cert-manager: a Certificate for the webhook Service and the CA injected, the same from kustomize and Helm", async () => {
+    const kustomized = manifestObjects(
+      `${await kubectl("kustomize", "deploy/")}\n---\n${readFileSync("deploy/cert-manager/certificate.yaml", "utf8")}`,
+    );
+    const rendered = await helm("webhook.certificate=certManager");
+    expect(rendered).toEqual(kustomized);
+    const cert = kustomized.find((o) => o.kind === "Certificate");
+    expect(cert.spec).toMatchObject({
+      secretName: "gaap-operator-webhook-tls",
+      dnsNames: [
+        "gaap-operator-webhook.gaap-operator.svc",
+        "gaap-operator-webhook.gaap-operator.svc.cluster.local",
+      ],
+    });
+    const mwc = kustomized.find((o) => o.kind === "MutatingWebhookConfiguration");
+    expect(mwc.metadata.annotations).toEqual({
+      "cert-manager.io/inject-ca-from": "gaap-operator/gaap-operator-webhook",
+    });
+  });
+
+  it("the chart's values change what they should", async () => {
+    const out = await helmTemplate(s.c.info, {
+      release: "x",
+      namespace: "ops",
+      set: [
+        "replicaCount=3,image.tag=9.9.9,watchNamespace=shop,logLevel=debug,rates.write=5,credentials.source=env,credentials.secretName=my-creds",
+      ],
+    });
+    const d = out.find((o) => o.kind === "Deployment");
+    const c = d.spec.template.spec.containers[0];
+    expect(d.spec.replicas).toBe(3);
+    expect(c.image).toBe("ghcr.io/gaap-operator/gaap-operator:9.9.9");
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        "--watch-namespace=shop",
+        "--log-level=debug",
+        "--gaap-write-qps=5",
+        "--credentials=env",
+      ]),
+    );
+    expect(c.envFrom).toEqual([{ secretRef: { name: "my-creds" } }]);
+    // No credentials volume with env credentials: only the webhook's certificate.
+    expect(d.spec.template.spec.volumes.map((v: { name: string }) => v.name)).toEqual(["webhook-cert"]);
+  });
+
+  it("applies with kubectl apply -k deploy/, with a hardened Deployment", async () => {
+    await kubectl("apply", "-k", "deploy/");
+    const d = JSON.parse(
+      await kubectl("get", "deployment", "gaap-operator", "-n", "gaap-operator", "-o", "json"),
+    );
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    expect(d.spec.replicas).toBe(2);
+    expect(c.args).toContain("--leader-elect=true");
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(c.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(c.readinessProbe.httpGet.path).toBe("/readyz");
+    expect(c.resources.limits).toMatchObject({ cpu: "500m", memory: "512Mi" });
+    const pdb = JSON.parse(await kubectl("get", "pdb", "gaap-operator", "-n", "gaap-operator", "-o", "json"));
+    expect(pdb.spec.minAvailable).toBe(1);
+  });
+
+  it("without cert-manager: Helm makes a certificate at install whose CA is the caBundle, and the server accepts it all", async () => {
+    const out = await helm();
+    const secret = out.find((o) => o.kind === "Secret" && o.metadata.name === "gaap-operator-webhook-tls");
+    expect(secret.type).toBe("kubernetes.io/tls");
+    const mwc = out.find((o) => o.kind === "MutatingWebhookConfiguration");
+    const dir = s.c.info.dir;
+    writeFileSync(join(dir, "helm-ca.crt"), Buffer.from(mwc.webhooks[0].clientConfig.caBundle, "base64"));
+    writeFileSync(join(dir, "helm-tls.crt"), Buffer.from(secret.data["tls.crt"], "base64"));
+    const verified = await exec(await openssl(), [
+      "verify",
+      "-CAfile",
+      join(dir, "helm-ca.crt"),
+      "-verify_hostname",
+      "gaap-operator-webhook.gaap-operator.svc",
+      join(dir, "helm-tls.crt"),
+    ]);
+    expect(verified.stdout).toMatch(/OK/);
+    // Checked by the real apiserver without creating anything: a webhook left behind would be called by later tests.
+    const file = join(dir, "helm-generate.yaml");
+    writeFileSync(file, out.map((o) => JSON.stringify(o)).join("\n---\n"));
+    await kubectl("apply", "--dry-run=server", "-f", file);
+    // values.schema.json refuses it first (release.test.ts has the rest of the schema's table).
+    await expect(helm("webhook.certificate=bogus")).rejects.toThrow(
+      /webhook\/certificate.*must be one of 'generate', 'certManager', 'none'/,
+    );
+  });
+
+  it.each([
+    // What it needs.
+    {
+      verb: "list",
+      resource: "gaaplistenerbindings.gaap.operator.dev",
+      ns: "--all-namespaces",
+      allowed: true,
+    },
+    {
+      verb: "patch",
+      resource: "gaaplistenerbindings.gaap.operator.dev/status",
+      ns: "-n=default",
+      allowed: true,
+    },
+    { verb: "patch", resource: "gaaplistenerbindings.gaap.operator.dev", ns: "-n=default", allowed: true },
+    { verb: "watch", resource: "endpointslices.discovery.k8s.io", ns: "--all-namespaces", allowed: true },
+    { verb: "list", resource: "nodes", ns: "", allowed: true },
+    { verb: "list", resource: "pods", ns: "--all-namespaces", allowed: true },
+    { verb: "patch", resource: "pods", ns: "-n=default", sub: "status", allowed: true },
+    { verb: "create", resource: "events.events.k8s.io", ns: "-n=default", allowed: true },
+    { verb: "update", resource: "leases.coordination.k8s.io", ns: "-n=gaap-operator", allowed: true },
+    // What it must not do.
+    { verb: "get", resource: "secrets", ns: "-n=default", allowed: false },
+    { verb: "list", resource: "secrets", ns: "-n=gaap-operator", allowed: false },
+    { verb: "delete", resource: "pods", ns: "-n=default", allowed: false },
+    { verb: "create", resource: "pods", ns: "-n=default", allowed: false },
+    { verb: "patch", resource: "services", ns: "-n=default", allowed: false },
+    { verb: "patch", resource: "pods", ns: "-n=default", allowed: false },
+    { verb: "update", resource: "nodes", ns: "", allowed: false },
+    { verb: "create", resource: "gaaplistenerbindings.gaap.operator.dev", ns: "-n=default", allowed: false },
+    { verb: "delete", resource: "gaaplistenerbindings.gaap.operator.dev", ns: "-n=default", allowed: false },
+    { verb: "update", resource: "leases.coordination.k8s.io", ns: "-n=kube-system", allowed: false },
+    { verb: "create", resource: "clusterrolebindings.rbac.authorization.k8s.io", ns: "", allowed: false },
+  ] as Array<{ verb: string; resource: string; ns: string; sub?: string; allowed: boolean }>)(
+    "kubectl auth can-i $verb $resource $ns $sub -> $allowed",
+    async ({ verb, resource, ns, sub, allowed }) => {
+      const args = [
+        "auth",
+        "can-i",
+        verb,
+        resource,
+        `--as=${SA}`,
+        ...(ns ? [ns] : []),
+        ...(sub ? [`--subresource=${sub}`] : []),
+      ];
+      const answer = await kubectl(...args).catch((err) => (err as { stdout: string }).stdout);
+      expect(answer.trim()).toBe(allowed ? "yes" : "no");
+    },
+  );
+});
+
+describe("running as the ServiceAccount, two replicas with leader election", () => {
+  let s: Scenario;
+  let kubeconfig: string;
+  const ops: OperatorProcess[] = [];
+  const coordination = () => s.c.kc.makeApiClient(CoordinationV1Api);
+  const LEASE = "gaap-operator-test";
+  const electionArgs = [
+    "--leader-elect=true",
+    "--leader-election-namespace=gaap-operator",
+    `--leader-election-id=${LEASE}`,
+    "--leader-elect-lease-duration=4s",
+    "--leader-elect-renew-deadline=3s",
+    "--leader-elect-retry-period=500ms",
+    "--verify-interval=3s",
+    "--busy-poll=100ms",
+    "--gc-delay=200ms",
+  ];
+  const operator = (name: string) => {
+    const op = new OperatorProcess({
+      cluster: s.c.info,
+      gaapUrl: s.emu.url,
+      namespace: s.ns,
+      kubeconfig,
+      name,
+      args: electionArgs,
+      env: { POD_NAME: name },
+    });
+    ops.push(op);
+    return op;
+  };
+  const get = async (url: string, path: string) => {
+    const res = await fetch(`${url}${path}`);
+    return { status: res.status, body: await res.text() };
+  };
+  const metric = (body: string, name: string) =>
+    body
+      .split("\n")
+      .filter((l) => l.startsWith(name))
+      .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
+  const holder = async () =>
+    (await coordination().readNamespacedLease({ name: LEASE, namespace: "gaap-operator" })).spec
+      ?.holderIdentity;
+  const writers = (since = 0) =>
+    s.emu.calls
+      .list({ since })
+      .filter((c) => ["BindListenerRealServers", "AddRealServers", "RemoveRealServers"].includes(c.action))
+      .map((c) => ({ who: c.userAgent, start: Date.parse(c.time), end: Date.parse(c.endTime) }));
+
+  beforeAll(async () => {
+    s = await scenario("leader", { start: false });
+    await exec(s.c.info.kubectl, ["--kubeconfig", s.c.info.kubeconfigPath, "apply", "-k", "deploy/"]);
+    // A real ServiceAccount token (TokenRequest), not the admin's.
+    const token = (
+      await exec(s.c.info.kubectl, [
+        "--kubeconfig",
+        s.c.info.kubeconfigPath,
+        "-n",
+        "gaap-operator",
+        "create",
+        "token",
+        "gaap-operator",
+        "--duration=1h",
+      ])
+    ).stdout.trim();
+    kubeconfig = join(s.c.info.dir, `sa-${s.ns}.kubeconfig`);
+    writeFileSync(kubeconfig, kubeconfigYaml(s.c.info, token, "gaap-operator"));
+    await createWeb(s, 3);
+    await s.bindings.create("web", { listenerId: L.wrr });
+  });
+  afterAll(async () => {
+    for (const op of ops) await op.close();
+    await s?.close();
+  });
+
+  it("works end to end with only its RBAC, and exactly one replica reconciles", async () => {
+    const a = operator("replica-a").start();
+    await eventually(async () => expect(await holder()).toBe("replica-a"), { what: "replica-a leads" });
+    const b = operator("replica-b").start();
+    await untilBound(s, L.wrr, 8080, { count: 3 });
+    await eventually(async () =>
+      expect(condition(await s.bindings.get("web"), "Ready")?.status).toBe("True"),
+    );
+    // Both are ready (caches synced); only the leader says it leads and has reconciled.
+    await eventually(
+      async () => {
+        for (const op of [a, b]) expect((await get(op.urls()[1] as string, "/readyz")).status).toBe(200);
+      },
+      { what: "both ready" },
+    );
+    const [ma, mb] = await Promise.all([
+      get(a.urls()[0] as string, "/metrics"),
+      get(b.urls()[0] as string, "/metrics"),
+    ]);
+    expect(metric(ma.body, "leader_election_master_status")).toBe(1);
+    expect(metric(mb.body, "leader_election_master_status")).toBe(0);
+    expect(metric(ma.body, "controller_runtime_reconcile_total")).toBeGreaterThan(0);
+    expect(metric(mb.body, "controller_runtime_reconcile_total")).toBe(0);
+    expect(
+      metric(ma.body, 'gaap_api_calls_total{action="BindListenerRealServers",code="Success"}'),
+    ).toBeGreaterThan(0);
+    expect(ma.body).toMatch(/gaap_binding_bound_origins\{namespace="[^"]+",name="web"\} 3/);
+    expect(ma.body).toContain("workqueue_depth");
+    expect((await get(a.urls()[1] as string, "/healthz")).status).toBe(200);
+    expect(new Set(writers().map((w) => w.who))).toEqual(new Set(["gaap-operator/replica-a"]));
+  });
+
+  it("hands over within the lease duration when the leader is killed, with no overlapping writers", async () => {
+    const [a, b] = ops as [OperatorProcess, OperatorProcess];
+    const killedAt = Date.now();
+    await a.kill();
+    await eventually(async () => expect(await holder()).toBe("replica-b"), {
+      what: "replica-b leads",
+      timeoutMs: 15_000,
+    });
+    const handover = Date.now() - killedAt;
+    expect(handover).toBeLessThan(4000 + 2000);
+    await scale(s, 5);
+    await untilBound(s, L.wrr, 8080, { count: 5 });
+    const w = writers();
+    const lastA = Math.max(...w.filter((x) => x.who === "gaap-operator/replica-a").map((x) => x.end));
+    const firstB = Math.min(...w.filter((x) => x.who === "gaap-operator/replica-b").map((x) => x.start));
+    expect(firstB).toBeGreaterThan(lastA);
+    const mb = await get(b.urls()[0] as string, "/metrics");
+    expect(metric(mb.body, "leader_election_master_status")).toBe(1);
+  });
+
+  it("on SIGTERM finishes, releases the lease and exits cleanly within the grace period", async () => {
+    const b = ops[1] as OperatorProcess;
+    const started = Date.now();
+    await b.stop();
+    expect(await b.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await holder()).toBe("");
+    expect(b.logs().some((l) => l.msg === "lease released")).toBe(true);
+    // A new replica takes over at once: the lease was released, not left to expire.
+    const c = operator("replica-c").start();
+    await eventually(async () => expect(await holder()).toBe("replica-c"), {
+      what: "replica-c leads",
+      timeoutMs: 10_000,
+    });
+    await scale(s, 3);
+    await untilBound(s, L.wrr, 8080, { count: 3 });
+    await c.stop();
+  });
+});

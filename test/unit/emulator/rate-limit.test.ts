@@ -1,0 +1,41 @@
+// The emulator's per-action limit (emulator/rate-limit.ts), written apart from the operator's token bucket: a burst
+// of N at once, then one per 1/N s, never more in the long run.
+import { describe, expect, it } from "vitest";
+import { RateLimit } from "../../../emulator/rate-limit.ts";
+
+describe("RateLimit", () => {
+  it("admits a burst of N, then one per 1/N s", () => {
+    let now = 0;
+    const l = new RateLimit(20, () => now);
+    const burst = Array.from({ length: 21 }, () => l.admit());
+    expect(burst.filter(Boolean)).toHaveLength(20);
+    expect(burst.at(-1)).toBe(false);
+    now += 49;
+    expect(l.admit()).toBe(false);
+    now += 1;
+    expect([l.admit(), l.admit()]).toEqual([true, false]);
+  });
+
+  it("a refused request uses none of the budget", () => {
+    let now = 0;
+    const l = new RateLimit(2, () => now);
+    expect([l.admit(), l.admit(), l.admit(), l.admit()]).toEqual([true, true, false, false]);
+    now += 500;
+    expect(l.admit()).toBe(true);
+  });
+
+  it.each([1, 5, 20, 1000])("admits no more than N per second over a long run (N = %i)", (n) => {
+    let now = 0;
+    const l = new RateLimit(n, () => now);
+    let admitted = 0;
+    // A request every millisecond for 10 s.
+    for (; now < 10_000; now++) if (l.admit()) admitted++;
+    // The burst of N, then N a second.
+    expect(admitted).toBeLessThanOrEqual(n + n * 10);
+    expect(admitted).toBeGreaterThanOrEqual(Math.min(10_000, n * 10));
+  });
+
+  it("refuses a rate that is not positive", () => {
+    expect(() => new RateLimit(0)).toThrow(RangeError);
+  });
+});

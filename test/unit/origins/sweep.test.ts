@@ -1,0 +1,135 @@
+// The origin sweep (origins/sweep.ts) deletes GAAP objects, so every rule of when it may is pinned down here: only
+// origins tagged with this cluster, that no binding of this cluster wants and nothing binds, and never while a
+// binding has not said what it wants.
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import type { OriginTag } from "../../../src/gaap/types.ts";
+import { type OriginStore, OriginSweep } from "../../../src/origins/sweep.ts";
+
+const CLUSTER: OriginTag = { key: "gaap.operator.dev/cluster", value: "test" };
+
+/** Origins in GAAP: tagged ones, which of them something binds, and what was removed. */
+class Store implements OriginStore {
+  readonly tagsAsked: OriginTag[] = [];
+  readonly removed: string[] = [];
+  /** IDs GAAP refuses to remove (bound meanwhile). */
+  readonly refuse = new Set<string>();
+  readonly origins: Array<{ id: string; ip: string }>;
+  readonly bound: Set<string>;
+  constructor(origins: Array<{ id: string; ip: string }>, bound = new Set<string>()) {
+    this.origins = origins;
+    this.bound = bound;
+  }
+  async tagged(tag: OriginTag) {
+    this.tagsAsked.push(tag);
+    return this.origins.filter((o) => !this.removed.includes(o.id));
+  }
+  async boundOf(ids: readonly string[]) {
+    return new Set(ids.filter((id) => this.bound.has(id)));
+  }
+  async remove(ids: readonly string[]) {
+    const refused = ids.filter((id) => this.refuse.has(id));
+    this.removed.push(...ids.filter((id) => !this.refuse.has(id)));
+    return refused;
+  }
+}
+
+function sweep(store: Store, keys: string[], o: { canWrite?: () => boolean; debounceMs?: number } = {}) {
+  return new OriginSweep({
+    store,
+    log: pino({ level: "silent" }),
+    clusterTag: CLUSTER,
+    bindingKeys: () => keys,
+    canWrite: o.canWrite ?? (() => true),
+    debounceMs: o.debounceMs ?? 1,
+  });
+}
+
+const origins = (...ns: number[]) => ns.map((n) => ({ id: `rs-${n}`, ip: `10.0.0.${n}` }));
+
+describe("OriginSweep", () => {
+  it("removes tagged origins no binding wants and nothing binds, asking GAAP by this cluster's tag", async () => {
+    const store = new Store(origins(1, 2, 3, 4), new Set(["rs-3"]));
+    const s = sweep(store, ["ns/a", "ns/b"]);
+    s.want("ns/a", ["10.0.0.1"]);
+    s.want("ns/b", ["10.0.0.2"]);
+    await s.collect();
+    expect(store.removed).toEqual(["rs-4"]);
+    expect(store.tagsAsked).toEqual([CLUSTER]);
+  });
+
+  it("removes nothing until every binding has said what it wants (a cache just synced)", async () => {
+    const store = new Store(origins(1, 2));
+    const s = sweep(store, ["ns/a", "ns/b"]);
+    s.want("ns/a", ["10.0.0.1"]);
+    await s.collect();
+    expect(store.removed).toEqual([]);
+    expect(store.tagsAsked).toEqual([]);
+  });
+
+  it("removes nothing while a binding's desired set is unknown", async () => {
+    const store = new Store(origins(1, 2));
+    const s = sweep(store, ["ns/a", "ns/broken"]);
+    s.want("ns/a", ["10.0.0.1"]);
+    s.want("ns/broken", undefined);
+    await s.collect();
+    expect(store.removed).toEqual([]);
+  });
+
+  it("a collect of given IPs (a deleted binding's) goes ahead past bindings not heard from, and touches only those", async () => {
+    const store = new Store(origins(1, 2, 3));
+    const s = sweep(store, ["ns/a", "ns/silent", "ns/broken"]);
+    s.want("ns/a", ["10.0.0.1"]);
+    s.want("ns/broken", undefined);
+    await s.collect(new Set(["10.0.0.1", "10.0.0.2"]));
+    expect(store.removed).toEqual(["rs-2"]);
+  });
+
+  it("does nothing on a standby (or before the caches are synced)", async () => {
+    const store = new Store(origins(1));
+    const s = sweep(store, [], { canWrite: () => false });
+    await s.collect();
+    expect(store.removed).toEqual([]);
+    expect(store.tagsAsked).toEqual([]);
+  });
+
+  it("leaves an origin GAAP refuses to remove (bound meanwhile) for a later sweep", async () => {
+    const store = new Store(origins(1, 2));
+    store.refuse.add("rs-1");
+    const s = sweep(store, []);
+    await s.collect();
+    expect(store.removed).toEqual(["rs-2"]);
+  });
+
+  it("runs one sweep at a time: a second collect waits for the first", async () => {
+    const store = new Store(origins(1));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const tagged = store.tagged.bind(store);
+    let running = 0;
+    let most = 0;
+    store.tagged = async (tag) => {
+      most = Math.max(most, ++running);
+      await gate;
+      running--;
+      return tagged(tag);
+    };
+    const s = sweep(store, []);
+    const both = Promise.all([s.collect(), s.collect()]);
+    release();
+    await both;
+    expect(most).toBe(1);
+    expect(store.removed).toEqual(["rs-1"]);
+  });
+
+  it("sweepSoon gathers many calls into one sweep after the delay", async () => {
+    const store = new Store(origins(1));
+    const s = sweep(store, [], { debounceMs: 5 });
+    for (let i = 0; i < 10; i++) s.sweepSoon();
+    await expect.poll(() => store.removed).toEqual(["rs-1"]);
+    expect(store.tagsAsked).toHaveLength(1);
+    s.stop();
+  });
+});
