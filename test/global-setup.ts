@@ -4,7 +4,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
 import { type ClusterInfo, ControlPlane } from "../testenv/cluster/control-plane.ts";
-import { DEFAULT_NODES, KubeletSimulator, TEST_MAX_GRACE_MS } from "../testenv/cluster/kubelet.ts";
+import { KubeletSimulator, TEST_MAX_GRACE_MS } from "../testenv/cluster/kubelet.ts";
+import { DEFAULT_NODES } from "../testenv/cluster/sim-nodes.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

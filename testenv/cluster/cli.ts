@@ -4,8 +4,9 @@
 import { ensureBinaries } from "./binaries.ts";
 import { ControlPlane } from "./control-plane.ts";
 import { debianTools } from "./debian-tools.ts";
-import { DEFAULT_NODES, KubeletSimulator } from "./kubelet.ts";
+import { KubeletSimulator } from "./kubelet.ts";
 import { ensurePrometheus } from "./prometheus.ts";
+import { DEFAULT_NODES } from "./sim-nodes.ts";
 
 const log = (line: string) => console.error(`[cluster] ${line}`);
 const command = process.argv[2];

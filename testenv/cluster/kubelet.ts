@@ -20,17 +20,11 @@ import {
   type V1Node,
   type V1Pod,
   type V1PodCondition,
-  type V1Taint,
 } from "@kubernetes/client-node";
 
-export const SIM = "sim.gaap.operator.dev";
+import { nodeObject, nodeStatus, type SimNodeSpec } from "./sim-nodes.ts";
 
-/** The nodes `npm run cluster` and the test suite start with, one per zone. */
-export const DEFAULT_NODES: SimNodeSpec[] = [
-  { name: "sim-node-1", labels: { "topology.kubernetes.io/zone": "zone-a" } },
-  { name: "sim-node-2", labels: { "topology.kubernetes.io/zone": "zone-b" } },
-  { name: "sim-node-3", labels: { "topology.kubernetes.io/zone": "zone-c" } },
-];
+export const SIM = "sim.gaap.operator.dev";
 
 /** The grace cap the test suite runs its kubelet with, so a default 30 s grace does not slow every test. */
 export const TEST_MAX_GRACE_MS = 5_000;
@@ -52,16 +46,6 @@ export interface KubeletOptions {
 
 /** The kubelet's minimumGracePeriodInSeconds: what is left for the app after preStop is never less. */
 const MIN_GRACE_MS = 2000;
-
-export interface SimNodeSpec {
-  name: string;
-  labels?: Record<string, string>;
-  taints?: V1Taint[];
-  unschedulable?: boolean;
-  ready?: boolean;
-  /** Which addresses the node reports; both by default. */
-  addresses?: { internalIP?: string | null; externalIP?: string | null };
-}
 
 const strategic = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
 
@@ -112,49 +96,14 @@ export class KubeletSimulator {
   /** Registers a Node with addresses and a Ready condition, or updates one registered before. */
   async addNode(spec: SimNodeSpec): Promise<V1Node> {
     const idx = this.indexOf(spec.name);
-    const body: V1Node = {
-      metadata: { name: spec.name, labels: { "kubernetes.io/hostname": spec.name, ...spec.labels } },
-      spec: { unschedulable: spec.unschedulable ?? false, taints: spec.taints ?? [] },
-    };
+    const body = nodeObject(spec);
     try {
       await this.core.createNode({ body });
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
       await this.core.patchNode({ name: spec.name, body }, strategic);
     }
-    const addresses = [];
-    const internal = spec.addresses?.internalIP === undefined ? `192.0.2.${idx}` : spec.addresses.internalIP;
-    const external =
-      spec.addresses?.externalIP === undefined ? `203.0.113.${idx}` : spec.addresses.externalIP;
-    if (internal) addresses.push({ type: "InternalIP", address: internal });
-    if (external) addresses.push({ type: "ExternalIP", address: external });
-    addresses.push({ type: "Hostname", address: spec.name });
-    const now = new Date();
-    const capacity = { cpu: "64", memory: "256Gi", pods: "500" };
-    await this.core.patchNodeStatus(
-      {
-        name: spec.name,
-        body: {
-          status: {
-            addresses,
-            capacity,
-            allocatable: capacity,
-            conditions: [
-              {
-                type: "Ready",
-                status: spec.ready === false ? "False" : "True",
-                reason: spec.ready === false ? "KubeletNotReady" : "KubeletReady",
-                message: "kubelet simulator",
-                lastHeartbeatTime: now,
-                lastTransitionTime: now,
-              },
-            ],
-            nodeInfo: nodeInfo(),
-          },
-        },
-      },
-      strategic,
-    );
+    await this.core.patchNodeStatus({ name: spec.name, body: { status: nodeStatus(spec, idx) } }, strategic);
     // The TaintNodesByCondition admission plugin taints every new Node not-ready; with no node lifecycle
     // controller running, the simulator lifts it as that controller would once the node is Ready.
     return this.core.patchNode(
@@ -406,19 +355,4 @@ function readyStatus(pod: V1Pod, starting = false): "True" | "False" {
   if (!starting && condition(pod, "ContainersReady")?.status !== "True") return "False";
   const gates = pod.spec?.readinessGates ?? [];
   return gates.every((g) => condition(pod, g.conditionType)?.status === "True") ? "True" : "False";
-}
-
-function nodeInfo() {
-  return {
-    architecture: "amd64",
-    bootID: "",
-    containerRuntimeVersion: "sim://1.0",
-    kernelVersion: "",
-    kubeProxyVersion: "",
-    kubeletVersion: "v1.35.4-sim",
-    machineID: "",
-    operatingSystem: "linux",
-    osImage: "kubelet simulator",
-    systemUUID: "",
-  };
 }
