@@ -1,5 +1,6 @@
 // The whole of one reconcile step, computed without I/O from what the pass read: the status to write, the bind to
-// send, the events to record and when to come back. The executor carries it out; nothing here talks to anything.
+// send, the events to record and when to come back. The applier (apply.ts) carries it out; nothing here talks to
+// anything.
 import type { GaapListenerBinding, ResolvedSpec } from "../../api/types.ts";
 import type { BindTarget } from "../../gaap/types.ts";
 import { type BoundOrigin, type TargetState, targetName } from "../../gaap/types.ts";
@@ -12,7 +13,7 @@ import { originKey } from "./origin.ts";
 import { type Change, type Plan, type PlanInput, plan, planRelease, splitOwnership } from "./plan.ts";
 import type { Outcome } from "./status.ts";
 
-/** Why the key comes back, and so after how long: the executor knows the settings and the task estimate. */
+/** Why the key comes back, and so after how long: the applier knows the settings and the task estimate. */
 export type Requeue = "busyPoll" | "hold" | "verify" | "afterBind";
 
 /** What to do now. */

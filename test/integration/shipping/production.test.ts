@@ -2,7 +2,7 @@
 // compiled JavaScript) starts, answers --help and --version, and runs against the cluster and the emulator; credentials from a
 // mounted Secret are picked up again when they rotate, without a restart.
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -19,6 +19,7 @@ describe("production install", () => {
   const dir = mkdtempSync(join(tmpdir(), "gaap-prod-"));
   let s: Scenario;
   let group: ProcessGroup;
+  let operatorBuildHadEmulator = true;
 
   beforeAll(async () => {
     // As the Dockerfile does: production dependencies only, then the compiled output.
@@ -36,6 +37,15 @@ describe("production install", () => {
       "--outDir",
       join(dir, "dist"),
     ]);
+    // The operator's build carries no emulator; the emulator builds on its own (it imports nothing from src/).
+    operatorBuildHadEmulator = existsSync(join(dir, "dist/emulator"));
+    await exec(process.execPath, [
+      "node_modules/typescript/bin/tsc",
+      "-p",
+      "tsconfig.emulator.json",
+      "--outDir",
+      join(dir, "dist/emulator"),
+    ]);
     s = await scenario("prod", { start: false });
     group = new ProcessGroup(mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX)));
   }, 300_000);
@@ -43,6 +53,12 @@ describe("production install", () => {
     await group?.close();
     await s?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("builds the emulator apart from the operator, and runs it from the production install", async () => {
+    expect(operatorBuildHadEmulator).toBe(false);
+    const { stdout } = await exec(process.execPath, [join(dir, "dist/emulator/main.js"), "--help"]);
+    expect(stdout).toContain("Usage: gaap-emulator");
   });
 
   it("has no development dependencies", () => {
