@@ -18,7 +18,8 @@ import { PodGates } from "./readiness/pod-gates.ts";
 import { systemClock } from "./runtime/clock.ts";
 import { Controller } from "./runtime/controller.ts";
 import { KeyedMemory } from "./runtime/memory.ts";
-import { ExponentialLimiter, WorkQueue } from "./runtime/queue.ts";
+import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "./runtime/queue.ts";
+import { TokenBucket } from "./runtime/token-bucket.ts";
 import { Sources } from "./watch/sources.ts";
 
 export interface OperatorOptions {
@@ -43,13 +44,10 @@ export class Operator {
   readonly podGates: PodGates;
   readonly origins: OriginSweep;
   private readonly controllers: Controller[];
-  private readonly log: Logger;
   private readonly sweepEveryMs: number;
-  private sweep: NodeJS.Timeout | undefined;
 
   constructor(o: OperatorOptions) {
     const { config, kc, log, metrics, canWrite } = o;
-    this.log = log;
     this.sweepEveryMs = config.verifyIntervalMs;
     this.gaap = new GaapClient({
       endpoint: config.gaapEndpoint,
@@ -84,7 +82,10 @@ export class Operator {
 
     // Readiness gates: a second controller, keyed by pod, fed by the bindings' passes.
     const gateMetrics = metrics.controllerMetrics("podreadinessgate", "podreadinessgate");
-    const gateQueue = new WorkQueue(new ExponentialLimiter(1000, config.retryMaxDelayMs), gateMetrics.queue);
+    const gateQueue = new WorkQueue(
+      new ControllerLimiter(new ExponentialLimiter(1000, config.retryMaxDelayMs), new TokenBucket(10, 100)),
+      gateMetrics.queue,
+    );
     const gateWriter = new PodGateWriter(kc);
     this.podGates = new PodGates({
       pod: (ns, name) => sources.pod(ns, name),
@@ -96,7 +97,7 @@ export class Operator {
       memory: this.memory,
       clock: systemClock,
       log,
-      hooks: { boundAfter: (s) => metrics.gateBoundAfter(s) },
+      metrics: { boundAfter: (s) => metrics.gateBoundAfter(s) },
     });
     sources.onBinding((kind, b) => this.podGates.onBinding(kind, b));
     sources.onPod((kind, pod) => {
@@ -163,10 +164,7 @@ export class Operator {
   /** Starts the caches and the periodic origin sweep; the controllers start with startControllers (the leader). */
   start(): void {
     this.sources.start();
-    this.sweep = setInterval(() => {
-      this.origins.collect().catch((err) => this.log.warn({ err: String(err) }, "origin sweep failed"));
-    }, this.sweepEveryMs);
-    this.sweep.unref();
+    this.origins.start(this.sweepEveryMs);
   }
 
   async startControllers(): Promise<void> {
@@ -175,7 +173,6 @@ export class Operator {
 
   /** Finishes (or, past `graceMs`, abandons) the reconciles in flight. The caches stay until stopSources. */
   async stopControllers(graceMs: number): Promise<void> {
-    clearInterval(this.sweep);
     this.origins.stop();
     await Promise.all(this.controllers.map((c) => c.stop(graceMs)));
   }

@@ -1,6 +1,7 @@
 // Carries out a step (the EndpointSlice controller's `finalize`): register origins, write the status, send the bind,
-// record events, feed the metrics and the readiness gates, and say when to come back. Every write of a pass to GAAP
-// or to the binding happens here; the reconciler decides, under the listener's lock, what to hand it.
+// record events, feed the metrics and the readiness gates, and say when to come back. Every GAAP write and every
+// status write of a pass happens here; the reconciler decides, under the listener's lock, what to hand it. (The
+// finalizer patch, and the event of a pass that failed, are the reconciler's: they are not a step.)
 import { bindingKey, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
 import { BINDING_TAG, CLUSTER_TAG, type OriginTag } from "../gaap/types.ts";

@@ -6,7 +6,7 @@ import type { GaapListenerBinding, GaapListenerBindingStatus } from "../api/type
 import type { BindTarget, BoundOrigin, OriginTag, TargetQuery, TargetState } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
-import type { GateFacts } from "../readiness/gates.ts";
+import type { GateFacts } from "../model/gate-facts.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { KeyedMemory } from "../runtime/memory.ts";
 import type { HoldOverrun } from "./logic/hold-overrun.ts";

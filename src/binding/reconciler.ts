@@ -30,8 +30,9 @@ import { splitOwnership } from "./logic/plan.ts";
 import { reasonOf } from "./logic/status.ts";
 import { failedGateFacts, type SyncInput, syncStep } from "./logic/step.ts";
 import { targetQuery } from "./logic/target-query.ts";
+import { plannedTaskMs } from "./logic/task-time.ts";
 import type { BindingDeps } from "./ports.ts";
-import { type Applied, BindTaskTracker, plannedTaskMs } from "./task-tracker.ts";
+import { type Applied, BindTaskTracker } from "./task-tracker.ts";
 
 /** What a deferred removal keeps in hand before the hold ends, beyond two tasks (clock skew, the bind's trip). */
 const REMOVAL_MARGIN_MS = 2000;
@@ -69,8 +70,6 @@ export class BindingReconciler {
    * removal is applied leaves the slices, and its removal must still be measured against its hold.
    */
   private readonly held: Map<string, Map<string, Drain>>;
-  /** The listener each binding last named: its task history goes when no binding names it any more. */
-  private readonly listenerOf: Map<string, string>;
 
   constructor(deps: BindingDeps) {
     this.d = deps;
@@ -86,7 +85,6 @@ export class BindingReconciler {
     this.peaks = new PeakWindow(s.unbindWindowMs ?? 0, this.clock, memory.map("breakerPeaks"));
     this.batching = memory.map("batchingSince");
     this.held = memory.map("heldOrigins");
-    this.listenerOf = memory.map("listenerOf");
   }
 
   /** The longest GAAP took to apply a bind within the last hour, per listener and on any: holds are sized from it. */
@@ -108,7 +106,6 @@ export class BindingReconciler {
   private async pass(p: Pass): Promise<Result> {
     const { b, key } = p;
     const spec = resolveSpec(b.spec);
-    this.listenerOf.set(key, spec.listenerId);
     let desired: Desired | undefined;
     let drain: ReturnType<typeof drainingOrigins> | undefined;
     if (p.deleting) {
@@ -139,11 +136,11 @@ export class BindingReconciler {
     // One writer per listener, and no pass while our own bind on it is still being applied (GAAP has nothing new to
     // tell until then); checked again once the lock is ours: another binding on this listener may just have bound.
     const wait = this.tracker.pending(spec.listenerId);
-    if (wait !== undefined) return { requeueAfterMs: wait };
+    if (wait !== undefined) return { requeueAfterMs: wait, poll: true };
     const unlock = await this.listenerLocks.acquire(spec.listenerId);
     try {
       const again = this.tracker.pending(spec.listenerId);
-      if (again !== undefined) return { requeueAfterMs: again };
+      if (again !== undefined) return { requeueAfterMs: again, poll: true };
       if (desired && drain) return await this.sync(b, spec, desired, drain);
       return await this.finalizer.unbind(b, spec);
     } finally {
@@ -160,15 +157,15 @@ export class BindingReconciler {
   ): Promise<Result> {
     const key = bindingKey(b);
     const inflightRule = this.tracker.inflightRule(spec.listenerId);
-    const listener = await this.d.gaap.describeTarget(
+    const target = await this.d.gaap.describeTarget(
       targetQuery(b, this.d.cache, this.d.status, { inflightRule }),
     );
-    this.tracker.observeRead(listener);
+    this.tracker.observeRead(target);
     // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
-    const holder = listener.rule ? this.holderFor(b, listener.rule) : undefined;
+    const holder = target.rule ? this.holderFor(b, target.rule) : undefined;
     if (holder && holder !== key) return this.conflict(b, holder);
     const owned = ownedServers(b, this.d.status.lastWritten(b));
-    const { ours } = splitOwnership(spec, listener, owned);
+    const { ours } = splitOwnership(spec, target, owned);
     const now = this.clock.now();
     // A removal sent this long before a termination hold ends is applied before it ends, even behind another task;
     // the task planned for as the hold was sized (at least 5 s; with none seen on this listener, the account's
@@ -183,7 +180,7 @@ export class BindingReconciler {
       binding: b,
       spec,
       desired,
-      target: listener,
+      target,
       owned,
       originIds: this.d.gaap.originIds,
       maxOrigins: this.d.settings.maxOriginsPerListener,
@@ -221,7 +218,7 @@ export class BindingReconciler {
         { binding: key, code: err.code, retryInMs: decision.requeueAfterMs },
         "looking again shortly",
       );
-      return { requeueAfterMs: decision.requeueAfterMs };
+      return { requeueAfterMs: decision.requeueAfterMs, poll: true };
     }
     const stuck = decision.kind === "stuck";
     if (stuck)
@@ -240,12 +237,12 @@ export class BindingReconciler {
     return { failed: err, ...(stuck ? { requeueAfterMs: decision.requeueAfterMs } : {}) };
   }
 
-  /** The binding is gone: everything remembered of it goes in one call, and its listener's history with it. */
+  /**
+   * The binding is gone: everything remembered of it goes in one call. (The bind task history is the listener's and
+   * the account's, not the binding's: it outlives the binding, for the next one on the listener, and an hour bounds it.)
+   */
   private forget(key: string): Result {
-    const listenerId = this.listenerOf.get(key);
     this.d.memory.forget(key);
-    if (listenerId !== undefined && this.d.cache.bindingsOnListener(listenerId).length === 0)
-      this.tracker.forgetListener(listenerId);
     this.d.gates?.publish(key, undefined);
     this.d.metrics?.origins?.(key, undefined, undefined);
     return {};

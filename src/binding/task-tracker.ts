@@ -8,16 +8,9 @@ import { PeakWindow } from "../runtime/peak-window.ts";
 import { type DrainedRemoval, HOLD_END_SLACK_MS } from "./logic/hold-overrun.ts";
 
 const LONGEST_TASK_MS = 60_000;
-/** Once a task was seen, one is never planned for as shorter than this (GAAP's are seconds; the emulator's less). */
-export const SHORTEST_TASK_MS = 5_000;
 const SHORTEST_ESTIMATE_MS = 100;
 /** How long the longest task seen is remembered, for what must cover a whole task (the termination hold). */
 const LONGEST_WINDOW_MS = 3_600_000;
-/**
- * A task as taken before any was seen on the account (by termination holds, and the lead a held removal keeps):
- * GAAP does not document its task time, and a slow bind task of tens of seconds must be covered.
- */
-export const UNSEEN_TASK_MS = 30_000;
 /** The key of the longest task on any listener. */
 const ANY = "";
 
@@ -35,16 +28,6 @@ export interface Applied {
   sentAt: number;
   after: number;
   by: number;
-}
-
-/**
- * The task time to plan for, from the longest seen on the listener (ms, 0: none), else on the account, else
- * UNSEEN_TASK_MS; never less than SHORTEST_TASK_MS. Termination holds are sized from it, and held removals keep it
- * in hand.
- */
-export function plannedTaskMs(listenerMs: number, accountMs: number): number {
-  const seen = listenerMs > 0 ? listenerMs : accountMs;
-  return seen > 0 ? Math.max(SHORTEST_TASK_MS, seen) : UNSEEN_TASK_MS;
 }
 
 type InFlight = { sentAt: number; expectedAt: number; busyAt?: number; ruleId?: string; drained?: Drained };
@@ -167,14 +150,6 @@ export class BindTaskTracker {
         after: p.busyAt ?? p.sentAt,
         by,
       });
-  }
-
-  /**
-   * No binding names this listener any more: its own longest task goes (the account's stays). A bind in flight stays
-   * until its task must be over, so a binding made next on the listener still waits for it.
-   */
-  forgetListener(listenerId: string): void {
-    this.longest.delete(listenerId);
   }
 
   /** What a pass read: the listener's status, or the status of each rule the read saw. */

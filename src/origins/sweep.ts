@@ -31,6 +31,7 @@ export class OriginSweep {
   /** IPs each binding wants; undefined while a binding's desired set is unknown (nothing may be collected). */
   private readonly wanted: Map<string, Set<string> | undefined>;
   private timer: NodeJS.Timeout | undefined;
+  private periodic: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
   constructor(opts: OriginSweepOptions) {
@@ -42,17 +43,29 @@ export class OriginSweep {
     this.wanted.set(bindingKey, ips ? new Set(ips) : undefined);
   }
 
+  /** Sweeps every `everyMs` from now on: an origin left behind by a crash is found without any change. */
+  start(everyMs: number): void {
+    this.periodic = setInterval(() => this.collectLogged(), everyMs);
+    this.periodic.unref();
+  }
+
+  /** A change may have freed origins: sweep once the debounce delay has passed (many calls, one sweep). */
   sweepSoon(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.collect().catch((err) => this.o.log.warn({ err: String(err) }, "origin sweep failed"));
+      this.collectLogged();
     }, this.o.debounceMs);
     this.timer.unref();
   }
 
   stop(): void {
     clearTimeout(this.timer);
+    clearInterval(this.periodic);
+  }
+
+  private collectLogged(): void {
+    this.collect().catch((err) => this.o.log.warn({ err: String(err) }, "origin sweep failed"));
   }
 
   /** Removes our unused origins: all of them, or only those with these IPs. */

@@ -2,7 +2,8 @@
 // its gate `listener-bound.gaap.operator.dev/<binding>` should carry. No I/O: pod-gates.ts writes what this says.
 
 import { originKey } from "../binding/logic/origin.ts";
-import { busyMessage, type TargetState, targetName } from "../gaap/types.ts";
+import { busyMessage, targetName } from "../gaap/types.ts";
+import type { GateFacts } from "../model/gate-facts.ts";
 
 export type GateReason =
   | "Bound"
@@ -20,22 +21,6 @@ export interface GateState {
   status: "True" | "False";
   reason: GateReason;
   message: string;
-}
-
-/** What one pass of a binding learnt that the gates of its pods depend on. */
-export interface GateFacts {
-  bindingName: string;
-  /** The listener as this pass read it; undefined when the pass failed before it could read it. */
-  target?: TargetState;
-  /** The origin (ip:port) each desired pod stands for. */
-  podOrigins: ReadonlyMap<string, string>;
-  /** Origins in the bind this pass sent: GAAP is applying it. */
-  sent?: ReadonlySet<string>;
-  /** Desired origins left out for the listener's limit. */
-  overLimit?: ReadonlySet<string>;
-  maxOrigins?: number;
-  /** Why this pass bound nothing new, for pods the listener does not hold yet. */
-  blocked?: { reason: "Held" | "BindingDegraded" | "ListenerBusy"; message: string };
 }
 
 /**

@@ -3,7 +3,7 @@
 // then, and from a guess that covers slow GAAP when there is none: a hold too long costs a pod's slot for a while,
 // a hold too short sends users to a pod that has exited.
 import type { GaapListenerBinding } from "../api/types.ts";
-import { plannedTaskMs, UNSEEN_TASK_MS } from "../binding/task-tracker.ts";
+import { plannedTaskMs, UNSEEN_TASK_MS } from "../binding/logic/task-time.ts";
 
 /**
  * The most a hold raises a pod's terminationGracePeriodSeconds to: the cluster autoscaler's default

@@ -6,25 +6,17 @@
 import type { V1Pod, V1PodCondition, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { bindingKey, GATE_PREFIX, type GaapListenerBinding, resolveSpec } from "../api/types.ts";
-import { CONFLICT_RETRY_MS } from "../binding/logic/error-policy.ts";
 import type { GateSink } from "../binding/ports.ts";
 import { OperatorError } from "../errors.ts";
+import type { GateFacts } from "../model/gate-facts.ts";
 import { selectsPod } from "../model/selectors.ts";
 import type { Clock } from "../runtime/clock.ts";
-import type { Result } from "../runtime/controller.ts";
+import { CONFLICT_RETRY_MS, type Result } from "../runtime/controller.ts";
 import type { KeyedMemory } from "../runtime/memory.ts";
 import type { EventKind } from "../watch/change-filters.ts";
-import {
-  bindingNotFound,
-  type GateFacts,
-  type GateState,
-  gateState,
-  notApplicable,
-  notSelected,
-  sameGate,
-} from "./gates.ts";
+import { bindingNotFound, type GateState, gateState, notApplicable, notSelected, sameGate } from "./gates.ts";
 
-export interface PodGateHooks {
+export interface PodGateMetrics {
   /** A gate turned True (Bound) this long after the pod's containers were ready. */
   boundAfter?(seconds: number): void;
 }
@@ -40,7 +32,7 @@ export interface PodGatesDeps {
   memory: KeyedMemory;
   clock: Clock;
   log: Logger;
-  hooks?: PodGateHooks;
+  metrics?: PodGateMetrics;
 }
 
 export class PodGates implements GateSink {
@@ -153,7 +145,7 @@ export class PodGates implements GateSink {
       if (!(err instanceof OperatorError)) throw err;
       // A pod deleted meanwhile needs no gate; a conflict is our cache behind; anything else is retried on the backoff.
       if (err.kind === "notFound") return {};
-      if (err.kind === "conflict") return { requeueAfterMs: CONFLICT_RETRY_MS };
+      if (err.kind === "conflict") return { requeueAfterMs: CONFLICT_RETRY_MS, poll: true };
       return { failed: err };
     }
     this.d.log.debug(
@@ -163,7 +155,7 @@ export class PodGates implements GateSink {
     const containersReady = pod.status?.conditions?.find((c) => c.type === "ContainersReady");
     if (turnedTrue.length > 0 && containersReady?.status === "True" && containersReady.lastTransitionTime) {
       const since = Date.parse(String(containersReady.lastTransitionTime));
-      if (!Number.isNaN(since)) this.d.hooks?.boundAfter?.(Math.max(0, now.getTime() - since) / 1000);
+      if (!Number.isNaN(since)) this.d.metrics?.boundAfter?.(Math.max(0, now.getTime() - since) / 1000);
     }
     return {};
   }

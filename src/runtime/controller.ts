@@ -7,10 +7,18 @@ import type { Logger } from "pino";
 import type { OperatorError } from "../errors.ts";
 import type { QueueMetrics, WorkQueue } from "./queue.ts";
 
+/** How long a conflict waits: the watch brings our own write back in a moment. */
+export const CONFLICT_RETRY_MS = 100;
+
 /** What a reconcile asks of the work queue. */
 export interface Result {
   /** Come back after this long. With `failed`, instead of the key's backoff (a slow retry the reconciler chose). */
   requeueAfterMs?: number;
+  /**
+   * The pass neither succeeded nor failed (a listener busy with a task, a cache behind our own write): come back
+   * after requeueAfterMs, and leave the key's backoff as it is, so a failure after the wait keeps counting up.
+   */
+  poll?: boolean;
   /**
    * The pass failed (the reconciler has reported it): come back after the key's backoff, which grows with each
    * failure in a row and starts over after a pass that does not fail.
@@ -104,7 +112,7 @@ export class Controller {
           "reconcile failed",
         );
       } else if (res.requeueAfterMs !== undefined) {
-        q.forget(key);
+        if (!res.poll) q.forget(key);
         q.addAfter(key, res.requeueAfterMs);
         this.o.metrics?.reconciled?.("requeue_after", seconds());
       } else {

@@ -1,9 +1,11 @@
 // A work queue with client-go's semantics: a FIFO of keys with `dirty` and `processing` sets, so a key is never
 // worked on twice at once, an add while it is being processed runs it exactly once more afterwards, and delayed
 // adds only ever move a waiting key earlier. Rate limiting is per key (exponential with jitter): the one backoff a
-// key has. client-go maxes it with an overall token bucket; here GAAP is paced by the GAAP client's own buckets,
-// which every retry waits for, and an overall bucket would stretch the recovery from an outage past the per-key cap
-// (1,000 failing keys at 10 per second: 90 s).
+// key has, which the readiness-gate controller maxes with an overall token bucket as client-go does (its writes go
+// to the apiserver, and nothing else paces them). The binding controller does not: GAAP is paced by the GAAP
+// client's own buckets, which every retry waits for, and an overall bucket would stretch the recovery from an outage
+// past the per-key cap (1,000 failing bindings at 10 per second: 90 s).
+import type { TokenBucket } from "./token-bucket.ts";
 
 export interface RateLimiter {
   /** How long to wait before the key's next retry; counts a failure. */
@@ -41,6 +43,25 @@ export class ExponentialLimiter implements RateLimiter {
 
   forget(key: string): void {
     this.counts.delete(key);
+  }
+}
+
+/** The larger of a per-key limiter and an overall token bucket (client-go's MaxOfRateLimiter). */
+export class ControllerLimiter implements RateLimiter {
+  private readonly perKey: RateLimiter;
+  private readonly bucket: TokenBucket;
+
+  constructor(perKey: RateLimiter, bucket: TokenBucket) {
+    this.perKey = perKey;
+    this.bucket = bucket;
+  }
+
+  when(key: string): number {
+    return Math.max(this.perKey.when(key), this.bucket.reserve());
+  }
+
+  forget(key: string): void {
+    this.perKey.forget(key);
   }
 }
 

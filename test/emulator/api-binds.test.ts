@@ -1,3 +1,4 @@
+// The GAAP emulator driven through the official tencentcloud-sdk-nodejs client, action by action: binds.
 import { describe, expect, it } from "vitest";
 import { admin, sdkError } from "../../testenv/gaap.ts";
 import { bindSet, emu, gaap, listener, register, untilIdle, useWorld } from "./api-world.ts";

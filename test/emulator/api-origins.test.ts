@@ -1,3 +1,5 @@
+// The GAAP emulator driven through the official tencentcloud-sdk-nodejs client, action by action: origin servers,
+// channels and listeners.
 import { describe, expect, it } from "vitest";
 import { admin, sdkError } from "../../testenv/gaap.ts";
 import { bindSet, emu, gaap, listener, PROXY, register, untilIdle, useWorld } from "./api-world.ts";

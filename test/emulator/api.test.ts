@@ -1,3 +1,5 @@
+// The GAAP emulator driven through the official tencentcloud-sdk-nodejs client, action by action: signatures and
+// gateway errors.
 import { describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulator/server.ts";
 import { admin, commonClient, gaapClient, sdkError } from "../../testenv/gaap.ts";

@@ -1,3 +1,5 @@
+// Desired state: a pure function from cached Kubernetes objects to the origin set a binding calls for.
+// No I/O. Weights and roles are decided here per origin; whether GAAP gets them depends on the listener (plan.ts).
 import type { V1Node, V1Service, V1ServicePort } from "@kubernetes/client-node";
 import { type ResolvedSpec, WEIGHT_ANNOTATION } from "../../api/types.ts";
 import type { ClusterView } from "../../model/cluster-view.ts";

@@ -6,6 +6,7 @@
 // poll, not a failure; so is a conflict (our cache is behind our own write). Errors a retry will not soon fix are
 // reported with an event and retried slowly.
 import type { OperatorError } from "../../errors.ts";
+import { CONFLICT_RETRY_MS } from "../../runtime/controller.ts";
 import { jitter } from "../../runtime/jitter.ts";
 
 export interface ErrorPolicySettings {
@@ -13,9 +14,6 @@ export interface ErrorPolicySettings {
   /** Retry interval of configuration and permission errors (jittered). */
   slowRetryMs: number;
 }
-
-/** How long a conflict waits: the watch brings our own write in a moment. */
-export const CONFLICT_RETRY_MS = 100;
 
 export type ErrorDecision =
   /** Not a failure: look again after this long. */

@@ -53,11 +53,11 @@ export interface PlanInput {
   originIds: ReadonlyMap<string, string>;
   maxOrigins: number;
   /**
-   * The most origins this binding had bound at once within the breaker's window (peak.ts); removals are judged
+   * The most origins this binding had bound at once within the breaker's window (runtime/peak-window.ts); removals are judged
    * against it as well as against the set of the moment, so a collapse in small steps is held like one big step.
    */
   peak?: number;
-  /** Origins of terminating pods still in their termination hold, with when it ends (desired.ts drainingOrigins). */
+  /** Origins of terminating pods still in their termination hold, with when it ends (drain.ts drainingOrigins). */
   draining?: { draining: ReadonlyMap<string, Drain>; additionsComing: boolean; revisionReplaced?: boolean };
   /** Now, and how long before a hold ends its removal must be sent (a task that may be running, its own, a margin). */
   now?: number;

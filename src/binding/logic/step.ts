@@ -5,7 +5,7 @@ import type { GaapListenerBinding, ResolvedSpec } from "../../api/types.ts";
 import type { BindTarget } from "../../gaap/types.ts";
 import { type BoundOrigin, type TargetState, targetName } from "../../gaap/types.ts";
 import type { BindingEvent } from "../../model/binding-event.ts";
-import type { GateFacts } from "../../readiness/gates.ts";
+import type { GateFacts } from "../../model/gate-facts.ts";
 import type { Desired } from "./desired.ts";
 import type { Drain } from "./drain.ts";
 import type { DrainedRemoval } from "./hold-overrun.ts";
@@ -43,7 +43,7 @@ export interface Act {
   drift?: boolean;
   /** What the pass learnt for the readiness gates of the binding's pods (Pod mode). */
   gates?: GateFacts;
-  /** Come back after exactly this long (a deferred bind's deadline), instead of what `requeue` says. */
+  /** Come back after exactly this long (a coalesced bind's deadline), instead of what `requeue` says. */
   requeueAfterMs?: number;
   /** Gated additions are waiting for the rest of their wave (the reconciler times the batch window). */
   batching?: boolean;
@@ -63,15 +63,15 @@ export interface SyncInput extends PlanInput {
 }
 
 export function syncStep(input: SyncInput): Step {
-  const { binding: b, spec, desired, target: listener, owned } = input;
+  const { binding: b, spec, desired, target, owned } = input;
   const p = plan(input);
   if (p.kind === "register") return p;
-  const { ours } = splitOwnership(spec, listener, owned);
+  const { ours } = splitOwnership(spec, target, owned);
   const desiredCount = desired.ok ? desired.origins.length : undefined;
   const counted = desiredCount === undefined ? {} : { desiredCount };
   const notes = desired.ok ? desired.notes : [];
   const gates = spec.targetType === "Pod" ? { gates: gateFacts(input, p) } : {};
-  const seen = { target: listener, ours, ...counted };
+  const seen = { target, ours, ...counted };
   switch (p.kind) {
     case "wait":
     case "coalesce": {
@@ -106,7 +106,7 @@ export function syncStep(input: SyncInput): Step {
         kind: "act",
         outcome: {
           phase: "inSync",
-          target: listener,
+          target,
           ours,
           owned: p.owned,
           desiredCount: desiredCount ?? 0,
@@ -121,7 +121,7 @@ export function syncStep(input: SyncInput): Step {
     }
     case "bind": {
       const drift = isDrift(b, ours);
-      const what = `bound ${p.set.length} origin(s) to ${targetName(listener)} (+${p.change.added} -${p.change.removed} ~${p.change.updated})`;
+      const what = `bound ${p.set.length} origin(s) to ${targetName(target)} (+${p.change.added} -${p.change.removed} ~${p.change.updated})`;
       const events: BindingEvent[] = [
         drift
           ? {
@@ -146,7 +146,7 @@ export function syncStep(input: SyncInput): Step {
         // origins looking like someone else's.
         outcome: {
           phase: "binding",
-          target: listener,
+          target,
           ours,
           owned: [...new Set([...owned, ...p.owned])].sort(),
           desiredCount: desiredCount ?? 0,
@@ -155,10 +155,10 @@ export function syncStep(input: SyncInput): Step {
           notes,
         },
         bind: {
-          target: bindTarget(listener),
+          target: bindTarget(target),
           set: p.set,
           change: p.change,
-          unheld: unheld(p.set, listener),
+          unheld: unheld(p.set, target),
           ...drainedBy(p.set, ours, input.held ?? input.draining?.draining),
         },
         events,
@@ -175,11 +175,11 @@ export function syncStep(input: SyncInput): Step {
 const SAFETY_HOLDS: ReadonlySet<string> = new Set(["MassUnbind", "TooManyOrigins", "EmptyEndpoints"]);
 
 function gateFacts(input: SyncInput, p: Exclude<Plan, { kind: "register" }>): GateFacts {
-  const { binding: b, desired, target: listener } = input;
+  const { binding: b, desired, target } = input;
   const name = b.metadata.name as string;
   const podOrigins = new Map<string, string>();
   if (desired.ok) for (const o of desired.origins) if (o.pod) podOrigins.set(o.pod, originKey(o));
-  const base = { bindingName: name, target: listener, podOrigins, maxOrigins: input.maxOrigins };
+  const base = { bindingName: name, target, podOrigins, maxOrigins: input.maxOrigins };
   switch (p.kind) {
     case "wait":
       return { ...base, blocked: { reason: "ListenerBusy", message: p.message } };
@@ -215,21 +215,21 @@ export function failedGateFacts(b: GaapListenerBinding, reason: string, message:
 /** On deletion with policy Unbind: unbind this binding's entries, or say they are gone already (undefined). */
 export function releaseStep(
   spec: ResolvedSpec,
-  listener: TargetState,
+  target: TargetState,
   owned: ReadonlySet<string>,
 ): Act | undefined {
-  const p = planRelease(spec, listener, owned);
+  const p = planRelease(spec, target, owned);
   if (p.kind === "wait") return { kind: "act", events: [], requeue: "busyPoll" };
   if (p.kind !== "bind") return undefined;
   return {
     kind: "act",
-    bind: { target: bindTarget(listener), set: p.set, change: p.change, unheld: unheld(p.set, listener) },
+    bind: { target: bindTarget(target), set: p.set, change: p.change, unheld: unheld(p.set, target) },
     events: [
       {
         type: "Normal",
         reason: "Unbinding",
         action: "Unbind",
-        note: `unbinding this binding's origins from ${targetName(listener)}`,
+        note: `unbinding this binding's origins from ${targetName(target)}`,
       },
     ],
     requeue: "afterBind",
@@ -256,8 +256,8 @@ function bindTarget(l: TargetState): BindTarget {
   return l.rule ? { listenerId: l.listenerId, ruleId: l.rule.ruleId } : { listenerId: l.listenerId };
 }
 
-function unheld(set: readonly BoundOrigin[], listener: TargetState): string[] {
-  return set.filter((o) => !listener.bound.some((x) => x.realServerId === o.realServerId)).map((o) => o.ip);
+function unheld(set: readonly BoundOrigin[], target: TargetState): string[] {
+  return set.filter((o) => !target.bound.some((x) => x.realServerId === o.realServerId)).map((o) => o.ip);
 }
 
 /** GAAP no longer shows what this binding last confirmed while it was Ready: someone changed it. */

@@ -58,7 +58,7 @@ const binding: Act = {
 };
 
 describe("Applier", () => {
-  it("without a bind: the event before the status (a status that fails must not lose the event), then the hold's delay", async () => {
+  it("without a bind: the event before the status, so a status write that fails does not lose the event", async () => {
     const { w, key, counted, applier } = setup();
     w.write = async () => {
       throw new OperatorError("transient", "HTTP500", "apiserver down");
@@ -66,6 +66,12 @@ describe("Applier", () => {
     await expect(applier.apply(w.get(key), waiting)).rejects.toThrow("apiserver down");
     expect(w.events.map((e) => e.reason)).toEqual(["EmptyEndpoints"]);
     expect(counted).toEqual(["held EmptyEndpoints"]);
+  });
+
+  it("without a bind, written: the status, then back after the hold's interval", async () => {
+    const { w, key, applier } = setup();
+    expect(await applier.apply(w.get(key), waiting)).toEqual({ requeueAfterMs: VERIFY_MS });
+    expect(w.log).toEqual(["status EmptyEndpoints"]);
   });
 
   it("with a bind: status (what it will own) before the bind, events after it, then back when the task should be done", async () => {

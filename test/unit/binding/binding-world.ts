@@ -1,3 +1,5 @@
+// The binding controller's world in memory, for its unit tests: caches, GAAP, the status writer, events, the origin
+// sweep and the gates, behind the ports, with a fake clock. `log` lists every write in order.
 import pino from "pino";
 import {
   FINALIZER,
@@ -21,7 +23,7 @@ import type { BindTarget, TargetQuery } from "../../../src/gaap/types.ts";
 import { type BoundOrigin, isLayer7, type OriginTag, type TargetState } from "../../../src/gaap/types.ts";
 import type { BindingEvent } from "../../../src/model/binding-event.ts";
 import type { ClusterView } from "../../../src/model/cluster-view.ts";
-import type { GateFacts } from "../../../src/readiness/gates.ts";
+import type { GateFacts } from "../../../src/model/gate-facts.ts";
 import type { Clock } from "../../../src/runtime/clock.ts";
 import { KeyedMemory } from "../../../src/runtime/memory.ts";
 import { listenerState } from "../fixtures.ts";

@@ -105,11 +105,11 @@ describe("Reconciler: the breaker's window and the gates' facts", () => {
       expect(w.log.filter((l) => l.startsWith("bind"))).toEqual(["bind rule-a 10.0.0.1:8080"]);
       // b's pass while rule-a's task runs: its rule is idle, but the listener is not; nothing is sent.
       w.t += TASK_MS / 2;
-      expect(await r.reconcile(b)).toEqual({ requeueAfterMs: TASK_MS / 2 });
+      expect(await r.reconcile(b)).toEqual({ requeueAfterMs: TASK_MS / 2, poll: true });
       w.t += TASK_MS / 2 - 1;
       const ruleA = w.rules.get("rule-a");
       if (ruleA) ruleA.busyUntil = w.t + 500; // GAAP is slower than the estimate
-      expect(await r.reconcile(b)).toEqual({ requeueAfterMs: 1 });
+      expect(await r.reconcile(b)).toEqual({ requeueAfterMs: 1, poll: true });
       w.t += 1;
       expect(await r.reconcile(b)).toEqual({ requeueAfterMs: BUSY_POLL_MS });
       expect(w.condition(b, "Ready")).toMatchObject({ status: "False", reason: "ListenerBusy" });

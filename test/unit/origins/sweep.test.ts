@@ -2,7 +2,7 @@
 // origins tagged with this cluster, that no binding of this cluster wants and nothing binds, and never while a
 // binding has not said what it wants.
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { OriginTag } from "../../../src/gaap/types.ts";
 import { type OriginStore, OriginSweep } from "../../../src/origins/sweep.ts";
 
@@ -131,5 +131,22 @@ describe("OriginSweep", () => {
     await expect.poll(() => store.removed).toEqual(["rs-1"]);
     expect(store.tagsAsked).toHaveLength(1);
     s.stop();
+  });
+
+  it("start sweeps on its own every period, until stop", async () => {
+    vi.useFakeTimers();
+    try {
+      const store = new Store(origins(1));
+      const s = sweep(store, []);
+      s.start(5);
+      await vi.advanceTimersByTimeAsync(11);
+      expect(store.tagsAsked).toHaveLength(2);
+      expect(store.removed).toEqual(["rs-1"]);
+      s.stop();
+      await vi.advanceTimersByTimeAsync(50);
+      expect(store.tagsAsked).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,6 +1,8 @@
+// A pod's readiness gate from its binding's last pass (readiness/gates.ts): True only once GAAP holds the pod.
 import { describe, expect, it } from "vitest";
 import type { BoundOrigin, TargetState } from "../../../src/gaap/types.ts";
-import { type GateFacts, gateState } from "../../../src/readiness/gates.ts";
+import type { GateFacts } from "../../../src/model/gate-facts.ts";
+import { gateState } from "../../../src/readiness/gates.ts";
 import { listenerState } from "../fixtures.ts";
 
 const L = "lst-a";

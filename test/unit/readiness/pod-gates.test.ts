@@ -5,7 +5,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { type GaapListenerBinding, type GaapListenerBindingSpec, gateType } from "../../../src/api/types.ts";
 import type { TargetState } from "../../../src/gaap/types.ts";
-import type { GateFacts } from "../../../src/readiness/gates.ts";
+import type { GateFacts } from "../../../src/model/gate-facts.ts";
 import { PodGates } from "../../../src/readiness/pod-gates.ts";
 import { KeyedMemory } from "../../../src/runtime/memory.ts";
 import { listenerState } from "../fixtures.ts";

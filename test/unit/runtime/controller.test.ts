@@ -1,3 +1,4 @@
+// The controller loop (runtime/controller.ts): a standby keeps no queue, and what each Result asks of the queue.
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { OperatorError } from "../../../src/errors.ts";
@@ -121,7 +122,7 @@ describe("Controller: what a Result asks of the queue", () => {
     );
   });
 
-  it("requeueAfter forgets the backoff; a failure with its own delay (a slow retry) keeps it growing", async () => {
+  it("requeueAfter forgets the backoff; a slow retry (a failure with its own delay) neither counts nor resets", async () => {
     const f = { failed: failure() };
     const { asked, results } = await runScript([
       f,
@@ -141,6 +142,13 @@ describe("Controller: what a Result asks of the queue", () => {
       "backoff 1",
     ]);
     expect(results).toEqual(["error", "error", "error", "error", "requeue_after", "error"]);
+  });
+
+  it("a poll (a busy listener, a conflict) waits without touching the backoff: failures around it keep counting", async () => {
+    const f = { failed: failure() };
+    const { asked, results } = await runScript([f, { requeueAfterMs: 3, poll: true }, f, f, {}]);
+    expect(asked).toEqual(["backoff 1", "after 3", "backoff 2", "backoff 4", "forget"]);
+    expect(results).toEqual(["error", "requeue_after", "error", "error", "success"]);
   });
 
   it("logs a thrown error as unexpected and retries it on the same backoff", async () => {

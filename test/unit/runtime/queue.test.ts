@@ -1,5 +1,7 @@
+// The work queue and its limiters (runtime/queue.ts), to client-go's semantics.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ExponentialLimiter, WorkQueue } from "../../../src/runtime/queue.ts";
+import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "../../../src/runtime/queue.ts";
+import { TokenBucket } from "../../../src/runtime/token-bucket.ts";
 
 const noJitter = () => new ExponentialLimiter(100, 10_000, { jitter: 0 });
 
@@ -89,6 +91,12 @@ describe("WorkQueue", () => {
     );
     counts.delete("a");
     expect(l.when("a")).toBe(5);
+  });
+
+  it("also limits all keys together with a token bucket (the readiness-gate controller's)", () => {
+    const bucket = new TokenBucket(10, 2, Date.now);
+    const l = new ControllerLimiter(new ExponentialLimiter(5, 1000, { jitter: 0 }), bucket);
+    expect([l.when("a"), l.when("b"), l.when("c")]).toEqual([5, 5, 100]);
   });
 
   it("hands out nothing after shutdown and releases waiting workers", async () => {

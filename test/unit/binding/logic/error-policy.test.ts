@@ -1,8 +1,9 @@
 // What a failed pass does next, by the error's kind (logic/error-policy.ts): the one place a binding's failures are
 // judged. The retries themselves are the work queue's (controller.test.ts).
 import { describe, expect, it } from "vitest";
-import { CONFLICT_RETRY_MS, decide } from "../../../../src/binding/logic/error-policy.ts";
+import { decide } from "../../../../src/binding/logic/error-policy.ts";
 import { type ErrorKind, OperatorError } from "../../../../src/errors.ts";
+import { CONFLICT_RETRY_MS } from "../../../../src/runtime/controller.ts";
 
 const settings = { busyPollMs: 250, slowRetryMs: 60_000 };
 

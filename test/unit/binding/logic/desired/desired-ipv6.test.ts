@@ -1,3 +1,4 @@
+// Desired origins with IPv6 endpoints and nodes: canonical addresses, dual-stack slices, and what is left out.
 import type { V1EndpointSlice } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { desiredOrigins } from "../../../../../src/binding/logic/desired.ts";

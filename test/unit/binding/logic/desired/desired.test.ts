@@ -1,3 +1,4 @@
+// Desired origins (logic/desired.ts): Pod mode and Node mode, from cached Services, EndpointSlices, pods and nodes.
 import { describe, expect, it } from "vitest";
 import type { GaapListenerBindingSpec } from "../../../../../src/api/types.ts";
 import { desiredOrigins } from "../../../../../src/binding/logic/desired.ts";

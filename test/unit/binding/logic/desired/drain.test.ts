@@ -1,3 +1,4 @@
+// Pods waiting on this binding's readiness gate (still origins), and terminating pods in their hold (logic/drain.ts).
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { desiredOrigins } from "../../../../../src/binding/logic/desired.ts";

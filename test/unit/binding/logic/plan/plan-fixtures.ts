@@ -1,3 +1,5 @@
+// What the plan*.test.ts tables are written in: origins and bound entries by number (10.0.0.n and 2001:db8::n),
+// registered IDs, and a one-line summary of a plan.
 import { type GaapListenerBindingSpec, resolveSpec } from "../../../../../src/api/types.ts";
 import type { Desired, Origin } from "../../../../../src/binding/logic/desired.ts";
 import { type Plan, plan } from "../../../../../src/binding/logic/plan.ts";
