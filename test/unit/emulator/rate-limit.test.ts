@@ -2,6 +2,7 @@
 // of N at once, then one per 1/N s, never more in the long run.
 import { describe, expect, it } from "vitest";
 import { RateLimit } from "../../../emulator/rate-limit.ts";
+import { TokenBucket } from "../../../src/runtime/token-bucket.ts";
 
 describe("RateLimit", () => {
   it("admits a burst of N, then one per 1/N s", () => {
@@ -37,5 +38,26 @@ describe("RateLimit", () => {
 
   it("refuses a rate that is not positive", () => {
     expect(() => new RateLimit(0)).toThrow(RangeError);
+  });
+
+  it("agrees with the operator's token bucket on every request, though written apart (a differential check)", () => {
+    // A small seeded generator: the same arrivals on every run.
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let disagreements = 0;
+    for (const n of [1, 5, 20, 1000]) {
+      let now = 1_700_000_000_000;
+      const limit = new RateLimit(n, () => now);
+      const bucket = new TokenBucket(n, n, () => now);
+      for (let i = 0; i < 20_000; i++) {
+        // Bursts (several at one instant) and gaps around the rate's own interval.
+        now += random() < 0.3 ? 0 : random() * (2000 / n);
+        if (limit.admit() !== bucket.tryTake()) disagreements++;
+      }
+    }
+    expect(disagreements).toBe(0);
   });
 });
