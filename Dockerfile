@@ -27,15 +27,18 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
-FROM node:24-alpine AS emulator
-LABEL org.opencontainers.image.title="gaap-emulator" \
-      org.opencontainers.image.description="A local GAAP API for trying gaap-operator without a Tencent Cloud account" \
-      org.opencontainers.image.source="https://github.com/gaap-operator/gaap-operator" \
-      org.opencontainers.image.licenses="Apache-2.0"
+# What both images run on: Node, the production dependencies (all plain JavaScript) and package.json.
+FROM node:24-alpine AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
+LABEL org.opencontainers.image.source="https://github.com/gaap-operator/gaap-operator" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+FROM runtime AS emulator
+LABEL org.opencontainers.image.title="gaap-emulator" \
+      org.opencontainers.image.description="A local GAAP API for trying gaap-operator without a Tencent Cloud account"
 COPY --from=build-emulator /src/dist/emulator ./dist/emulator
 RUN chmod +x dist/emulator/main.js && ln -s /app/dist/emulator/main.js /usr/local/bin/gaap-emulator
 USER 65532:65532
@@ -45,15 +48,9 @@ ENTRYPOINT ["gaap-emulator"]
 CMD ["--host", "0.0.0.0"]
 
 # The operator: the default target, so it stays last.
-FROM node:24-alpine
+FROM runtime
 LABEL org.opencontainers.image.title="gaap-operator" \
-      org.opencontainers.image.description="Keeps Tencent Cloud GAAP listeners bound to the pods or nodes behind Kubernetes Services" \
-      org.opencontainers.image.source="https://github.com/gaap-operator/gaap-operator" \
-      org.opencontainers.image.licenses="Apache-2.0"
-ENV NODE_ENV=production
-WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
+      org.opencontainers.image.description="Keeps Tencent Cloud GAAP listeners bound to the pods or nodes behind Kubernetes Services"
 COPY --from=build /src/dist ./dist
 COPY crds ./crds
 RUN chmod +x dist/main.js && ln -s /app/dist/main.js /usr/local/bin/gaap-operator
