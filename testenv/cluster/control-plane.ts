@@ -19,6 +19,8 @@ export const CONTROLLERS = [
   "replicaset",
   "garbagecollector",
   "namespace",
+  // Fills the built-in view, edit and admin roles from aggregated ClusterRoles (the operator ships two).
+  "clusterrole-aggregation",
 ];
 
 export interface ControlPlaneOptions {

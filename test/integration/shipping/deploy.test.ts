@@ -48,6 +48,8 @@ describe("install with kubectl and Helm", () => {
     const rendered = await helm("webhook.certificate=none");
     expect(kustomized.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "ClusterRole/gaap-operator",
+      "ClusterRole/gaap-operator-bindings-edit",
+      "ClusterRole/gaap-operator-bindings-view",
       "ClusterRoleBinding/gaap-operator",
       "Deployment/gaap-operator",
       "MutatingWebhookConfiguration/gaap-operator",
