@@ -27,6 +27,15 @@ export interface PromAlert {
   state: "pending" | "firing";
 }
 
+/** Targets scraped as a ServiceMonitor's endpoint is (prometheus-operator pkg/prometheus/promcfg.go). */
+export interface MonitoredTargets {
+  targets: string[];
+  /** The ServiceMonitor endpoint's honorLabels (false: a scraped label that collides becomes exported_<name>). */
+  honorLabels: boolean;
+  /** What the generated relabeling sets on every target. */
+  labels: Record<string, string>;
+}
+
 /** A Prometheus process scraping its targets and evaluating its rules every second. */
 export class Prometheus {
   readonly url: string;
@@ -41,8 +50,12 @@ export class Prometheus {
 
   static async start(opts: {
     tools: PrometheusTools;
-    /** job name -> host:port targets */
-    jobs: Record<string, string[]>;
+    /**
+     * job name -> host:port targets, scraped plainly; or, as the Prometheus Operator scrapes a ServiceMonitor's
+     * endpoint, with the labels its relabeling attaches to every target (namespace, service, endpoint, job, pod)
+     * and its honorLabels.
+     */
+    jobs: Record<string, string[] | MonitoredTargets>;
     /** Rule files' contents (Prometheus `groups:` documents). */
     rules?: string[];
   }): Promise<Prometheus> {
@@ -58,10 +71,20 @@ export class Prometheus {
       stringify({
         global: { scrape_interval: "1s", evaluation_interval: "1s", scrape_timeout: "900ms" },
         rule_files: ruleFiles,
-        scrape_configs: Object.entries(opts.jobs).map(([job, targets]) => ({
-          job_name: job,
-          static_configs: [{ targets }],
-        })),
+        scrape_configs: Object.entries(opts.jobs).map(([job, t]) =>
+          Array.isArray(t)
+            ? { job_name: job, static_configs: [{ targets: t }] }
+            : {
+                job_name: job,
+                honor_labels: t.honorLabels,
+                static_configs: [{ targets: t.targets }],
+                // A rule with only a target label and a replacement always fires: how the Operator sets these.
+                relabel_configs: Object.entries(t.labels).map(([label, value]) => ({
+                  target_label: label,
+                  replacement: value,
+                })),
+              },
+        ),
       }),
     );
     const port = await freePort();

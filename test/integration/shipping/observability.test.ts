@@ -138,9 +138,26 @@ describe("Prometheus scraping a running operator", () => {
     await eventually(async () => expect(s.operator.urls()).toHaveLength(2), { what: "operator serving" });
     // The shipped rules as they are, but for `for:` shortened to seconds: promtool tests the durations.
     const fast = groups.map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, for: "2s" })) }));
+    // Scraped as the Prometheus Operator scrapes the shipped ServiceMonitor: its relabeling gives every target the
+    // operator's own namespace (and service, endpoint, job, pod); only honorLabels keeps the binding's.
+    const monitor = parse(readFileSync("deploy/observability/servicemonitor.yaml", "utf8"));
+    const endpoint = monitor.spec.endpoints[0];
     prom = await Prometheus.start({
       tools,
-      jobs: { [JOB]: [target()] },
+      jobs: {
+        [`serviceMonitor/${monitor.metadata.namespace}/${monitor.metadata.name}/0`]: {
+          targets: [target()],
+          honorLabels: endpoint.honorLabels === true,
+          labels: {
+            namespace: monitor.metadata.namespace,
+            service: "gaap-operator-metrics",
+            endpoint: endpoint.port,
+            job: JOB,
+            pod: "gaap-operator-7d9f8b6c5d-x2x4q",
+            container: "operator",
+          },
+        },
+      },
       rules: [stringify({ groups: fast })],
     });
     await eventually(async () => expect(await prom.ready()).toBe(true), { what: "prometheus ready" });
@@ -177,6 +194,7 @@ describe("Prometheus scraping a running operator", () => {
     );
     const ns = s.ns;
     await eventually(
+      // The alerts name the binding's namespace, not the operator's (the scrape's): honorLabels keeps it.
       async () =>
         expect(await firing()).toEqual([`GaapBindingNotReady ${ns}/web`, `GaapMassUnbindHeld ${ns}/web`]),
       { what: "both alerts firing", timeoutMs: 60_000 },
