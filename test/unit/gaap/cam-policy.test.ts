@@ -16,7 +16,8 @@ function calledActions(): Set<string> {
     const text = readFileSync(join(GAAP_DIR, file), "utf8");
     for (const m of text.matchAll(/\.(?:read|write)(?:<[^(]*>)?\(\s*"([A-Za-z]+)"/g))
       actions.add(m[1] as string);
-    if (text.includes("`Describe${protocol}Listeners`"))
+    // listener-reader.ts names the describe by protocol: Describe + ${protocol} + Listeners, in a template.
+    if (/`Describe\$\{protocol\}Listeners`/.test(text))
       for (const p of PROTOCOLS) actions.add(`Describe${p}Listeners`);
   }
   return actions;
