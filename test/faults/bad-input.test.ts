@@ -193,6 +193,16 @@ describe("bad input", () => {
       doc: withSpec({ rule: { domain: "www example.com", path: "/" } }),
       message: /spec.rule.domain.*should match/,
     },
+    {
+      what: "a terminationHoldSeconds in Node mode",
+      doc: withSpec({ targetType: "Node", terminationHoldSeconds: 30 }),
+      message: /terminationHoldSeconds applies only to targetType Pod/,
+    },
+    {
+      what: "a Pod-mode binding whose name is too long for its readiness gate",
+      doc: manifest(base, "a".repeat(64)),
+      message: /a targetType Pod binding's name is at most 63 characters/,
+    },
   ])("refuses $what with a readable message", async ({ doc, message }) => {
     const out = await apply(doc);
     expect(out).toMatch(message);
