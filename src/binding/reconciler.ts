@@ -50,6 +50,8 @@ interface Pass {
   b: GaapListenerBinding;
   key: string;
   deleting: boolean;
+  /** Pod mode: a failure is told to the pods' readiness gates. */
+  podMode?: boolean;
   desiredCount?: number;
 }
 
@@ -106,6 +108,7 @@ export class BindingReconciler {
   private async pass(p: Pass): Promise<Result> {
     const { b, key } = p;
     const spec = resolveSpec(b.spec);
+    p.podMode = spec.targetType === "Pod";
     let desired: Desired | undefined;
     let drain: ReturnType<typeof drainingOrigins> | undefined;
     if (p.deleting) {
@@ -122,7 +125,7 @@ export class BindingReconciler {
       const holder = this.holderFor(b, ruleIdentity(b, this.d.status.lastWritten(b)));
       if (holder && holder !== key) return this.conflict(b, holder);
       const name = b.metadata.name as string;
-      const gate = spec.targetType === "Pod" && canHaveGate(name) ? { gate: gateType(name) } : {};
+      const gate = p.podMode && canHaveGate(name) ? { gate: gateType(name) } : {};
       const view = this.d.cache.view(b);
       desired = desiredOrigins(b.metadata.namespace as string, spec, view, gate);
       this.d.origins.want(key, desired.ok ? desired.origins.map((o) => o.ip) : undefined);
@@ -232,7 +235,7 @@ export class BindingReconciler {
     const counted = p.desiredCount === undefined ? {} : { desiredCount: p.desiredCount };
     // A status that cannot be written now (the apiserver may be what failed) is written by the retry.
     await this.applier.writeStatus(b, { phase: "error", error: err, ...retryAt, ...counted }).catch(() => {});
-    if (!p.deleting && resolveSpec(b.spec).targetType === "Pod")
+    if (!p.deleting && p.podMode)
       this.d.gates?.publish(key, failedGateFacts(b, reasonOf(err.code), err.message));
     return { failed: err, ...(stuck ? { requeueAfterMs: decision.requeueAfterMs } : {}) };
   }

@@ -17,18 +17,4 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     };
   }
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const release = await this.acquire(key);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
-  /** Keys held or waited for now. */
-  get size(): number {
-    return this.tails.size;
-  }
 }

@@ -39,9 +39,4 @@ export class KeyedMemory {
   sizes(): Record<string, number> {
     return Object.fromEntries([...this.stores].map(([name, s]) => [name, s.size]));
   }
-
-  /** The stores themselves, for a test that looks for memory kept outside them. */
-  get all(): ReadonlyMap<string, KeyedStore> {
-    return this.stores;
-  }
 }
