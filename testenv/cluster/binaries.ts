@@ -98,55 +98,116 @@ export function resolveBinaries(env: NodeJS.ProcessEnv = process.env): Record<Bi
 
 export type Log = (line: string) => void;
 
-/** Returns the path of every binary, building into the cache whatever is missing. */
-export async function ensureBinaries(log: Log = console.error, env = process.env): Promise<BinaryPaths> {
+/** What a control plane needs (`ControlPlane.start` with `binaries`); the rest are the release-path tools. */
+export const CONTROL_PLANE_BINARIES: readonly BinaryName[] = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubectl",
+];
+
+/** What a first build costs, for the messages that announce one (measured on 2 cores; Go's caches warm or cold). */
+export const FIRST_BUILD_COST =
+  "5 to 25 minutes on 2 cores, once, depending on what Go has cached; Go's module and build caches take about 6 GB";
+
+/** Which of these binaries are neither given (TEST_ASSET_*, KUBEBUILDER_ASSETS) nor built yet. */
+export function missingBinaries(
+  names: readonly BinaryName[] = BINARIES,
+  env: NodeJS.ProcessEnv = process.env,
+): BinaryName[] {
   const resolved = resolveBinaries(env);
-  const missing = BINARIES.filter((n) => !resolved[n].present);
+  return names.filter((n) => !resolved[n].present);
+}
+
+/**
+ * Returns the path of every binary, building into the cache whichever of `names` (all by default) is missing. A
+ * build says what it builds, step by step, and how long each step has run at least every 15 seconds.
+ */
+export async function ensureBinaries(
+  log: Log = console.error,
+  env = process.env,
+  names: readonly BinaryName[] = BINARIES,
+): Promise<BinaryPaths> {
+  const resolved = resolveBinaries(env);
+  const missing = names.filter((n) => !resolved[n].present);
   if (missing.length > 0) {
-    await checkGo(log);
-    if (missing.includes("etcd")) await buildEtcd(log, env);
-    for (const n of missing) if (isGoTool(n)) await buildGoTool(n, log, env);
+    const started = Date.now();
+    await checkGo(log, env, missing);
     const k8s = missing.filter((n) => n !== "etcd" && !isGoTool(n));
-    if (k8s.length > 0) await buildKubernetes(k8s, log, env);
+    const steps = [
+      ...(missing.includes("etcd") ? [(label: string) => buildEtcd(label, log, env)] : []),
+      ...missing.filter(isGoTool).map((n) => (label: string) => buildGoTool(n, label, log, env)),
+      ...(k8s.length > 0 ? [(label: string) => buildKubernetes(k8s, label, log, env)] : []),
+    ];
+    const labels = [
+      ...(missing.includes("etcd") ? [`etcd v${VERSIONS.etcd}`] : []),
+      ...missing.filter(isGoTool).map((n) => `${n} v${VERSIONS[n]}`),
+      ...(k8s.length > 0 ? [`kubernetes v${VERSIONS.kubernetes} (${k8s.join(", ")})`] : []),
+    ];
+    for (const [i, step] of steps.entries()) await step(`[${i + 1}/${steps.length}] ${labels[i]}`);
+    log(`built ${missing.join(", ")} in ${elapsed(started)}`);
   }
   const paths = {} as Record<BinaryName, string>;
   for (const n of BINARIES) paths[n] = resolved[n].path;
   return Object.freeze(paths);
 }
 
-async function checkGo(log: Log): Promise<void> {
+/**
+ * Runs one long step of a build, logging "<label>: <what>, <elapsed>" every `everyMs` until it ends, so that a
+ * first build, whose module downloads and compiles take minutes, is never silent. `what` may change as it goes.
+ */
+export async function withProgress<T>(
+  log: Log,
+  label: string,
+  what: () => string,
+  fn: () => Promise<T>,
+  everyMs = 15_000,
+): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => log(`${label}: ${what()}, ${elapsed(started)}`), everyMs);
   try {
-    const out = await run("go", ["env", "GOVERSION"], {});
-    log(`building missing control-plane binaries with ${out.trim()} into ${cacheRoot()}`);
-  } catch {
-    throw new Error(
-      "the control-plane binaries are not built yet and `go` was not found: install Go 1.26+ " +
-        "or point KUBEBUILDER_ASSETS (etcd, kube-apiserver, kubectl) and TEST_ASSET_KUBE_CONTROLLER_MANAGER / " +
-        "TEST_ASSET_KUBE_SCHEDULER at prebuilt binaries",
-    );
+    return await fn();
+  } finally {
+    clearInterval(timer);
   }
 }
-async function buildEtcd(log: Log, env: NodeJS.ProcessEnv): Promise<void> {
+
+/** "42s", "3m05s": time since `started`. */
+export function elapsed(started: number, now = Date.now()): string {
+  const s = Math.round((now - started) / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+async function checkGo(log: Log, env: NodeJS.ProcessEnv, missing: readonly BinaryName[]): Promise<void> {
+  let version: string;
+  try {
+    version = (await run("go", ["env", "GOVERSION"], {})).trim();
+  } catch {
+    throw new Error(
+      `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not built yet and \`go\` was not found: install Go 1.26+ ` +
+        "(https://go.dev/dl/) and run again, or point KUBEBUILDER_ASSETS (etcd, kube-apiserver, kubectl) and " +
+        "TEST_ASSET_KUBE_CONTROLLER_MANAGER / TEST_ASSET_KUBE_SCHEDULER at prebuilt binaries",
+    );
+  }
+  log(`building ${missing.join(", ")} with ${version} from the Go module proxy into ${cacheRoot(env)}`);
+  log(`a first build takes ${FIRST_BUILD_COST}; later runs find the binaries there`);
+}
+
+async function buildEtcd(label: string, log: Log, env: NodeJS.ProcessEnv): Promise<void> {
   const dir = etcdDir(env);
   const src = join(dir, "src");
   await mkdir(src, { recursive: true });
   await writeFile(join(src, "go.mod"), `module gaap-operator.local/etcd-build\n\ngo 1.24\n`);
   await writeFile(join(src, "tools.go"), toolsFile(["go.etcd.io/etcd/server/v3"]));
-  log(`etcd v${VERSIONS.etcd}: resolving modules`);
-  await run("go", ["get", `go.etcd.io/etcd/server/v3@v${VERSIONS.etcd}`], { cwd: src });
-  await run("go", ["mod", "tidy"], { cwd: src });
-  await goBuild(
-    src,
-    join(dir, "bin"),
-    ["go.etcd.io/etcd/server/v3"],
-    ["etcd"],
-    [],
-    `etcd v${VERSIONS.etcd}`,
-    log,
-  );
+  await resolving(label, log, async () => {
+    await run("go", ["get", `go.etcd.io/etcd/server/v3@v${VERSIONS.etcd}`], { cwd: src });
+    await run("go", ["mod", "tidy"], { cwd: src });
+  });
+  await goBuild(src, join(dir, "bin"), ["go.etcd.io/etcd/server/v3"], ["etcd"], [], label, log);
 }
 
-async function buildGoTool(name: GoToolName, log: Log, env: NodeJS.ProcessEnv): Promise<void> {
+async function buildGoTool(name: GoToolName, label: string, log: Log, env: NodeJS.ProcessEnv): Promise<void> {
   const tool = GO_TOOLS[name];
   const version = `v${VERSIONS[name]}`;
   const dir = goToolDir(name, env);
@@ -154,46 +215,59 @@ async function buildGoTool(name: GoToolName, log: Log, env: NodeJS.ProcessEnv): 
   await mkdir(src, { recursive: true });
   await writeFile(join(src, "go.mod"), `module gaap-operator.local/${name}-build\n\ngo 1.24\n`);
   await writeFile(join(src, "tools.go"), toolsFile([tool.pkg]));
-  log(`${name} ${version}: resolving modules`);
-  await run("go", ["get", `${tool.module}@${version}`], { cwd: src });
-  await run("go", ["mod", "tidy"], { cwd: src });
+  await resolving(label, log, async () => {
+    await run("go", ["get", `${tool.module}@${version}`], { cwd: src });
+    await run("go", ["mod", "tidy"], { cwd: src });
+  });
   const ldflags = ["-s", "-w", "-X", `${tool.versionVar}=${version}`];
-  await goBuild(src, join(dir, "bin"), [tool.pkg], [name], [], `${name} ${version}`, log, ldflags);
+  await goBuild(src, join(dir, "bin"), [tool.pkg], [name], [], label, log, ldflags);
 }
 
-async function buildKubernetes(names: BinaryName[], log: Log, env: NodeJS.ProcessEnv): Promise<void> {
+/** The module step of a build (go get, go mod tidy: downloads from the Go module proxy), with its progress. */
+async function resolving(label: string, log: Log, fn: () => Promise<void>): Promise<void> {
+  log(`${label}: resolving and downloading modules`);
+  await withProgress(log, label, () => "still resolving and downloading modules", fn);
+}
+
+async function buildKubernetes(
+  names: BinaryName[],
+  label: string,
+  log: Log,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   const v = VERSIONS.kubernetes;
   const dir = k8sDir(env);
   const src = join(dir, "src");
   await mkdir(src, { recursive: true });
-  log(`kubernetes v${v}: resolving modules`);
-  // k8s.io/kubernetes pins its staging modules at v0.0.0 with local replaces; replace each one with the
-  // published v0.X.Y tag instead. The list is read from upstream's own go.mod so it follows the version.
-  const info = JSON.parse(
-    await run("go", ["mod", "download", "-json", `k8s.io/kubernetes@v${v}`], { cwd: src }),
-  );
-  const upstream = await readFile(info.GoMod as string, "utf8");
-  const staging = [...upstream.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]);
-  const godebug = upstream.match(/^godebug .*$/m)?.[0] ?? "";
-  const stagingVersion = `v0.${v.split(".").slice(1).join(".")}`;
-  const goMod = [
-    "module gaap-operator.local/k8s-build",
-    "",
-    "go 1.25.0",
-    "",
-    godebug,
-    "",
-    `require k8s.io/kubernetes v${v}`,
-    "",
-    "replace (",
-    ...staging.map((m) => `\t${m} => ${m} ${stagingVersion}`),
-    ")",
-    "",
-  ].join("\n");
-  await writeFile(join(src, "go.mod"), goMod);
   const pkgs = names.map((n) => `k8s.io/kubernetes/cmd/${n}`);
-  await writeFile(join(src, "tools.go"), toolsFile(pkgs));
-  await run("go", ["mod", "tidy"], { cwd: src });
+  await resolving(label, log, async () => {
+    // k8s.io/kubernetes pins its staging modules at v0.0.0 with local replaces; replace each one with the
+    // published v0.X.Y tag instead. The list is read from upstream's own go.mod so it follows the version.
+    const info = JSON.parse(
+      await run("go", ["mod", "download", "-json", `k8s.io/kubernetes@v${v}`], { cwd: src }),
+    );
+    const upstream = await readFile(info.GoMod as string, "utf8");
+    const staging = [...upstream.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]);
+    const godebug = upstream.match(/^godebug .*$/m)?.[0] ?? "";
+    const stagingVersion = `v0.${v.split(".").slice(1).join(".")}`;
+    const goMod = [
+      "module gaap-operator.local/k8s-build",
+      "",
+      "go 1.25.0",
+      "",
+      godebug,
+      "",
+      `require k8s.io/kubernetes v${v}`,
+      "",
+      "replace (",
+      ...staging.map((m) => `\t${m} => ${m} ${stagingVersion}`),
+      ")",
+      "",
+    ].join("\n");
+    await writeFile(join(src, "go.mod"), goMod);
+    await writeFile(join(src, "tools.go"), toolsFile(pkgs));
+    await run("go", ["mod", "tidy"], { cwd: src });
+  });
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const [, minor] = v.split(".");
   const ldflags = ["-s", "-w"];
@@ -208,16 +282,7 @@ async function buildKubernetes(names: BinaryName[], log: Log, env: NodeJS.Proces
       ldflags.push("-X", `${p}.${k}=${val}`);
     }
   }
-  await goBuild(
-    src,
-    join(dir, "bin"),
-    pkgs,
-    names,
-    ["-tags", "selinux,notest"],
-    `kubernetes v${v}`,
-    log,
-    ldflags,
-  );
+  await goBuild(src, join(dir, "bin"), pkgs, names, ["-tags", "selinux,notest"], label, log, ldflags);
 }
 
 function toolsFile(pkgs: string[]): string {
@@ -241,31 +306,28 @@ async function goBuild(
   const tmp = `${binDir}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  log(
-    `${label}: building ${names.join(", ")} (${total} packages; a cold build takes 10-25 minutes on 2 cores)`,
-  );
+  log(`${label}: compiling ${names.join(", ")} (${total} packages)`);
   const started = Date.now();
   let done = 0;
-  let lastReport = 0;
-  await run(
-    "go",
-    ["build", "-v", "-trimpath", ...extra, "-ldflags", ldflags.join(" "), "-o", `${tmp}/`, ...pkgs],
-    { cwd: src, env: { CGO_ENABLED: "0" } },
-    (line) => {
-      // `go build -v` names each package as it is compiled: a progress count.
-      if (!/^[\w.-]+(\/[\w.@~+-]+)+$|^[\w-]+$/.test(line)) return;
-      done++;
-      const now = Date.now();
-      if (now - lastReport > 15_000) {
-        lastReport = now;
-        log(`${label}: ${done}/${total} packages compiled, ${Math.round((now - started) / 1000)}s`);
-      }
-    },
+  await withProgress(
+    log,
+    label,
+    () => `${done}/${total} packages compiled`,
+    () =>
+      run(
+        "go",
+        ["build", "-v", "-trimpath", ...extra, "-ldflags", ldflags.join(" "), "-o", `${tmp}/`, ...pkgs],
+        { cwd: src, env: { CGO_ENABLED: "0" } },
+        (line) => {
+          // `go build -v` names each package as it is compiled: a progress count.
+          if (/^[\w.-]+(\/[\w.@~+-]+)+$|^[\w-]+$/.test(line)) done++;
+        },
+      ),
   );
   await mkdir(binDir, { recursive: true });
   for (const n of names) await rename(join(tmp, n === "etcd" ? "server" : n), join(binDir, n));
   await rm(tmp, { recursive: true, force: true });
-  log(`${label}: built in ${Math.round((Date.now() - started) / 1000)}s into ${binDir}`);
+  log(`${label}: built in ${elapsed(started)} into ${binDir}`);
 }
 
 function run(

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { type BinaryPaths, ensureBinaries, type Log } from "./binaries.ts";
+import { type BinaryName, type BinaryPaths, ensureBinaries, type Log } from "./binaries.ts";
 import { type ManagedProcess, ProcessGroup, RUN_DIR_PREFIX, reapStaleRuns } from "./processes.ts";
 
 export const CONTROLLERS = [
@@ -32,6 +32,11 @@ export interface ControlPlaneOptions {
    * EndpointSlice in one update, as on large clusters. Default: none, every change on its own.
    */
   endpointSliceBatchPeriod?: string;
+  /**
+   * Which binaries to build if missing (all by default). The demo asks for CONTROL_PLANE_BINARIES only, so its first
+   * run does not build the release-path tools (helm, kustomize, actionlint), whose paths then name nothing yet.
+   */
+  binaries?: readonly BinaryName[];
 }
 
 /** What a client needs to reach a running control plane; also what globalSetup hands to test workers. */
@@ -73,7 +78,7 @@ export class ControlPlane {
   static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const log = opts.log ?? (() => {});
     reapStaleRuns();
-    const bins = await ensureBinaries(log);
+    const bins = await ensureBinaries(log, process.env, opts.binaries);
     const dir = await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX));
     const procs = new ProcessGroup(dir);
     try {

@@ -1,8 +1,17 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { BINARIES, cacheRoot, resolveBinaries, VERSIONS } from "../../../testenv/cluster/binaries.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  BINARIES,
+  CONTROL_PLANE_BINARIES,
+  cacheRoot,
+  elapsed,
+  missingBinaries,
+  resolveBinaries,
+  VERSIONS,
+  withProgress,
+} from "../../../testenv/cluster/binaries.ts";
 
 function fakeBinary(dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
@@ -52,5 +61,77 @@ describe("control-plane binary resolution", () => {
     expect(() => resolveBinaries({ TEST_ASSET_ETCD: join(base, "nope") })).toThrow(
       /TEST_ASSET_ETCD=.*does not exist/,
     );
+  });
+});
+
+describe("the progress of a build", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a long step says how long it has run, every interval, with what it has done so far, until it ends", async () => {
+    vi.useFakeTimers();
+    const lines: string[] = [];
+    let done = 0;
+    let finish: () => void = () => {};
+    const step = withProgress(
+      (l) => lines.push(l),
+      "[2/3] kubernetes v1.35.4",
+      () => `${done}/900 packages compiled`,
+      () => new Promise<void>((r) => (finish = r)),
+      15_000,
+    );
+    await vi.advanceTimersByTimeAsync(14_000);
+    expect(lines).toEqual([]);
+    done = 120;
+    await vi.advanceTimersByTimeAsync(1_000);
+    done = 480;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(lines).toEqual([
+      "[2/3] kubernetes v1.35.4: 120/900 packages compiled, 15s",
+      "[2/3] kubernetes v1.35.4: 480/900 packages compiled, 30s",
+      "[2/3] kubernetes v1.35.4: 480/900 packages compiled, 45s",
+      "[2/3] kubernetes v1.35.4: 480/900 packages compiled, 1m00s",
+      "[2/3] kubernetes v1.35.4: 480/900 packages compiled, 1m15s",
+    ]);
+    finish();
+    await step;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(lines).toHaveLength(5);
+  });
+
+  it("stops reporting when the step fails, and passes the failure on", async () => {
+    vi.useFakeTimers();
+    const lines: string[] = [];
+    const step = withProgress(
+      (l) => lines.push(l),
+      "etcd",
+      () => "resolving",
+      () => Promise.reject(new Error("proxy unreachable")),
+      1_000,
+    );
+    await expect(step).rejects.toThrow("proxy unreachable");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(lines).toEqual([]);
+  });
+
+  it("writes elapsed time as seconds, then minutes and seconds", () => {
+    expect(elapsed(0, 4_400)).toBe("4s");
+    expect(elapsed(0, 59_000)).toBe("59s");
+    expect(elapsed(0, 185_000)).toBe("3m05s");
+  });
+
+  it("names the control-plane binaries a demo lacks, and only those", () => {
+    const cache = mkdtempSync(join(tmpdir(), "bins-missing-"));
+    expect(missingBinaries(CONTROL_PLANE_BINARIES, { GAAP_OPERATOR_CACHE: cache })).toEqual([
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kubectl",
+    ]);
+    fakeBinary(join(cache, "etcd", `v${VERSIONS.etcd}`, "bin"), "etcd");
+    expect(missingBinaries(CONTROL_PLANE_BINARIES, { GAAP_OPERATOR_CACHE: cache })).not.toContain("etcd");
+    expect(missingBinaries(undefined, { GAAP_OPERATOR_CACHE: cache })).toContain("helm");
   });
 });
