@@ -1,5 +1,5 @@
 // The emulator's admin endpoints under /_emulator/ (no GAAP action can reach them): health, state, reset, faults,
-// the call log, origin health, tasks, domain status, rule deletion and behaviour settings, as the README lists them.
+// the call log, origin health, tasks, domain status, rule deletion and behaviour settings, as docs/emulator.md lists them.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EmulatorState } from "./account/model.ts";
 import { mergeBehavior, normalizeState } from "./account/state.ts";

@@ -16,7 +16,7 @@ httpProfile { endpoint: "<host>:<port>", protocol: "http://" }.
   --help             this text
 
 Admin endpoints live under /_emulator/ (state, reset, faults, calls, health, task, domain, delete-rule,
-behavior); see the README.`;
+behavior); see docs/emulator.md.`;
 
 function main(): Promise<void> | void {
   let values: ReturnType<typeof parse>;

@@ -25,7 +25,7 @@ export const PASS_MS = 5000;
 /** A change that meets no fault: the operator's first wait after the bind, the task, and one pass. */
 export const SETTLED_MS = TIMING.taskEstimateMs + TIMING.bindTaskMs + PASS_MS;
 
-/** The README's promise: after a GAAP outage ends, every binding converges within the retry cap plus one pass. */
+/** docs/how-it-behaves.md's promise: after a GAAP outage ends, every binding converges within the retry cap plus one pass. */
 export const AFTER_OUTAGE_MS = TIMING.retryMaxMs + SETTLED_MS;
 
 /** Failures in a row after which a binding's backoff has reached its cap (1 s doubling: 1, 2, 4, 4, ...). */

@@ -73,8 +73,9 @@ describe("alert rules", () => {
     }
   });
 
-  it("each has a summary, a description and a runbook section in the README", () => {
+  it("each has a summary, a description and a runbook: the README's heading its URL names, linking to docs/monitoring.md's", () => {
     const readme = readFileSync("README.md", "utf8");
+    const monitoring = readFileSync("docs/monitoring.md", "utf8");
     for (const g of groups)
       for (const r of g.rules) {
         expect(r.annotations.summary, r.alert).toBeTruthy();
@@ -83,7 +84,11 @@ describe("alert rules", () => {
         expect(r.annotations.runbook_url).toBe(
           `https://github.com/gaap-operator/gaap-operator/blob/main/README.md#${anchor}`,
         );
-        expect(readme).toMatch(new RegExp(`^#### ${r.alert}$`, "m"));
+        expect(readme).toMatch(
+          new RegExp(`^#### ${r.alert}\n\n[^\n]*\\(docs/monitoring\\.md#${anchor}\\)`, "m"),
+        );
+        // The runbook itself: its heading and at least one numbered step before the next heading.
+        expect(monitoring).toMatch(new RegExp(`^### ${r.alert}\n\n[^#]*^1\\. `, "m"));
       }
   });
 });
@@ -235,7 +240,7 @@ describe("Prometheus scraping a running operator", () => {
     });
   });
 
-  it("exports the metrics the README lists, with low-cardinality labels only", async () => {
+  it("exports the metrics docs/monitoring.md lists, with low-cardinality labels only", async () => {
     const body = await (await fetch(`${s.operator.urls()[0]}/metrics`)).text();
     const families = new Map<string, Set<string>>();
     for (const line of body.split("\n")) {
@@ -254,12 +259,13 @@ describe("Prometheus scraping a running operator", () => {
         values.push(v as string);
       }
     }
-    // The README's table: | `name` | type | `label`, `label` | meaning |
-    const readme = readFileSync("README.md", "utf8");
-    const section = readme.slice(
-      readme.indexOf("### Metrics and health"),
-      readme.indexOf("### Dashboard and alerts"),
+    // docs/monitoring.md's table: | `name` | type | `label`, `label` | meaning |
+    const doc = readFileSync("docs/monitoring.md", "utf8");
+    const section = doc.slice(
+      doc.indexOf("\n## Metrics and health\n"),
+      doc.indexOf("\n## Metrics authentication\n"),
     );
+    expect(section.length).toBeGreaterThan(0);
     const listed = new Map<string, string[]>();
     for (const [, name, labels] of section.matchAll(/^\|\s*`([a-z_]+)`\s*\|\s*\w+\s*\|([^|]*)\|/gm))
       listed.set(

@@ -1,6 +1,6 @@
 // The release path, with the real tools: the workflows pass actionlint (with shellcheck), the chart passes helm lint
 // and packages with its CRDs and schema, the schema refuses bad values, the release's gaap-operator.yaml applies
-// with the image by digest, and the README's "your own image" commands run as written on the real apiserver.
+// with the image by digest, and docs/install.md's "your own image" commands run as written on the real apiserver.
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,11 +27,11 @@ const failure = (p: Promise<unknown>) =>
       `${err.stdout ?? ""}${err.stderr ?? err.message}`,
   );
 
-/** The README's sh blocks of one section, one command per line, the image build and push left out (no engine here). */
-function readmeCommands(heading: string): string[][] {
-  const readme = readFileSync("README.md", "utf8");
+/** A doc's sh blocks of one section, one command per line, the image build and push left out (no engine here). */
+function docCommands(file: string, heading: string): string[][] {
+  const readme = readFileSync(file, "utf8");
   const start = readme.indexOf(`\n${heading}\n`);
-  expect(start, `README section ${heading}`).toBeGreaterThan(0);
+  expect(start, `${file} section ${heading}`).toBeGreaterThan(0);
   const section = readme.slice(start, readme.indexOf("\n#", start + heading.length + 2));
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
     (m[1] as string)
@@ -128,7 +128,7 @@ describe("the release path", () => {
       PATH: [dirname(info.kubectl), dirname(info.kustomize), dirname(info.helm), process.env.PATH].join(":"),
     };
     const run = (line: string) => exec("bash", ["-euo", "pipefail", "-c", line], { cwd: repo, env });
-    const [kustomizeBlock, helmBlock] = readmeCommands("### Your own image, from a checkout");
+    const [kustomizeBlock, helmBlock] = docCommands("docs/install.md", "### Your own image, from a checkout");
 
     beforeAll(async () => {
       for (const d of ["crds", "deploy"]) cpSync(d, join(repo, d), { recursive: true });
@@ -158,7 +158,7 @@ describe("the release path", () => {
       await kubectl("delete", "-f", file, "--ignore-not-found", "--wait=false");
     };
 
-    it("the README's kustomize commands point deploy/ at your image", async () => {
+    it("docs/install.md's kustomize commands point deploy/ at your image", async () => {
       expect(kustomizeBlock).toEqual([
         "kubectl apply -f crds/",
         "(cd deploy && kustomize edit set image gaap-operator=registry.example.com/you/gaap-operator:dev)",
@@ -197,7 +197,7 @@ describe("the release path", () => {
       await removeDeploy();
     });
 
-    it("the README's Helm command points the chart at your image, and installs on the real apiserver", async () => {
+    it("docs/install.md's Helm command points the chart at your image, and installs on the real apiserver", async () => {
       expect(helmBlock).toHaveLength(1);
       expect(helmBlock?.[0]).toMatch(
         /--set image.repository=registry.example.com\/you\/gaap-operator --set image.tag=dev$/,
