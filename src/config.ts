@@ -1,6 +1,6 @@
 // Command-line configuration, parsed once into a frozen object; every problem is reported together.
 import { parseArgs } from "node:util";
-import { parseBindAddress } from "./http.ts";
+import { parseBindAddress } from "./serving/http.ts";
 
 export interface Config {
   kubeconfig?: string;
