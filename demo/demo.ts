@@ -24,6 +24,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { startEmulator } from "../emulator/server.ts";
+import { GRANT_KIND, GRANT_PLURAL } from "../src/api/grant.ts";
 import { GROUP, gateType, VERSION } from "../src/api/types.ts";
 import { Bindings } from "../testenv/bindings.ts";
 import {
@@ -106,10 +107,10 @@ async function main(): Promise<number> {
       .createClusterCustomObject({
         group: GROUP,
         version: VERSION,
-        plural: "gaaplistenergrants",
+        plural: GRANT_PLURAL,
         body: {
           apiVersion: `${GROUP}/${VERSION}`,
-          kind: "GaapListenerGrant",
+          kind: GRANT_KIND,
           metadata: { name: NS },
           spec: { namespaces: [NS], targets: [{ listenerId: LISTENER }, { listenerId: HTTP_LISTENER }] },
         },

@@ -14,6 +14,7 @@ import { AdmissionregistrationV1Api, CustomObjectsApi, type V1Node } from "@kube
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { type GaapEmulator, startEmulator } from "../../../emulator/server.ts";
+import { GRANT_PLURAL } from "../../../src/api/grant.ts";
 import { GROUP, gateType, VERSION } from "../../../src/api/types.ts";
 import { HOLD_ANNOTATION } from "../../../src/readiness/mutate.ts";
 import { Bindings, condition } from "../../../testenv/bindings.ts";
@@ -22,7 +23,7 @@ import { SIM } from "../../../testenv/cluster/kubelet.ts";
 import { gaapClient } from "../../../testenv/gaap.ts";
 import { freePort } from "../../../testenv/net.ts";
 import { FAST, OperatorProcess } from "../../../testenv/operator.ts";
-import { loopbackWebhook, loopbackWebhookArgs } from "../../../testenv/webhook.ts";
+import { loopbackGrantWebhook, loopbackWebhook, loopbackWebhookArgs } from "../../../testenv/webhook.ts";
 import { testCluster } from "../../support/cluster.ts";
 import { eventually } from "../../support/eventually.ts";
 import { isTerminating, podCondition, podsOf } from "../../support/pods.ts";
@@ -95,6 +96,7 @@ describe("examples/", () => {
   let dir: string;
   const admission = c.kc.makeApiClient(AdmissionregistrationV1Api);
   const webhookName = `gaap-operator-test-examples-${suffix}`;
+  const grantWebhookName = `gaap-operator-grants-examples-${suffix}`;
   const readyBinding = (namespace: string, name: string) =>
     eventually(
       async () => {
@@ -122,6 +124,15 @@ describe("examples/", () => {
     await admission.createMutatingWebhookConfiguration({
       body: loopbackWebhook({ name: webhookName, port, caPem: cert.caPem, namespaces: [NS.gated] }),
     });
+    // The grant check at admission, as installed (failurePolicy Fail), for the examples' namespaces.
+    await admission.createValidatingWebhookConfiguration({
+      body: loopbackGrantWebhook({
+        name: grantWebhookName,
+        port,
+        caPem: cert.caPem,
+        namespaces: Object.values(NS),
+      }),
+    });
     // The tests' fast settings, but with grants required, as the operator runs once installed.
     const fast = FAST.filter((a, i) => a !== "--listener-grants" && FAST[i - 1] !== "--listener-grants");
     operator = new OperatorProcess({
@@ -130,13 +141,14 @@ describe("examples/", () => {
       args: [...fast, "--listener-grants", "required", ...loopbackWebhookArgs(port, cert.dir)],
     }).start();
     await eventually(
-      () => expect(operator.logs().some((l) => l.msg === "serving the pod admission webhook")).toBe(true),
+      () => expect(operator.logs().some((l) => l.msg === "serving the admission webhook")).toBe(true),
       { what: "webhook serving" },
     );
   });
 
   afterAll(async () => {
     await admission.deleteMutatingWebhookConfiguration({ name: webhookName }).catch(() => {});
+    await admission.deleteValidatingWebhookConfiguration({ name: grantWebhookName }).catch(() => {});
     for (const ns of Object.values(NS)) await c.core.deleteNamespace({ name: ns }).catch(() => {});
     await kubectl("delete", "-f", join(dir, "grant.yaml"), "--ignore-not-found").catch(() => {});
     await operator?.close();
@@ -174,7 +186,7 @@ describe("examples/", () => {
     const grant = (await c.kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({
       group: GROUP,
       version: VERSION,
-      plural: "gaaplistenergrants",
+      plural: GRANT_PLURAL,
       name: "examples",
     })) as { spec: { namespaces: string[]; targets: unknown[] } };
     expect(grant.spec.namespaces).toEqual([NS.node, NS.gated, NS.http]);
@@ -192,6 +204,20 @@ describe("examples/", () => {
     await eventually(async () => expect(await gaapSet(gaap as Scenario, L.wrr)).toEqual(want), {
       what: "the nodes on the listener",
     });
+  });
+
+  it("the grant is what lets them bind: a listener it does not name is refused at admission in the same namespace", async () => {
+    const binding = parse(readFileSync(join(dir, "tcp-node", "3-binding.yaml"), "utf8"));
+    binding.metadata.name = "not-granted";
+    binding.spec.listenerId = L.rr;
+    const file = join(dir, "not-granted.yaml");
+    writeFileSync(file, stringify(binding));
+    const refused = await kubectl("apply", "-f", file).then(
+      () => "admitted",
+      (err: { stderr?: string }) => err.stderr ?? "",
+    );
+    expect(refused).toMatch(`no GaapListenerGrant lets namespace ${NS.node} bind listener ${L.rr}`);
+    expect(await new Bindings(c.kc, NS.node).get("not-granted")).toBeUndefined();
   });
 
   it("http-rule binds the nodes to the HTTP listener's rule, and no other rule", async () => {
