@@ -254,6 +254,9 @@ export function composeStatus(
  * else outside [A-Za-z0-9_] is dropped, and one that does not start with a letter gets "Error" in front.
  */
 export function reasonOf(code: string): string {
-  const r = code.replace(/\./g, "_").replace(/[^A-Za-z0-9_]/g, "").replace(/_+$/, "");
+  const r = code
+    .replace(/\./g, "_")
+    .replace(/[^A-Za-z0-9_]/g, "")
+    .replace(/_+$/, "");
   return /^[A-Za-z]/.test(r) ? r : `Error${r}`;
 }
