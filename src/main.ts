@@ -15,6 +15,7 @@ import { Metrics } from "./metrics.ts";
 import { Operator } from "./operator.ts";
 import { AdmissionServer } from "./serving/admission.ts";
 import { parseBindAddress, serve, text } from "./serving/http.ts";
+import { KubeAuth } from "./serving/kube-auth.ts";
 import { VERSION } from "./version.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
@@ -95,14 +96,24 @@ async function main(): Promise<void> {
     log.info({ url: webhook.url, sleepSupported, version }, "serving the admission webhook");
   }
 
-  const servers: Server[] = [];
+  const servers: Array<Server & { stopCertificate?: () => void }> = [];
+  const auth = new KubeAuth(kc, log);
   const metricsBind = parseBindAddress(config.metricsBindAddress);
   if (metricsBind) {
     servers.push(
-      await serve(metricsBind, {
-        "/metrics": async (_req, res) =>
-          text(res, 200, await metrics.registry.metrics(), metrics.registry.contentType),
-      }),
+      await serve(
+        metricsBind,
+        {
+          "/metrics": async (_req, res) =>
+            text(res, 200, await metrics.registry.metrics(), metrics.registry.contentType),
+        },
+        config.metricsSecure
+          ? {
+              tls: { certDir: config.metricsCertDir, pollMs: config.webhookCertPollMs, log, what: "metrics" },
+              authorize: (req) => auth.check(req),
+            }
+          : {},
+      ),
     );
   }
   const probeBind = parseBindAddress(config.healthProbeBindAddress);
@@ -135,6 +146,8 @@ async function main(): Promise<void> {
   }
 
   for (const sv of servers) log.info({ url: (sv as Server & { url: string }).url }, "serving http");
+  if (config.metricsSecure && metricsBind)
+    log.info({ certDir: config.metricsCertDir }, "metrics need a bearer token allowed to get /metrics");
   log.info(
     {
       version: VERSION,
@@ -159,7 +172,10 @@ async function main(): Promise<void> {
     await elector?.stop();
     metrics.setLeader(config.leaderElectionId, false);
     operator.stopSources();
-    for (const s of servers) s.close();
+    for (const s of servers) {
+      s.stopCertificate?.();
+      s.close();
+    }
     log.info("stopped");
     log.flush();
     process.exit(code);
