@@ -135,17 +135,25 @@ export async function ensureBinaries(
     const started = Date.now();
     await checkGo(log, env, missing);
     const k8s = missing.filter((n) => n !== "etcd" && !isGoTool(n));
-    const steps = [
-      ...(missing.includes("etcd") ? [(label: string) => buildEtcd(label, log, env)] : []),
-      ...missing.filter(isGoTool).map((n) => (label: string) => buildGoTool(n, label, log, env)),
-      ...(k8s.length > 0 ? [(label: string) => buildKubernetes(k8s, label, log, env)] : []),
+    type Step = { what: string; build: (label: string) => Promise<void> };
+    const steps: Step[] = [
+      ...(missing.includes("etcd")
+        ? [{ what: `etcd v${VERSIONS.etcd}`, build: (l: string) => buildEtcd(l, log, env) }]
+        : []),
+      ...missing
+        .filter(isGoTool)
+        .map((n) => ({ what: `${n} v${VERSIONS[n]}`, build: (l: string) => buildGoTool(n, l, log, env) })),
+      ...(k8s.length > 0
+        ? [
+            {
+              what: `kubernetes v${VERSIONS.kubernetes} (${k8s.join(", ")})`,
+              build: (l: string) => buildKubernetes(k8s, l, log, env),
+            },
+          ]
+        : []),
     ];
-    const labels = [
-      ...(missing.includes("etcd") ? [`etcd v${VERSIONS.etcd}`] : []),
-      ...missing.filter(isGoTool).map((n) => `${n} v${VERSIONS[n]}`),
-      ...(k8s.length > 0 ? [`kubernetes v${VERSIONS.kubernetes} (${k8s.join(", ")})`] : []),
-    ];
-    for (const [i, step] of steps.entries()) await step(`[${i + 1}/${steps.length}] ${labels[i]}`);
+    // "[2/3] kubernetes v1.35.4 (kube-apiserver, ...)": which step of how many, in every line the step logs.
+    for (const [i, step] of steps.entries()) await step.build(`[${i + 1}/${steps.length}] ${step.what}`);
     log(`built ${missing.join(", ")} in ${elapsed(started)}`);
   }
   const paths = {} as Record<BinaryName, string>;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -7,6 +7,7 @@ import {
   CONTROL_PLANE_BINARIES,
   cacheRoot,
   elapsed,
+  ensureBinaries,
   missingBinaries,
   resolveBinaries,
   VERSIONS,
@@ -133,5 +134,51 @@ describe("the progress of a build", () => {
     fakeBinary(join(cache, "etcd", `v${VERSIONS.etcd}`, "bin"), "etcd");
     expect(missingBinaries(CONTROL_PLANE_BINARIES, { GAAP_OPERATOR_CACHE: cache })).not.toContain("etcd");
     expect(missingBinaries(undefined, { GAAP_OPERATOR_CACHE: cache })).toContain("helm");
+  });
+});
+
+describe("a build, with a stand-in for go", () => {
+  const path = process.env.PATH;
+  afterEach(() => {
+    process.env.PATH = path;
+  });
+
+  it("says what it builds, step by step, and where the binary went", async () => {
+    // A `go` that answers the build's calls at once: its version, three packages, and a build that writes the
+    // binary where -o says (etcd's main package is called server) and names one package as it compiles it.
+    const bin = mkdtempSync(join(tmpdir(), "fake-go-"));
+    writeFileSync(
+      join(bin, "go"),
+      [
+        "#!/bin/sh",
+        'case "$1" in',
+        "  env) echo go1.26.0 ;;",
+        "  list) printf 'a\\nb\\nc\\n' ;;",
+        '  build) while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; shift; done; echo go.etcd.io/etcd/server/v3 >&2; : > "$out"server ;;',
+        "esac",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(bin, "go"), 0o755);
+    process.env.PATH = `${bin}:${path}`;
+    const cache = mkdtempSync(join(tmpdir(), "bins-build-"));
+    const lines: string[] = [];
+    const paths = await ensureBinaries((l) => lines.push(l), { GAAP_OPERATOR_CACHE: cache }, ["etcd"]);
+    const label = `[1/1] etcd v${VERSIONS.etcd}`;
+    expect(lines[0]).toBe(`building etcd with go1.26.0 from the Go module proxy into ${cache}`);
+    expect(lines[1]).toMatch(
+      /^a first build takes 5 to 25 minutes on 2 cores, .*about 6 GB; later runs find/,
+    );
+    expect(lines.slice(2, 4)).toEqual([
+      `${label}: resolving and downloading modules`,
+      `${label}: compiling etcd (3 packages)`,
+    ]);
+    expect(lines[4]).toMatch(
+      new RegExp(`^\\[1/1\\] etcd v${VERSIONS.etcd}: built in \\d+s into ${cache}/etcd/`),
+    );
+    expect(lines[5]).toMatch(/^built etcd in \d+s$/);
+    expect(lines).toHaveLength(6);
+    expect(paths.etcd).toBe(join(cache, "etcd", `v${VERSIONS.etcd}`, "bin", "etcd"));
+    expect(existsSync(paths.etcd)).toBe(true);
   });
 });
