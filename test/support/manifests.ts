@@ -72,7 +72,8 @@ export async function helmRender(info: ClusterInfo, opts: HelmOptions = {}): Pro
   const valuesArgs: string[] = [];
   if (opts.values) {
     const file = join(mkdtempSync(join(tmpdir(), "values-")), "values.yaml");
-    writeFileSync(file, stringify(opts.values));
+    // JSON, a YAML that Helm's YAML 1.1 reads the same way (no "no" turning into false).
+    writeFileSync(file, JSON.stringify(opts.values));
     valuesArgs.push("--values", file);
   }
   const { stdout } = await exec(info.helm, [
