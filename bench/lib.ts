@@ -75,7 +75,7 @@ export async function bench(
       const op = new OperatorProcess({
         cluster: cp.info,
         gaapUrl: emu.url,
-        args: [...args, "--log-level", "info"],
+        args: [...args, "--listener-grants", "open", "--log-level", "info"],
         name: `operator${ops.length}`,
         // BENCH_HEAP_DIR=<dir>: the operator writes a heap snapshot there on SIGUSR2 (heapSnapshot below).
         // BENCH_NODE_OPTIONS: V8 flags for the operator, to compare against the shipped defaults.

@@ -181,7 +181,7 @@ export async function rollout(): Promise<void> {
 /** Waits until the operator's webhook serves (it needs synced caches to answer). */
 async function serving(op: OperatorProcess): Promise<OperatorProcess> {
   await until("webhook serving", 60_000, async () =>
-    op.logs().some((l) => l.msg === "serving the pod admission webhook"),
+    op.logs().some((l) => l.msg === "serving the admission webhook"),
   );
   return op;
 }

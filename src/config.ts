@@ -1,6 +1,6 @@
 // Command-line configuration, parsed once into a frozen object; every problem is reported together.
 import { parseArgs } from "node:util";
-import { parseBindAddress } from "./http.ts";
+import { parseBindAddress } from "./serving/http.ts";
 
 export interface Config {
   kubeconfig?: string;
@@ -24,6 +24,9 @@ export interface Config {
   credentialsDir: string;
   shutdownGraceMs: number;
   metricsBindAddress: string;
+  metricsSecure: boolean;
+  metricsCertDir: string;
+  listenerGrants: "required" | "open";
   healthProbeBindAddress: string;
   webhookHost: string;
   webhookPort: number;
@@ -150,6 +153,24 @@ export const FLAGS: Record<string, Flag> = {
     type: "string",
     default: ":8080",
     help: "address of /metrics (host:port, :port, or 0 for off)",
+  },
+  "metrics-secure": {
+    type: "string",
+    kind: "choice",
+    choices: ["true", "false"],
+    default: "false",
+    help: "serve /metrics over HTTPS, only to callers whose bearer token passes a TokenReview and who may get the non-resource URL /metrics (SubjectAccessReview), as controller-runtime's metrics filter does",
+  },
+  "metrics-cert-dir": {
+    type: "string",
+    help: "directory holding tls.crt and tls.key for --metrics-secure; re-read when they change (default: --webhook-cert-dir)",
+  },
+  "listener-grants": {
+    type: "string",
+    kind: "choice",
+    choices: ["required", "open"],
+    default: "required",
+    help: "required: a binding may write only the GAAP proxies, listeners and rules a GaapListenerGrant gives its namespace (checked at admission and on every pass); open: any binding may name any listener of the account, for clusters whose every namespace is trusted with the operator's key",
   },
   "health-probe-bind-address": {
     type: "string",
@@ -343,6 +364,9 @@ export function parseConfig(argv: string[]): ParsedArgs {
     credentialsDir: get("credentials-dir") as string,
     shutdownGraceMs: duration("shutdown-grace", 0),
     metricsBindAddress: bindAddress("metrics-bind-address"),
+    metricsSecure: choice("metrics-secure") === "true",
+    metricsCertDir: (values["metrics-cert-dir"] as string | undefined) || (get("webhook-cert-dir") as string),
+    listenerGrants: choice("listener-grants"),
     healthProbeBindAddress: bindAddress("health-probe-bind-address"),
     webhookHost: (values["webhook-host"] as string | undefined) ?? "",
     webhookPort: num("webhook-port", 0, 65_535, true),

@@ -7,16 +7,15 @@ import pRetry from "p-retry";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { type Config, ConfigError, parseConfig, usage } from "./config.ts";
 import { resolveCredential } from "./gaap/credentials.ts";
-import { parseBindAddress, serve, text } from "./http.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { LeaderElector } from "./kube/leader.ts";
 import { serverVersion } from "./kube/version.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { Operator } from "./operator.ts";
-import { defaultHold, taskHistory } from "./readiness/hold.ts";
-import { mutatePod } from "./readiness/mutate.ts";
-import { WebhookServer } from "./readiness/webhook-server.ts";
+import { AdmissionServer } from "./serving/admission.ts";
+import { parseBindAddress, serve, text } from "./serving/http.ts";
+import { KubeAuth } from "./serving/kube-auth.ts";
 import { VERSION } from "./version.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
   metrics.bindings = () => (canWrite() ? sources.allBindings() : []);
 
   // The admission webhook reads the caches only, so every replica serves it, leader or not.
-  let webhook: WebhookServer | undefined;
+  let webhook: AdmissionServer | undefined;
   if (config.webhookPort > 0) {
     // Without the version the hold cannot be promised: an older apiserver would drop the hook without a word.
     const version = await pRetry(() => serverVersion(kc), { retries: 4, minTimeout: 1000, factor: 1 }).catch(
@@ -85,38 +84,36 @@ async function main(): Promise<void> {
       },
     );
     const sleepSupported = version !== undefined && (version.major > 1 || version.minor >= 30);
-    webhook = new WebhookServer({
+    webhook = new AdmissionServer({
       host: config.webhookHost,
       port: config.webhookPort,
       certDir: config.webhookCertDir,
       reloadIntervalMs: config.webhookCertPollMs,
       log,
-      mutate: (pod, namespace) => {
-        if (!sources.isSynced()) return undefined;
-        const m = mutatePod({
-          pod,
-          bindings: sources.bindingsIn(namespace),
-          service: (name) => sources.service(namespace, name),
-          defaultHold: (b) => defaultHold(taskHistory(b, sources.allBindings(), operator.bindings.tasks)),
-          sleepSupported,
-        });
-        if (m.gates.length > 0 || m.holdSeconds)
-          log.debug({ namespace, gates: m.gates, holdSeconds: m.holdSeconds }, "pod mutated");
-        return m;
-      },
+      handlers: operator.admissionHandlers(sleepSupported),
     });
     await webhook.start();
-    log.info({ url: webhook.url, sleepSupported, version }, "serving the pod admission webhook");
+    log.info({ url: webhook.url, sleepSupported, version }, "serving the admission webhook");
   }
 
-  const servers: Server[] = [];
+  const servers: Array<Server & { stopCertificate?: () => void }> = [];
+  const auth = new KubeAuth(kc, log);
   const metricsBind = parseBindAddress(config.metricsBindAddress);
   if (metricsBind) {
     servers.push(
-      await serve(metricsBind, {
-        "/metrics": async (_req, res) =>
-          text(res, 200, await metrics.registry.metrics(), metrics.registry.contentType),
-      }),
+      await serve(
+        metricsBind,
+        {
+          "/metrics": async (_req, res) =>
+            text(res, 200, await metrics.registry.metrics(), metrics.registry.contentType),
+        },
+        config.metricsSecure
+          ? {
+              tls: { certDir: config.metricsCertDir, pollMs: config.webhookCertPollMs, log, what: "metrics" },
+              authorize: (req) => auth.check(req),
+            }
+          : {},
+      ),
     );
   }
   const probeBind = parseBindAddress(config.healthProbeBindAddress);
@@ -149,6 +146,8 @@ async function main(): Promise<void> {
   }
 
   for (const sv of servers) log.info({ url: (sv as Server & { url: string }).url }, "serving http");
+  if (config.metricsSecure && metricsBind)
+    log.info({ certDir: config.metricsCertDir }, "metrics need a bearer token allowed to get /metrics");
   log.info(
     {
       version: VERSION,
@@ -173,7 +172,10 @@ async function main(): Promise<void> {
     await elector?.stop();
     metrics.setLeader(config.leaderElectionId, false);
     operator.stopSources();
-    for (const s of servers) s.close();
+    for (const s of servers) {
+      s.stopCertificate?.();
+      s.close();
+    }
     log.info("stopped");
     log.flush();
     process.exit(code);

@@ -1,9 +1,11 @@
 // The operator's parts, wired: the caches, the GAAP client, the binding controller and the readiness-gate
 // controller with their queues, the origin sweep, and the one memory every per-binding store lives in. main.ts
 // runs it as a process (flags, leader election, HTTP servers, signals); a test can run it in its own process.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
+import { bindingAccess } from "./access/grants.ts";
+import { VALIDATE_BINDING_PATH, validateBinding } from "./access/validate.ts";
 import { BindingReconciler } from "./binding/reconciler.ts";
 import type { Config } from "./config.ts";
 import { GaapClient } from "./gaap/client.ts";
@@ -13,13 +15,15 @@ import { EventRecorder } from "./kube/events.ts";
 import { PodGateWriter } from "./kube/pod-gate-writer.ts";
 import type { Metrics } from "./metrics.ts";
 import { OriginSweep } from "./origins/sweep.ts";
-import { holdUnsupportedEvent } from "./readiness/mutate.ts";
+import { defaultHold, taskHistory } from "./readiness/hold.ts";
+import { holdUnsupportedEvent, MUTATE_POD_PATH, mutatePod } from "./readiness/mutate.ts";
 import { PodGates } from "./readiness/pod-gates.ts";
 import { systemClock } from "./runtime/clock.ts";
 import { Controller } from "./runtime/controller.ts";
 import { KeyedMemory } from "./runtime/memory.ts";
 import { ControllerLimiter, ExponentialLimiter, WorkQueue } from "./runtime/queue.ts";
 import { TokenBucket } from "./runtime/token-bucket.ts";
+import type { AdmissionHandler } from "./serving/admission.ts";
 import { Sources } from "./watch/sources.ts";
 
 export interface OperatorOptions {
@@ -45,10 +49,14 @@ export class Operator {
   readonly origins: OriginSweep;
   private readonly controllers: Controller[];
   private readonly sweepEveryMs: number;
+  private readonly grantsRequired: boolean;
+  private readonly log: Logger;
 
   constructor(o: OperatorOptions) {
     const { config, kc, log, metrics, canWrite } = o;
     this.sweepEveryMs = config.verifyIntervalMs;
+    this.grantsRequired = config.listenerGrants === "required";
+    this.log = log;
     this.gaap = new GaapClient({
       endpoint: config.gaapEndpoint,
       credential: o.credential,
@@ -72,6 +80,7 @@ export class Operator {
     // The controllers are made below; events reach them only once sources.start() runs.
     this.sources = new Sources(kc, (key) => binding.enqueue(key), {
       ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+      grants: this.grantsRequired,
       onError: (informer, err) => log.warn({ informer, err: String(err) }, "watch failed; restarting"),
     });
     const sources = this.sources;
@@ -123,6 +132,7 @@ export class Operator {
       events: this.events,
       origins: this.origins,
       gates: this.podGates,
+      ...(this.grantsRequired ? { access: (b, known) => bindingAccess(sources, b, known) } : {}),
       memory: this.memory,
       log,
       canWrite,
@@ -159,6 +169,43 @@ export class Operator {
       metrics: gateMetrics,
     });
     this.controllers = [binding, gates];
+  }
+
+  /**
+   * What the admission webhook serves: the pod mutation (readiness gates and the termination hold) and, with grants
+   * required, the bindings' grant check. Both read the caches only, so every replica serves them, leader or not; before
+   * the caches are synced a pod is left as it is and a binding passes with a warning (the reconciler checks it).
+   */
+  admissionHandlers(sleepSupported: boolean): Record<string, AdmissionHandler> {
+    const { sources, log } = this;
+    const handlers: Record<string, AdmissionHandler> = {
+      [MUTATE_POD_PATH]: (r) => {
+        if (r.operation !== "CREATE" || r.kind?.kind !== "Pod" || !r.object || !sources.isSynced())
+          return { allowed: true };
+        const namespace = r.namespace ?? "";
+        const m = mutatePod({
+          pod: r.object as V1Pod,
+          bindings: sources.bindingsIn(namespace),
+          service: (name) => sources.service(namespace, name),
+          defaultHold: (b) => defaultHold(taskHistory(b, sources.allBindings(), this.bindings.tasks)),
+          sleepSupported,
+        });
+        if (m.gates.length > 0 || m.holdSeconds)
+          log.debug({ namespace, gates: m.gates, holdSeconds: m.holdSeconds }, "pod mutated");
+        return { allowed: true, patch: m.patch, warnings: m.warnings };
+      },
+    };
+    if (this.grantsRequired)
+      handlers[VALIDATE_BINDING_PATH] = (r) =>
+        sources.isSynced()
+          ? validateBinding(r, sources)
+          : {
+              allowed: true,
+              warnings: [
+                "the operator is still loading its caches; the grant is checked before anything is bound",
+              ],
+            };
+    return handlers;
   }
 
   /** Starts the caches and the periodic origin sweep; the controllers start with startControllers (the leader). */

@@ -22,12 +22,14 @@ export class Bindings {
   async create(
     name: string,
     spec: Partial<GaapListenerBindingSpec> & Pick<GaapListenerBindingSpec, "listenerId">,
+    opts: { dryRun?: boolean } = {},
   ): Promise<GaapListenerBinding> {
     return (await this.api.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       namespace: this.ns,
       plural: PLURAL,
+      ...(opts.dryRun ? { dryRun: "All" } : {}),
       body: {
         apiVersion: `${GROUP}/${VERSION}`,
         kind: "GaapListenerBinding",

@@ -19,8 +19,13 @@ export interface OperatorOptions {
   name?: string;
 }
 
-/** Fast settings for tests: short verification, polling and retry cap, quick GC (deadlines.ts derives from them). */
+/**
+ * Fast settings for tests: short verification, polling and retry cap, quick GC (deadlines.ts derives from them).
+ * Listeners are open to every namespace here; the grants' own tests (and the installs of deploy/) require them.
+ */
 export const FAST = [
+  "--listener-grants",
+  "open",
   "--verify-interval",
   `${TIMING.verifyMs}ms`,
   "--busy-poll",

@@ -1,8 +1,13 @@
-// The MutatingWebhookConfiguration the tests and the rollout benchmark register for an operator serving its
-// webhook on 127.0.0.1 (clientConfig.url, as envtest does), trusting the CA they made.
-import type { V1LabelSelector, V1MutatingWebhookConfiguration } from "@kubernetes/client-node";
-import { INJECT_LABEL } from "../src/readiness/mutate.ts";
-import { MUTATE_POD_PATH } from "../src/readiness/webhook-server.ts";
+// The webhook configurations the tests and the rollout benchmark register for an operator serving its
+// webhooks on 127.0.0.1 (clientConfig.url, as envtest does), trusting the CA they made.
+import type {
+  V1LabelSelector,
+  V1MutatingWebhookConfiguration,
+  V1ValidatingWebhookConfiguration,
+} from "@kubernetes/client-node";
+import { VALIDATE_BINDING_PATH } from "../src/access/validate.ts";
+import { GROUP, PLURAL, VERSION } from "../src/api/types.ts";
+import { INJECT_LABEL, MUTATE_POD_PATH } from "../src/readiness/mutate.ts";
 
 export function loopbackWebhook(o: {
   name: string;
@@ -52,4 +57,42 @@ export function loopbackWebhook(o: {
 /** The operator's flags for serving that webhook on 127.0.0.1. */
 export function loopbackWebhookArgs(port: number, certDir: string): string[] {
   return ["--webhook-host", "127.0.0.1", "--webhook-port", String(port), "--webhook-cert-dir", certDir];
+}
+
+/** The ValidatingWebhookConfiguration for the bindings' grant check, served by the operator on 127.0.0.1. */
+export function loopbackGrantWebhook(o: {
+  name: string;
+  port: number;
+  caPem: string;
+  namespaces: string[];
+}): V1ValidatingWebhookConfiguration {
+  return {
+    metadata: { name: o.name },
+    webhooks: [
+      {
+        name: "gaaplistenerbindings.gaap.operator.dev",
+        admissionReviewVersions: ["v1"],
+        sideEffects: "None",
+        failurePolicy: "Fail",
+        matchPolicy: "Equivalent",
+        timeoutSeconds: 5,
+        clientConfig: {
+          url: `https://127.0.0.1:${o.port}${VALIDATE_BINDING_PATH}`,
+          caBundle: Buffer.from(o.caPem).toString("base64"),
+        },
+        rules: [
+          {
+            operations: ["CREATE", "UPDATE"],
+            apiGroups: [GROUP],
+            apiVersions: [VERSION],
+            resources: [PLURAL],
+            scope: "Namespaced",
+          },
+        ],
+        namespaceSelector: {
+          matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: o.namespaces }],
+        },
+      },
+    ],
+  };
 }

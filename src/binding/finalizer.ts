@@ -1,6 +1,7 @@
 // Deleting a binding: with deletionPolicy Unbind, unbind what this binding bound (only that: others' entries and
 // a listener it never held are left alone), delete the origins it registered that nothing uses, then let go of the
 // finalizer. A listener that is gone does not block the deletion.
+import { knownTarget } from "../access/grants.ts";
 import { bindingKey, FINALIZER, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
 import { type TargetState, targetName } from "../gaap/types.ts";
@@ -51,12 +52,21 @@ export class Finalizer {
         return this.release(b, `${spec.rule ? "the rule or its listener" : "the listener"} no longer exists`);
       throw err;
     }
+    const allowed = this.d.access?.(b, knownTarget(target));
+    if (allowed && allowed.kind !== "granted") return this.leave(b, allowed.message);
     const step = releaseStep(spec, target, ownedServers(b, this.d.status.lastWritten(b)));
     if (step) return this.applier.apply(b, step);
     await this.collect(b);
     const note = `origins removed from ${targetName(target)}`;
     this.d.events.record(b, { type: "Normal", reason: "Unbound", action: "Unbind", note });
     return this.release(b, "unbound");
+  }
+
+  /** No grant covers the listener any more: a deletion leaves it exactly as it is, and says so. */
+  async leave(b: GaapListenerBinding, message: string): Promise<Result> {
+    const note = `GAAP left as it is, nothing unbound: ${message}`;
+    this.d.events.record(b, { type: "Warning", reason: "NotPermitted", action: "Unbind", note });
+    return this.release(b, "not permitted");
   }
 
   /** Nothing of ours is bound any more: delete the origins we registered that nothing else uses. */

@@ -1,7 +1,9 @@
 // What the binding controller needs of the world outside it, one small interface per system: the caches, GAAP,
 // the binding's status and events, the origin sweep and the readiness gates. The process wires the real ones
 // (operator.ts); the unit tests wire in-memory ones. Types only: nothing here imports an adapter.
+
 import type { Logger } from "pino";
+import type { Access, KnownTarget } from "../access/grants.ts";
 import type { GaapListenerBinding, GaapListenerBindingStatus } from "../api/types.ts";
 import type { BindTarget, BoundOrigin, OriginTag, TargetQuery, TargetState } from "../gaap/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
@@ -85,6 +87,9 @@ export interface BindingSettings {
 }
 
 /** Everything the binding controller is made of, in one bag. */
+/** The grants' answer for a binding, with what GAAP told of its target so far (access/grants.ts). */
+export type AccessCheck = (b: GaapListenerBinding, known?: KnownTarget) => Access;
+
 export interface BindingDeps {
   cache: BindingCache;
   gaap: Gaap;
@@ -93,6 +98,8 @@ export interface BindingDeps {
   origins: OriginUse;
   /** The readiness gates of the bindings' pods (Pod mode). */
   gates?: GateSink;
+  /** Who may bind what; absent with --listener-grants=open (every listener is open to every namespace). */
+  access?: AccessCheck;
   /** Where every per-binding store lives; forgetting a binding is one call to it. */
   memory: KeyedMemory;
   log: Logger;

@@ -2,6 +2,7 @@
 // compute the desired set, take the listener's lock, read GAAP, compute the whole step (pure), and hand it to the
 // applier. Level-triggered: nothing here trusts an event, only the state it reads. Every failure of a pass, in the
 // lock or outside it, goes through `failed`: one error path, one backoff (the work queue's).
+import { knownTarget } from "../access/grants.ts";
 import {
   bindingKey,
   canHaveGate,
@@ -115,6 +116,8 @@ export class BindingReconciler {
       this.d.gates?.publish(key, undefined);
       const done = await this.finalizer.withoutGaap(b, spec);
       if (done) return done;
+      const allowed = this.d.access?.(b);
+      if (allowed?.kind === "denied") return this.finalizer.leave(b, allowed.message);
     } else {
       if (!this.d.canWrite()) return {};
       if (!b.metadata.finalizers?.includes(FINALIZER)) {
@@ -122,6 +125,9 @@ export class BindingReconciler {
         await this.d.status.setFinalizers(b, [...(b.metadata.finalizers ?? []), FINALIZER]);
         return {};
       }
+      // Before anything else about the listener (who else holds it, whether it exists): no grant, nothing told.
+      const allowed = this.d.access?.(b);
+      if (allowed?.kind === "denied") return this.notPermitted(b, allowed.message);
       const holder = this.holderFor(b, ruleIdentity(b, this.d.status.lastWritten(b)));
       if (holder && holder !== key) return this.conflict(b, holder);
       const name = b.metadata.name as string;
@@ -164,6 +170,9 @@ export class BindingReconciler {
       targetQuery(b, this.d.cache, this.d.status, { inflightRule }),
     );
     this.tracker.observeRead(target);
+    // The proxy and the rule's ID are known now: a grant by either is decided here, before anything is written.
+    const allowed = this.d.access?.(b, knownTarget(target));
+    if (allowed && allowed.kind !== "granted") return this.notPermitted(b, allowed.message);
     // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
     const holder = target.rule ? this.holderFor(b, target.rule) : undefined;
     if (holder && holder !== key) return this.conflict(b, holder);
@@ -272,6 +281,16 @@ export class BindingReconciler {
     await this.applier.writeStatus(b, { phase: "conflict", message });
     this.d.origins.want(key, []);
     this.d.gates?.publish(key, failedGateFacts(b, "ListenerConflict", message));
+    return {};
+  }
+
+  /** No grant covers what the binding writes: Degraded, nothing new bound, nothing unbound. */
+  private async notPermitted(b: GaapListenerBinding, message: string): Promise<Result> {
+    const key = bindingKey(b);
+    await this.applier.writeStatus(b, { phase: "notPermitted", message });
+    // Its origins are not wanted for it; what GAAP binds (here or elsewhere) the sweep never removes.
+    this.d.origins.want(key, []);
+    this.d.gates?.publish(key, failedGateFacts(b, "NotPermitted", message));
     return {};
   }
 

@@ -13,9 +13,11 @@ export type AnyListener = TCPListener | UDPListener | HTTPListener;
 
 /** A listener as read; an HTTP/HTTPS listener holds no origins itself (its rules do). */
 export function toListenerState(l: AnyListener, protocol: ListenerProtocol): TargetState {
+  const proxy = l.ProxyId ? { proxyId: l.ProxyId } : {};
   if (isLayer7(protocol)) {
     return {
       listenerId: l.ListenerId ?? "",
+      ...proxy,
       protocol,
       port: l.Port ?? 0,
       scheduler: "",
@@ -29,6 +31,7 @@ export function toListenerState(l: AnyListener, protocol: ListenerProtocol): Tar
   const t = l as TCPListener | UDPListener;
   return {
     listenerId: l.ListenerId ?? "",
+    ...proxy,
     protocol,
     port: l.Port ?? 0,
     scheduler: t.Scheduler ?? "rr",
@@ -49,6 +52,7 @@ export function toRuleTarget(listener: TargetState, r: RuleInfo, siblings: reado
   const others = siblings.filter((x) => x.RuleId !== r.RuleId && x.ListenerId === listener.listenerId);
   return {
     listenerId: listener.listenerId,
+    ...(listener.proxyId ? { proxyId: listener.proxyId } : {}),
     protocol: listener.protocol,
     port: listener.port,
     scheduler: r.Scheduler ?? "rr",

@@ -39,6 +39,8 @@ export interface RuleState {
  */
 export interface TargetState {
   listenerId: string;
+  /** The proxy (channel) serving the listener; absent for a listener of a proxy group. */
+  proxyId?: string;
   protocol: ListenerProtocol;
   port: number;
   scheduler: string;

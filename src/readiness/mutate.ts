@@ -8,6 +8,8 @@ import type { BindingEvent } from "../model/binding-event.ts";
 import { selectsPod } from "../model/selectors.ts";
 import { type HoldSize, holdAndGrace, MAX_RAISED_GRACE_SECONDS } from "./hold.ts";
 
+/** Where the admission webhook serves the mutation. */
+export const MUTATE_POD_PATH = "/mutate-v1-pod";
 /** Pods carrying this label (the operator's own) are never mutated. */
 export const OPERATOR_LABEL = { key: "app.kubernetes.io/name", value: "gaap-operator" };
 /** Set on mutated pods: the hold applied, or why none was. */

@@ -1,6 +1,6 @@
-// InformerSet: the five resilient informers the operator watches (GaapListenerBindings, Services, EndpointSlices,
-// Nodes, Pods), each with its list call and watch path, optionally confined to one namespace, and started,
-// stopped and health-checked together.
+// InformerSet: the resilient informers the operator watches (GaapListenerBindings, Services, EndpointSlices,
+// Nodes, Pods, and with grants required GaapListenerGrants and Namespaces), each with its list call and watch path,
+// optionally confined to one namespace, and started, stopped and health-checked together.
 
 import {
   CoreV1Api,
@@ -10,19 +10,23 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
   type V1EndpointSlice,
+  type V1Namespace,
   type V1Node,
   type V1Pod,
   type V1Service,
 } from "@kubernetes/client-node";
+import { type GaapListenerGrant, GRANT_PLURAL } from "../api/grant.ts";
 import { type GaapListenerBinding, GROUP, PLURAL, VERSION } from "../api/types.ts";
 import { apiClient } from "../kube/client.ts";
 import { Informer, type InformerHealth, type InformerOptions } from "./informer.ts";
 import { SERVICE_NAME_LABEL } from "./labels.ts";
-import { trimNode, trimObject, trimPod } from "./trim.ts";
+import { trimNamespace, trimNode, trimObject, trimPod } from "./trim.ts";
 
 export interface InformerSetOptions {
   /** Watch one namespace only (Nodes are always cluster-wide). */
   namespace?: string;
+  /** Watch GaapListenerGrants and Namespaces too (--listener-grants=required). */
+  grants?: boolean;
   onError?: (informer: string, err: unknown) => void;
 }
 
@@ -32,6 +36,8 @@ export class InformerSet {
   readonly slices: Informer<V1EndpointSlice>;
   readonly nodes: Informer<V1Node>;
   readonly pods: Informer<V1Pod>;
+  readonly grants: Informer<GaapListenerGrant> | undefined;
+  readonly namespaces: Informer<V1Namespace> | undefined;
   private readonly all: Array<
     Pick<Informer<KubernetesObject>, "start" | "stop" | "synced" | "isSynced" | "health">
   >;
@@ -105,7 +111,30 @@ export class InformerSet {
       () => (ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces()),
       { transform: trimPod },
     );
+    if (opts.grants) {
+      this.grants = make<GaapListenerGrant>(
+        "gaaplistenergrants",
+        `/apis/${GROUP}/${VERSION}/${GRANT_PLURAL}`,
+        undefined,
+        async () =>
+          (await custom.listClusterCustomObject({
+            group: GROUP,
+            version: VERSION,
+            plural: GRANT_PLURAL,
+          })) as KubernetesListObject<GaapListenerGrant>,
+      );
+      // Their labels, for grants by namespace selector: of the one watched namespace, or of all.
+      const only = ns ? { fieldSelector: `metadata.name=${ns}` } : {};
+      this.namespaces = make<V1Namespace>(
+        "namespaces",
+        "/api/v1/namespaces",
+        "V1Namespace",
+        () => core.listNamespace(only),
+        { transform: trimNamespace, ...only },
+      );
+    }
     this.all = [this.bindings, this.services, this.slices, this.nodes, this.pods];
+    if (this.grants && this.namespaces) this.all.push(this.grants, this.namespaces);
   }
 
   start(): void {

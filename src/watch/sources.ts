@@ -2,6 +2,7 @@
 // binding index (which event affects which binding) and the read-only views the desired-state function gets.
 
 import type { KubeConfig, V1Pod, V1Service } from "@kubernetes/client-node";
+import type { GaapListenerGrant } from "../api/grant.ts";
 import { bindingKey, type GaapListenerBinding } from "../api/types.ts";
 import type { ClusterView } from "../model/cluster-view.ts";
 import { selectsPod } from "../model/selectors.ts";
@@ -80,6 +81,17 @@ export class Sources {
     return this.informers.bindings.list(namespace);
   }
 
+  /** The grants (empty when grants are not watched: --listener-grants=open). */
+  grants(): readonly GaapListenerGrant[] {
+    return this.informers.grants?.list() ?? [];
+  }
+
+  /** A namespace's labels; undefined while it is not in the cache (or namespaces are not watched). */
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
+    const n = this.informers.namespaces?.get(namespace);
+    return n ? (n.metadata?.labels ?? {}) : undefined;
+  }
+
   service(namespace: string, name: string): V1Service | undefined {
     return this.informers.services.get(name, namespace);
   }
@@ -126,6 +138,12 @@ export class Sources {
     slices.on(route((_, s) => this.index.onSlice(s)));
     nodes.on(route((kind, n) => this.index.onNode(kind, n)));
     pods.on(route((kind, p) => this.index.onPod(kind, p)));
+    // A grant may cover any binding; a namespace's labels, the bindings in it (selectors). Rare events, so no index.
+    const enqueueIn = (namespace?: string) => {
+      for (const b of bindings.list(namespace)) enqueue(bindingKey(b));
+    };
+    this.informers.grants?.on(each(() => enqueueIn()));
+    this.informers.namespaces?.on(each((kind, n) => kind !== "delete" && enqueueIn(n.metadata?.name)));
   }
 }
 

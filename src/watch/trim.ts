@@ -3,7 +3,14 @@
 // last-applied-configuration annotation (nothing here reads them; together they are often most of an object).
 // Pods and Nodes, the large and numerous ones, keep only the fields the desired state, the readiness gates, the
 // change filters and the events read; test/unit/trim.test.ts fails when code reads a field this drops. Pure.
-import type { KubernetesObject, V1Container, V1Node, V1ObjectMeta, V1Pod } from "@kubernetes/client-node";
+import type {
+  KubernetesObject,
+  V1Container,
+  V1Namespace,
+  V1Node,
+  V1ObjectMeta,
+  V1Pod,
+} from "@kubernetes/client-node";
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -81,5 +88,14 @@ export function trimNode(n: V1Node): V1Node {
           },
         }
       : {}),
+  };
+}
+
+/** A Namespace: its metadata (grants by namespace selector read its labels); not its spec or status. */
+export function trimNamespace(n: V1Namespace): V1Namespace {
+  return {
+    ...(n.apiVersion ? { apiVersion: n.apiVersion } : {}),
+    ...(n.kind ? { kind: n.kind } : {}),
+    metadata: trimMetadata(n.metadata) as V1ObjectMeta,
   };
 }

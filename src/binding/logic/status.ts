@@ -75,6 +75,7 @@ export type Outcome =
       desiredCount?: number;
     }
   | { phase: "conflict"; message: string }
+  | { phase: "notPermitted"; message: string }
   | { phase: "error"; error: OperatorError; retryAt?: Date; target?: TargetState; desiredCount?: number };
 
 /** Errors a retry will not soon fix: the binding is Degraded and not Ready until they clear. */
@@ -214,6 +215,17 @@ export function composeStatus(
         Degraded: { status: "True", reason: "ListenerConflict", message: outcome.message },
       };
       break;
+    case "notPermitted": {
+      // What is bound stays bound (a revoked grant never unbinds); nothing new is bound until a grant covers it.
+      const refused = { status: "False" as const, reason: "NotPermitted", message: outcome.message };
+      conditions = {
+        Ready: refused,
+        Synced: refused,
+        Progressing: idle,
+        Degraded: { ...refused, status: "True" },
+      };
+      break;
+    }
     case "error": {
       const e = outcome.error;
       // The same error again keeps its first time: a status is not rewritten on every retry.

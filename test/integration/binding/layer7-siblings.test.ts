@@ -32,7 +32,7 @@ describe.each([
         state: scenarioState({
           behavior: { ...behavior, maxRealServersPerRule: 3, bindTaskMs: RULE_TASK_MS },
         }),
-        args: ["--max-origins-per-listener", "3"],
+        args: ["--listener-grants", "open", "--max-origins-per-listener", "3"],
       });
       await createWeb(s, 2);
       await s.c.core.createNamespacedService({ namespace: s.ns, body: service("api") });

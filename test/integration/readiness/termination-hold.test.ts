@@ -56,7 +56,7 @@ describe("the termination hold's length and the grace period", () => {
   const webhookServing = () =>
     eventually(
       () =>
-        expect(s.operator.logs().filter((l) => l.msg === "serving the pod admission webhook").length).toBe(
+        expect(s.operator.logs().filter((l) => l.msg === "serving the admission webhook").length).toBe(
           s.operator.logs().filter((l) => l.msg === "starting").length,
         ),
       { what: "webhook serving" },

@@ -64,7 +64,7 @@ describe("the pod admission webhook", () => {
     await admission().createMutatingWebhookConfiguration({ body: webhookConfig(cert.caPem) });
     s.operator.start();
     await eventually(
-      () => expect(s.operator.logs().some((l) => l.msg === "serving the pod admission webhook")).toBe(true),
+      () => expect(s.operator.logs().some((l) => l.msg === "serving the admission webhook")).toBe(true),
       {
         what: "webhook serving",
       },
@@ -140,7 +140,7 @@ describe("the pod admission webhook", () => {
   });
 
   it("picks up a rotated certificate without a restart", async () => {
-    const loads = () => s.operator.logs().filter((l) => l.msg === "webhook certificate loaded").length;
+    const loads = () => s.operator.logs().filter((l) => l.msg === "admission webhook certificate loaded").length;
     const before = loads();
     const next = await servingCert(cert.dir);
     await eventually(() => expect(loads()).toBe(before + 1), {
