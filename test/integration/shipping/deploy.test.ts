@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { condition } from "../../../testenv/bindings.ts";
 import { openssl } from "../../../testenv/certs.ts";
 import { kubeconfigYaml } from "../../../testenv/cluster/control-plane.ts";
+import { Grants } from "../../../testenv/grants.ts";
 import { OperatorProcess } from "../../../testenv/operator.ts";
 import { testCluster } from "../../support/cluster.ts";
 import { eventually } from "../../support/eventually.ts";
@@ -269,6 +270,8 @@ describe("running as the ServiceAccount, two replicas with leader election", () 
   const ops: OperatorProcess[] = [];
   const coordination = () => s.c.kc.makeApiClient(CoordinationV1Api);
   const LEASE = "gaap-operator-test";
+  const GRANT = () => `deploy-test-${s.ns}`;
+  const grants = () => new Grants(s.c.kc);
   const electionArgs = [
     "--leader-elect=true",
     "--leader-election-namespace=gaap-operator",
@@ -338,11 +341,15 @@ describe("running as the ServiceAccount, two replicas with leader election", () 
     ).stdout.trim();
     kubeconfig = join(s.c.info.dir, `sa-${s.ns}.kubeconfig`);
     writeFileSync(kubeconfig, kubeconfigYaml(s.c.info, token, "gaap-operator"));
+    // deploy/ passes --listener-grants=required, as do these replicas (the default): the binding needs a grant, and
+    // the operator reads it (and the namespace) with the ServiceAccount's RBAC.
+    await grants().create(GRANT(), { namespaces: [s.ns], targets: [{ listenerId: L.wrr }] });
     await createWeb(s, 3);
     await s.bindings.create("web", { listenerId: L.wrr });
   });
   afterAll(async () => {
     for (const op of ops) await op.close();
+    if (s) await grants().delete(GRANT());
     await s?.close();
   });
 
