@@ -320,6 +320,42 @@ describe("values", () => {
   });
 });
 
+describe("NOTES.txt", () => {
+  // helm template does not print the notes; an install dry run does.
+  const notes = async (...set: string[]) =>
+    (
+      await exec(info.helm, [
+        "install",
+        "edge",
+        CHART,
+        "-n",
+        "ops",
+        "--dry-run=client",
+        ...set.flatMap((v) => ["--set", v]),
+      ])
+    ).stdout.split("\nNOTES:\n")[1] ?? "";
+
+  it("names what was installed and the next steps for the values given", async () => {
+    const defaults = await notes();
+    expect(defaults).toMatch(
+      /release edge in namespace ops: Deployment\nedge-gaap-operator \(2 replicas, one leading\)/,
+    );
+    expect(defaults).toContain("kubectl -n ops create secret generic gaap-credentials");
+    expect(defaults).toContain("cert-manager must be installed");
+    expect(defaults).toContain("kind: GaapListenerGrant");
+    expect(defaults).toContain("kubectl get glb -A");
+    expect(defaults).toContain('clusterName is "default"');
+    const other = await notes(
+      "listenerGrants.mode=open,webhook.certificate=none,metrics.secure=true,clusterName=c1,credentials.source=oidc",
+    );
+    expect(other).not.toContain("kind: GaapListenerGrant");
+    expect(other).not.toContain("create secret generic");
+    expect(other).toContain("WARNING: webhook.caBundle is empty");
+    expect(other).toContain("bind ClusterRole edge-gaap-operator-metrics-reader");
+    expect(other).not.toContain("clusterName is");
+  });
+});
+
 describe("listener grants", () => {
   it("required (the default): the flag, the RBAC to read grants and namespaces, and the grant-check webhook", async () => {
     const out = await helmTemplate(info, {
