@@ -209,6 +209,63 @@ describe("bad input", () => {
     expect(out).not.toMatch(/^OK/);
   });
 
+  const grant = (spec: Record<string, unknown>) => ({
+    apiVersion: "gaap.operator.dev/v1alpha1",
+    kind: "GaapListenerGrant",
+    // Every one is refused, so none is left behind (a grant is cluster-scoped).
+    metadata: { name: "bad-grant-input" },
+    spec,
+  });
+  it.each([
+    {
+      what: "a grant naming no namespace",
+      doc: grant({ targets: [{ listenerId: "listener-abc1" }] }),
+      message: /name the namespaces, select them by label, or both/,
+    },
+    {
+      what: "a grant target with both a proxy and a listener",
+      doc: grant({ namespaces: ["a"], targets: [{ proxyId: "link-1", listenerId: "listener-abc1" }] }),
+      message: /a target names either a proxyId or a listenerId/,
+    },
+    {
+      what: "rule IDs under a proxy",
+      doc: grant({ namespaces: ["a"], targets: [{ proxyId: "link-1", ruleIds: ["rule-1"] }] }),
+      message: /ruleIds belong to a listenerId/,
+    },
+    {
+      what: "a grant with no targets",
+      doc: grant({ namespaces: ["a"], targets: [] }),
+      message: /spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items/,
+    },
+    {
+      what: "a selector expression In without values",
+      doc: grant({
+        namespaceSelector: { matchExpressions: [{ key: "team", operator: "In" }] },
+        targets: [{ listenerId: "listener-abc1" }],
+      }),
+      message: /In and NotIn take values; Exists and DoesNotExist take none/,
+    },
+  ])("refuses $what with a readable message", async ({ doc, message }) => {
+    const out = await apply(doc);
+    expect(out).toMatch(message);
+    expect(out).not.toMatch(/^OK/);
+  });
+
+  it("stores a binding with the schema's defaults filled in", async () => {
+    expect(await apply(manifest(base, "defaults"))).toMatch(/^OK/);
+    const b = await s.bindings.get("defaults");
+    expect(b?.spec).toMatchObject({
+      targetType: "Pod",
+      nodeAddressType: "ExternalIP",
+      weight: 10,
+      projectId: 0,
+      deletionPolicy: "Unbind",
+      allowEmpty: false,
+      maxUnbindPercent: 50,
+      ownership: "Exclusive",
+    });
+  });
+
   it("refuses changing listenerId", async () => {
     expect(await apply(manifest(base, "immutable"))).toMatch(/^OK/);
     expect(await apply(manifest({ ...base, listenerId: "listener-other1" }, "immutable"))).toMatch(

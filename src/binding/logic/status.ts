@@ -248,8 +248,15 @@ export function composeStatus(
   return next;
 }
 
-/** Condition reasons are CamelCase words: "FailedOperation.ListenerHasTask" -> "FailedOperationListenerHasTask". */
+/**
+ * A GAAP code as a condition (and event) reason, still readable as the code: a condition reason may not hold a dot, so
+ * each dot becomes an underscore ("FailedOperation.ListenerHasTask" -> "FailedOperation_ListenerHasTask"), anything
+ * else outside [A-Za-z0-9_] is dropped, and one that does not start with a letter gets "Error" in front.
+ */
 export function reasonOf(code: string): string {
-  const r = code.replace(/[^A-Za-z0-9]/g, "");
+  const r = code
+    .replace(/\./g, "_")
+    .replace(/[^A-Za-z0-9_]/g, "")
+    .replace(/_+$/, "");
   return /^[A-Za-z]/.test(r) ? r : `Error${r}`;
 }

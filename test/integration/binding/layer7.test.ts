@@ -284,7 +284,7 @@ describe("a binding on a forwarding rule", () => {
         const b = await s.bindings.get("gated");
         expect(condition(b, "Synced")).toMatchObject({
           status: "False",
-          reason: "FailedOperationDomainStatusNotInRunning",
+          reason: "FailedOperation_DomainStatusNotInRunning",
         });
         expect(b?.status?.lastError?.code).toBe("FailedOperation.DomainStatusNotInRunning");
       },
@@ -304,7 +304,7 @@ describe("a binding on a forwarding rule", () => {
       async () =>
         expect(condition(await s.bindings.get("gated"), "Degraded")).toMatchObject({
           status: "True",
-          reason: "FailedOperationNotSupportProxyGroup",
+          reason: "FailedOperation_NotSupportProxyGroup",
         }),
       { what: "NotSupportProxyGroup reported", timeoutMs: 60_000 },
     );

@@ -140,7 +140,8 @@ describe("the pod admission webhook", () => {
   });
 
   it("picks up a rotated certificate without a restart", async () => {
-    const loads = () => s.operator.logs().filter((l) => l.msg === "admission webhook certificate loaded").length;
+    const loads = () =>
+      s.operator.logs().filter((l) => l.msg === "admission webhook certificate loaded").length;
     const before = loads();
     const next = await servingCert(cert.dir);
     await eventually(() => expect(loads()).toBe(before + 1), {

@@ -122,7 +122,7 @@ describe("production install", () => {
     await eventually(
       async () =>
         expect(condition(await s.bindings.get("web"), "Degraded")?.reason).toBe(
-          "AuthFailureSignatureFailure",
+          "AuthFailure_SignatureFailure",
         ),
       { what: "signature failure reported" },
     );

@@ -248,11 +248,11 @@ describe("Reconciler: error policy", () => {
       failed: { code: "AuthFailure.SignatureFailure" },
     });
     expect(w.events).toEqual([
-      { type: "Warning", reason: "AuthFailureSignatureFailure", note: "bad signature" },
+      { type: "Warning", reason: "AuthFailure_SignatureFailure", note: "bad signature" },
     ]);
     expect(w.condition(key, "Degraded")).toMatchObject({
       status: "True",
-      reason: "AuthFailureSignatureFailure",
+      reason: "AuthFailure_SignatureFailure",
     });
     expect(w.get(key).status?.nextRetryTime).toBe(
       new Date(w.t + VERIFY_MS).toISOString().replace(/\.\d+Z$/, "Z"),

@@ -73,7 +73,7 @@ describe("status from outcomes", () => {
       "DescribeTCPListeners: bad signature",
     );
     const s = composeStatus(undefined, 1, { phase: "error", error: err, retryAt: t1 }, t0);
-    expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "AuthFailureSignatureFailure" });
+    expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "AuthFailure_SignatureFailure" });
     expect(cond(s, "Ready")?.status).toBe("False");
     expect(s.lastError).toEqual({
       code: "AuthFailure.SignatureFailure",
@@ -135,7 +135,10 @@ describe("status from outcomes", () => {
   });
 
   it.each([
-    ["FailedOperation.ListenerHasTask", "FailedOperationListenerHasTask"],
+    ["FailedOperation.ListenerHasTask", "FailedOperation_ListenerHasTask"],
+    ["AuthFailure.SignatureFailure", "AuthFailure_SignatureFailure"],
+    ["InvalidParameterValue.RealServerNotBelong", "InvalidParameterValue_RealServerNotBelong"],
+    ["ListenerNotFound", "ListenerNotFound"],
     ["HTTP502", "HTTP502"],
     ["404", "Error404"],
   ])("reason of %s is %s", (code, reason) => {
