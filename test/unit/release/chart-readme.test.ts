@@ -39,7 +39,8 @@ function readmeValues(readme: string): Map<string, unknown> {
   const rows = section.split("\n").filter((l) => /^\| `/.test(l));
   return new Map(
     rows.map((row) => {
-      const [, value, def] = /^\| `([^`]+)` \| `([^`]*)` \|/.exec(row) ?? [];
+      // Columns padded as the formatter aligns them.
+      const [, value, def] = /^\| `([^`]+)`\s*\| `([^`]*)`\s*\|/.exec(row) ?? [];
       expect(value, `a row of the form | \`value\` | \`default\` | meaning |: ${row}`).toBeDefined();
       return [value as string, parse(def as string)];
     }),
@@ -67,7 +68,7 @@ describe("the chart's README", () => {
       JSON.parse(read("values.schema.json")),
     );
     expect([...documented.keys()].sort()).not.toEqual([...extra.keys()].sort());
-    const wrong = readmeValues(readme.replace("| `replicaCount` | `2` |", "| `replicaCount` | `3` |"));
+    const wrong = readmeValues(readme.replace(/^(\| `replicaCount`\s*\| `)2`/m, "$13`"));
     expect(wrong.get("replicaCount")).toBe(3);
     expect(Object.fromEntries(wrong)).not.toEqual(Object.fromEntries(values));
   });
