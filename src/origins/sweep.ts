@@ -102,6 +102,7 @@ export class OriginSweep {
     if (unused.length === 0) return;
     const refused = new Set(await this.o.store.remove(unused.map((c) => c.id)));
     const removed = unused.length - refused.size;
-    if (removed > 0) this.o.log.info({ removed, keptForUnknown: unknown.size }, "removed unused origin servers");
+    if (removed > 0)
+      this.o.log.info({ removed, keptForUnknown: unknown.size }, "removed unused origin servers");
   }
 }
