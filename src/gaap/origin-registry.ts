@@ -4,7 +4,7 @@ import type { DescribeRealServersRequest } from "tencentcloud-sdk-nodejs/tencent
 import { OperatorError } from "../errors.ts";
 import { forEachLimit } from "../runtime/pool.ts";
 import type { GaapTransport } from "./transport.ts";
-import type { OriginTag, TargetState } from "./types.ts";
+import { BINDING_TAG, type OriginTag, type TaggedOrigin, type TargetState } from "./types.ts";
 
 export interface OriginRegistryOptions {
   /** IPs per AddRealServers call. */
@@ -17,7 +17,13 @@ type AddRequest = {
   RealServerName: string;
   TagSet: Array<{ TagKey: string; TagValue: string }>;
 };
-type RealServerSet = { RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }> };
+type RealServerSet = {
+  RealServerSet?: Array<{
+    RealServerIP?: string;
+    RealServerId?: string;
+    TagSet?: Array<{ TagKey?: string; TagValue?: string }>;
+  }>;
+};
 
 /** The most IDs DescribeRealServersStatus and RemoveRealServers take at once. */
 const ID_BATCH = 20;
@@ -29,6 +35,8 @@ export class OriginRegistry {
   /** IP → RealServerId, as last learned; an entry may be stale until a bind is refused for it. */
   readonly ids: ReadonlyMap<string, string>;
   private readonly known = new Map<string, string>();
+  /** IPs learned or registered since the last `retain`: what a read saw is kept until the next sweep at least. */
+  private readonly recent = new Set<string>();
   private readonly gaap: GaapTransport;
   private readonly opts: OriginRegistryOptions;
 
@@ -40,7 +48,22 @@ export class OriginRegistry {
 
   /** Remembers the IDs of the origins a listener holds: they are registered. */
   learn(listener: TargetState): void {
-    for (const o of listener.bound) if (o.realServerId) this.known.set(o.ip, o.realServerId);
+    for (const o of listener.bound) if (o.realServerId) this.remember(o.ip, o.realServerId);
+  }
+
+  /**
+   * Forgets every ID neither in `held` (what GAAP lists under this cluster's tag) nor learned since the last call:
+   * origins removed or replaced behind our back, and other clients' origins no listener we read holds any more. So
+   * the cache follows what GAAP holds instead of every IP the cluster ever had; a wrong guess costs one lookup.
+   */
+  retain(held: ReadonlySet<string>): void {
+    for (const ip of this.known.keys()) if (!held.has(ip) && !this.recent.has(ip)) this.known.delete(ip);
+    this.recent.clear();
+  }
+
+  private remember(ip: string, id: string): void {
+    this.known.set(ip, id);
+    this.recent.add(ip);
   }
 
   /** Drops IDs found stale (e.g. a bind refused with RealServerNotBelong): the next use looks them up again. */
@@ -77,7 +100,7 @@ export class OriginRegistry {
   ): Promise<void> {
     const keep = (ip: string, id: string) => {
       ids.set(ip, id);
-      this.known.set(ip, id);
+      this.remember(ip, id);
     };
     try {
       const res = await this.gaap.write<RealServerSet>("AddRealServers", { ...req, RealServerIP: chunk });
@@ -110,9 +133,9 @@ export class OriginRegistry {
     return found;
   }
 
-  /** Origins carrying a tag, in any project, all pages. */
-  async tagged(tag: OriginTag): Promise<Array<{ id: string; ip: string }>> {
-    const out: Array<{ id: string; ip: string }> = [];
+  /** Origins carrying a tag, in any project, all pages, with the binding that registered each. */
+  async tagged(tag: OriginTag): Promise<TaggedOrigin[]> {
+    const out: TaggedOrigin[] = [];
     for (let offset = 0; ; offset += 50) {
       const res = await this.gaap.read<RealServerSet & { TotalCount?: number }>("DescribeRealServers", {
         ProjectId: -1,
@@ -121,8 +144,11 @@ export class OriginRegistry {
         Limit: 50,
       });
       const page = res.RealServerSet ?? [];
-      for (const r of page)
-        if (r.RealServerId && r.RealServerIP) out.push({ id: r.RealServerId, ip: r.RealServerIP });
+      for (const r of page) {
+        if (!r.RealServerId || !r.RealServerIP) continue;
+        const binding = r.TagSet?.find((t) => t.TagKey === BINDING_TAG)?.TagValue;
+        out.push({ id: r.RealServerId, ip: r.RealServerIP, ...(binding ? { binding } : {}) });
+      }
       if (page.length < 50 || offset + 50 >= (res.TotalCount ?? 0)) return out;
     }
   }

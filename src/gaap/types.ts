@@ -78,6 +78,13 @@ export function busyMessage(l: TargetState): string {
 export const CLUSTER_TAG = "gaap.operator.dev/cluster";
 export const BINDING_TAG = "gaap.operator.dev/binding";
 
+/** An origin this cluster registered, with the binding (namespace/name) that registered it, as its tag says. */
+export interface TaggedOrigin {
+  id: string;
+  ip: string;
+  binding?: string;
+}
+
 export interface OriginTag {
   key: string;
   value: string;

@@ -1,12 +1,16 @@
 // Garbage collection of origin servers: the operator removes origins it registered (tagged with its cluster)
 // once no binding of this cluster wants them and GAAP says nothing binds them. Level-triggered: a sweep looks at
-// everything tagged, so an origin left behind by a crash is found by the next sweep.
+// everything tagged, so an origin left behind by a crash is found by the next sweep. A binding that cannot say what
+// it wants (its Service is gone, its pass fails, it has not been reconciled yet) keeps the origins tagged with its
+// name; it never stops the sweep for everyone else.
 import type { Logger } from "pino";
-import type { OriginTag } from "../gaap/types.ts";
+import type { OriginTag, TaggedOrigin } from "../gaap/types.ts";
 
 /** The origin-server calls a sweep makes. */
 export interface OriginStore {
-  tagged(tag: OriginTag): Promise<Array<{ id: string; ip: string }>>;
+  tagged(tag: OriginTag): Promise<TaggedOrigin[]>;
+  /** What GAAP lists under the cluster's tag: the ID cache may forget the rest (origin-registry.ts retain). */
+  retain?(held: ReadonlySet<string>): void;
   /** Which of these origins something binds (any listener, any client). */
   boundOf(ids: readonly string[]): Promise<Set<string>>;
   /** Removes origins; resolves to those GAAP refused because something bound them meanwhile. */
@@ -17,7 +21,7 @@ export interface OriginSweepOptions {
   store: OriginStore;
   log: Logger;
   clusterTag: OriginTag;
-  /** Bindings known to the caches: a sweep waits until each has reported what it wants. */
+  /** Bindings known to the caches: one that has not said what it wants keeps the origins tagged with its name. */
   bindingKeys: () => string[];
   canWrite: () => boolean;
   /** Delay between a change that may free origins and the sweep that collects them. */
@@ -28,7 +32,7 @@ export interface OriginSweepOptions {
 
 export class OriginSweep {
   private readonly o: OriginSweepOptions;
-  /** IPs each binding wants; undefined while a binding's desired set is unknown (nothing may be collected). */
+  /** IPs each binding wants; undefined (or absent) while a binding's desired set is unknown. */
   private readonly wanted: Map<string, Set<string> | undefined>;
   private timer: NodeJS.Timeout | undefined;
   private periodic: NodeJS.Timeout | undefined;
@@ -80,23 +84,25 @@ export class OriginSweep {
   private async sweep(only?: ReadonlySet<string>): Promise<void> {
     if (!this.o.canWrite()) return;
     const inUse = new Set<string>();
+    /** Bindings whose desired set is unknown: their own origins stay. */
+    const unknown = new Set<string>();
     for (const key of this.o.bindingKeys()) {
-      if (!this.wanted.has(key)) {
-        if (!only) return; // not every binding has been reconciled yet
-        continue;
-      }
       const ips = this.wanted.get(key);
-      if (ips === undefined && !only) return; // a binding's desired set is unknown: keep everything
+      if (ips === undefined) unknown.add(key);
       for (const ip of ips ?? []) inUse.add(ip);
     }
     const tagged = await this.o.store.tagged(this.o.clusterTag);
-    const candidates = tagged.filter((t) => !inUse.has(t.ip) && (!only || only.has(t.ip)));
+    if (!only) this.o.store.retain?.(new Set(tagged.map((t) => t.ip)));
+    const candidates = tagged.filter(
+      (t) => !inUse.has(t.ip) && !(t.binding && unknown.has(t.binding)) && (!only || only.has(t.ip)),
+    );
     if (candidates.length === 0) return;
     const bound = await this.o.store.boundOf(candidates.map((c) => c.id));
     const unused = candidates.filter((c) => !bound.has(c.id));
     if (unused.length === 0) return;
     const refused = new Set(await this.o.store.remove(unused.map((c) => c.id)));
     const removed = unused.length - refused.size;
-    if (removed > 0) this.o.log.info({ removed }, "removed unused origin servers");
+    if (removed > 0)
+      this.o.log.info({ removed, keptForUnknown: unknown.size }, "removed unused origin servers");
   }
 }

@@ -2,6 +2,7 @@
 // learns and forgets), tag and bind-status queries, removal, and which calls are retried.
 import { describe, expect, it } from "vitest";
 import { OperatorError } from "../../src/errors.ts";
+import { BINDING_TAG } from "../../src/gaap/types.ts";
 import { useEmulator } from "./gaap-fixture.ts";
 
 describe("OriginRegistry", () => {
@@ -106,15 +107,40 @@ describe("OriginRegistry", () => {
     expect(origins.ids.size).toBe(0);
   });
 
-  it("lists the origins carrying a tag", async () => {
+  it("lists the origins carrying a tag, with the binding that registered each", async () => {
     const { origins } = f.client();
     const tag = { key: "cluster", value: "one" };
-    const ids = await origins.register(["198.18.4.1", "198.18.4.2"], 0, "x", [tag]);
+    const ids = await origins.register(["198.18.4.1", "198.18.4.2"], 0, "x", [
+      tag,
+      { key: BINDING_TAG, value: "shop/web" },
+    ]);
     await origins.register(["198.18.4.3"], 0, "x", [{ key: "cluster", value: "two" }]);
+    const untagged = await origins.register(["198.18.4.4"], 0, "x", [tag]);
     const tagged = await origins.tagged(tag);
-    expect(tagged.sort((a, b) => a.ip.localeCompare(b.ip))).toEqual(
-      [...ids].map(([ip, id]) => ({ id, ip })).sort((a, b) => a.ip.localeCompare(b.ip)),
-    );
+    expect(tagged.sort((a, b) => a.ip.localeCompare(b.ip))).toEqual([
+      ...[...ids].map(([ip, id]) => ({ id, ip, binding: "shop/web" })),
+      { id: untagged.get("198.18.4.4"), ip: "198.18.4.4" },
+    ]);
+  });
+
+  it("forgets the ID of an origin GAAP no longer holds, and keeps what a read saw since the last sweep", async () => {
+    const c = f.client();
+    const tag = { key: "cluster", value: "one" };
+    await c.origins.register(["198.18.5.1", "198.18.5.2"], 0, "x", [tag]);
+    await c.describeTarget({ listenerId: "listener-c0000" }); // learns 198.18.9.1 (seeded, untagged)
+    // Someone removes 198.18.5.2 behind the operator's back.
+    const other = f.client();
+    await other.origins.remove([c.origins.ids.get("198.18.5.2") as string]);
+    const held = async () => new Set((await c.origins.tagged(tag)).map((t) => t.ip));
+    // Everything was learned since the last sweep: kept once more.
+    c.origins.retain(await held());
+    expect([...c.origins.ids.keys()].sort()).toEqual(["198.18.5.1", "198.18.5.2", "198.18.9.1"]);
+    // A sweep later, only what GAAP lists and what a read saw meanwhile.
+    await c.describeTarget({ listenerId: "listener-c0000" });
+    c.origins.retain(await held());
+    expect([...c.origins.ids.keys()].sort()).toEqual(["198.18.5.1", "198.18.9.1"]);
+    c.origins.retain(await held());
+    expect([...c.origins.ids.keys()]).toEqual(["198.18.5.1"]);
   });
 
   it("retries a read that failed on the server, and sends a failed write only once", async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { condition } from "../../../testenv/bindings.ts";
 import { openssl } from "../../../testenv/certs.ts";
 import { kubeconfigYaml } from "../../../testenv/cluster/control-plane.ts";
+import { Grants } from "../../../testenv/grants.ts";
 import { OperatorProcess } from "../../../testenv/operator.ts";
 import { testCluster } from "../../support/cluster.ts";
 import { eventually } from "../../support/eventually.ts";
@@ -42,26 +43,43 @@ describe("install with kubectl and Helm", () => {
 
   const helm = (...set: string[]) => helmTemplate(s.c.info, { set });
 
-  it("the Helm chart's defaults render the same objects as deploy/ (kustomize)", async () => {
+  it("the Helm chart's defaults render the same objects as deploy/ plus deploy/cert-manager/ (kustomize)", async () => {
     const kustomized = await kustomize(s.c.info, "deploy/");
-    // deploy/ leaves the webhook's certificate to cert-manager (deploy/cert-manager/) or to the user.
-    const rendered = await helm("webhook.certificate=none");
-    expect(kustomized.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+    const certManager = manifestObjects(readFileSync("deploy/cert-manager/certificate.yaml", "utf8"));
+    // The Namespace is --create-namespace's with Helm (namespace.create=true renders it: chart.test.ts).
+    const expected = manifestObjects(
+      [...kustomized.filter((o) => o.kind !== "Namespace"), ...certManager]
+        .map((o) => JSON.stringify(o))
+        .join("\n---\n"),
+    );
+    expect(expected.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "Certificate/gaap-operator-webhook",
       "ClusterRole/gaap-operator",
       "ClusterRole/gaap-operator-bindings-edit",
       "ClusterRole/gaap-operator-bindings-view",
       "ClusterRoleBinding/gaap-operator",
       "Deployment/gaap-operator",
+      "Issuer/gaap-operator-selfsigned",
       "MutatingWebhookConfiguration/gaap-operator",
-      "Namespace/gaap-operator",
       "PodDisruptionBudget/gaap-operator",
       "Role/gaap-operator-leader-election",
       "RoleBinding/gaap-operator-leader-election",
       "Service/gaap-operator-metrics",
       "Service/gaap-operator-webhook",
       "ServiceAccount/gaap-operator",
+      "ValidatingWebhookConfiguration/gaap-operator",
     ]);
-    expect(rendered).toEqual(kustomized);
+    // Only Helm's own labels (helm.sh/chart, managed-by) are left out of the comparison (helmTemplate drops them).
+    expect(await helm()).toEqual(expected);
+    expect(kustomized.map((o) => o.metadata.labels)).toEqual(
+      kustomized.map(() =>
+        expect.objectContaining({
+          "app.kubernetes.io/name": "gaap-operator",
+          "app.kubernetes.io/instance": "gaap-operator",
+          "app.kubernetes.io/version": JSON.parse(readFileSync("package.json", "utf8")).version,
+        }),
+      ),
+    );
   });
 
   it("ships a webhook that pod creation never waits on, for opted-in namespaces only", async () => {
@@ -83,23 +101,28 @@ describe("install with kubectl and Helm", () => {
     expect(hook.timeoutSeconds).toBeLessThanOrEqual(5);
   });
 
-  it("with cert-manager: a Certificate for the webhook Service and the CA injected, the same from kustomize and Helm", async () => {
-    const kustomized = manifestObjects(
-      `${await kubectl("kustomize", "deploy/")}\n---\n${readFileSync("deploy/cert-manager/certificate.yaml", "utf8")}`,
-    );
-    const rendered = await helm("webhook.certificate=certManager");
-    expect(rendered).toEqual(kustomized);
-    const cert = kustomized.find((o) => o.kind === "Certificate");
+  it("with cert-manager: one Certificate for the webhook and metrics Services, its CA injected into both webhooks", async () => {
+    const certManager = manifestObjects(readFileSync("deploy/cert-manager/certificate.yaml", "utf8"));
+    const cert = certManager.find((o) => o.kind === "Certificate");
     expect(cert.spec).toMatchObject({
       secretName: "gaap-operator-webhook-tls",
       dnsNames: [
         "gaap-operator-webhook.gaap-operator.svc",
         "gaap-operator-webhook.gaap-operator.svc.cluster.local",
+        "gaap-operator-metrics.gaap-operator.svc",
+        "gaap-operator-metrics.gaap-operator.svc.cluster.local",
       ],
     });
-    const mwc = kustomized.find((o) => o.kind === "MutatingWebhookConfiguration");
-    expect(mwc.metadata.annotations).toEqual({
-      "cert-manager.io/inject-ca-from": "gaap-operator/gaap-operator-webhook",
+    const kustomized = await kustomize(s.c.info, "deploy/");
+    for (const kind of ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"])
+      expect(kustomized.find((o) => o.kind === kind).metadata.annotations).toEqual({
+        "cert-manager.io/inject-ca-from": `${cert.metadata.namespace}/${cert.metadata.name}`,
+      });
+    // The Deployment mounts what the Certificate makes.
+    const d = kustomized.find((o) => o.kind === "Deployment");
+    expect(d.spec.template.spec.volumes).toContainEqual({
+      name: "webhook-cert",
+      secret: { secretName: cert.spec.secretName, optional: true },
     });
   });
 
@@ -154,7 +177,7 @@ describe("install with kubectl and Helm", () => {
   });
 
   it("without cert-manager: Helm makes a certificate at install whose CA is the caBundle, and the server accepts it all", async () => {
-    const out = await helm();
+    const out = await helm("webhook.certificate=generate");
     const secret = out.find((o) => o.kind === "Secret" && o.metadata.name === "gaap-operator-webhook-tls");
     expect(secret.type).toBe("kubernetes.io/tls");
     const mwc = out.find((o) => o.kind === "MutatingWebhookConfiguration");
@@ -173,6 +196,10 @@ describe("install with kubectl and Helm", () => {
     // Checked by the real apiserver without creating anything: a webhook left behind would be called by later tests.
     const file = join(dir, "helm-generate.yaml");
     writeFileSync(file, out.map((o) => JSON.stringify(o)).join("\n---\n"));
+    await kubectl("apply", "--dry-run=server", "-f", file);
+    // The default render too, but for cert-manager's kinds: this cluster has no cert-manager.
+    const defaults = (await helm()).filter((o) => !o.apiVersion.startsWith("cert-manager.io/"));
+    writeFileSync(file, defaults.map((o) => JSON.stringify(o)).join("\n---\n"));
     await kubectl("apply", "--dry-run=server", "-f", file);
     // values.schema.json refuses it first (release.test.ts has the rest of the schema's table).
     await expect(helm("webhook.certificate=bogus")).rejects.toThrow(
@@ -201,6 +228,8 @@ describe("install with kubectl and Helm", () => {
     { verb: "patch", resource: "pods", ns: "-n=default", sub: "status", allowed: true },
     { verb: "create", resource: "events.events.k8s.io", ns: "-n=default", allowed: true },
     { verb: "update", resource: "leases.coordination.k8s.io", ns: "-n=gaap-operator", allowed: true },
+    { verb: "watch", resource: "gaaplistenergrants.gaap.operator.dev", ns: "", allowed: true },
+    { verb: "list", resource: "namespaces", ns: "", allowed: true },
     // What it must not do.
     { verb: "get", resource: "secrets", ns: "-n=default", allowed: false },
     { verb: "list", resource: "secrets", ns: "-n=gaap-operator", allowed: false },
@@ -213,6 +242,10 @@ describe("install with kubectl and Helm", () => {
     { verb: "delete", resource: "gaaplistenerbindings.gaap.operator.dev", ns: "-n=default", allowed: false },
     { verb: "update", resource: "leases.coordination.k8s.io", ns: "-n=kube-system", allowed: false },
     { verb: "create", resource: "clusterrolebindings.rbac.authorization.k8s.io", ns: "", allowed: false },
+    { verb: "create", resource: "gaaplistenergrants.gaap.operator.dev", ns: "", allowed: false },
+    { verb: "patch", resource: "namespaces", ns: "", allowed: false },
+    // Only with metrics.secure (deploy/metrics-auth/).
+    { verb: "create", resource: "tokenreviews.authentication.k8s.io", ns: "", allowed: false },
   ] as Array<{ verb: string; resource: string; ns: string; sub?: string; allowed: boolean }>)(
     "kubectl auth can-i $verb $resource $ns $sub -> $allowed",
     async ({ verb, resource, ns, sub, allowed }) => {
@@ -237,6 +270,8 @@ describe("running as the ServiceAccount, two replicas with leader election", () 
   const ops: OperatorProcess[] = [];
   const coordination = () => s.c.kc.makeApiClient(CoordinationV1Api);
   const LEASE = "gaap-operator-test";
+  const GRANT = () => `deploy-test-${s.ns}`;
+  const grants = () => new Grants(s.c.kc);
   const electionArgs = [
     "--leader-elect=true",
     "--leader-election-namespace=gaap-operator",
@@ -282,6 +317,15 @@ describe("running as the ServiceAccount, two replicas with leader election", () 
   beforeAll(async () => {
     s = await scenario("leader", { start: false });
     await exec(s.c.info.kubectl, ["--kubeconfig", s.c.info.kubeconfigPath, "apply", "-k", "deploy/"]);
+    // The operator runs here as a process, not behind deploy/'s webhook Service: the grant check's webhook (failure
+    // policy Fail) would refuse every binding. The operator's own grant check, on every reconcile, still runs.
+    await exec(s.c.info.kubectl, [
+      "--kubeconfig",
+      s.c.info.kubeconfigPath,
+      "delete",
+      "validatingwebhookconfiguration",
+      "gaap-operator",
+    ]);
     // A real ServiceAccount token (TokenRequest), not the admin's.
     const token = (
       await exec(s.c.info.kubectl, [
@@ -297,11 +341,15 @@ describe("running as the ServiceAccount, two replicas with leader election", () 
     ).stdout.trim();
     kubeconfig = join(s.c.info.dir, `sa-${s.ns}.kubeconfig`);
     writeFileSync(kubeconfig, kubeconfigYaml(s.c.info, token, "gaap-operator"));
+    // deploy/ passes --listener-grants=required, as do these replicas (the default): the binding needs a grant, and
+    // the operator reads it (and the namespace) with the ServiceAccount's RBAC.
+    await grants().create(GRANT(), { namespaces: [s.ns], targets: [{ listenerId: L.wrr }] });
     await createWeb(s, 3);
     await s.bindings.create("web", { listenerId: L.wrr });
   });
   afterAll(async () => {
     for (const op of ops) await op.close();
+    if (s) await grants().delete(GRANT());
     await s?.close();
   });
 

@@ -1,6 +1,6 @@
 // The bindings' aggregated roles on the real apiserver (deploy/aggregate-roles.yaml): a user given the built-in view
 // role in a namespace reads bindings there and changes nothing; edit and admin change them; nobody but the operator
-// writes their status; and none of it reaches another namespace.
+// writes their status; none of it reaches another namespace, nor grants. And the metrics reader role does what it says.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { AuthorizationV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
@@ -11,7 +11,7 @@ import { eventually } from "../../support/eventually.ts";
 const exec = promisify(execFile);
 const GROUP = "gaap.operator.dev";
 
-describe("aggregated roles for bindings", () => {
+describe("aggregated roles for bindings, grants left out, and the metrics reader role", () => {
   let c: TestCluster;
   let ns: { name: string; remove: () => Promise<void> };
   let other: { name: string; remove: () => Promise<void> };
@@ -19,21 +19,23 @@ describe("aggregated roles for bindings", () => {
   const kubectl = (...args: string[]) =>
     exec(c.info.kubectl, ["--kubeconfig", c.info.kubeconfigPath, ...args]);
 
-  /** Whether the user may do this to bindings (or their status) in the namespace, as the apiserver decides. */
-  async function may(user: string, verb: string, namespace: string, subresource = ""): Promise<boolean> {
+  /** Whether the user may do this to bindings (or their status, or another resource) in the namespace. */
+  async function may(
+    user: string,
+    verb: string,
+    namespace: string,
+    subresource = "",
+    resource = "gaaplistenerbindings",
+  ): Promise<boolean> {
     const review = await sar.createSubjectAccessReview({
-      body: {
-        spec: {
-          user,
-          resourceAttributes: {
-            group: GROUP,
-            resource: "gaaplistenerbindings",
-            subresource,
-            verb,
-            namespace,
-          },
-        },
-      },
+      body: { spec: { user, resourceAttributes: { group: GROUP, resource, subresource, verb, namespace } } },
+    });
+    return review.status?.allowed === true;
+  }
+  /** Whether the user may get /metrics (what the operator asks with --metrics-secure). */
+  async function mayScrape(user: string): Promise<boolean> {
+    const review = await sar.createSubjectAccessReview({
+      body: { spec: { user, nonResourceAttributes: { path: "/metrics", verb: "get" } } },
     });
     return review.status?.allowed === true;
   }
@@ -65,6 +67,10 @@ describe("aggregated roles for bindings", () => {
     await ns?.remove();
     await other?.remove();
     await kubectl("delete", "-f", "deploy/aggregate-roles.yaml", "--ignore-not-found").catch(() => {});
+    await kubectl("delete", "-f", "deploy/metrics-auth/metrics-reader.yaml", "--ignore-not-found").catch(
+      () => {},
+    );
+    await kubectl("delete", "clusterrolebinding", "rbac-test-scraper", "--ignore-not-found").catch(() => {});
   });
 
   it("view reads; edit and admin change; nobody writes the status; nothing reaches another namespace", async () => {
@@ -95,5 +101,49 @@ describe("aggregated roles for bindings", () => {
       ]),
     );
     for (const user of ["viewer", "editor", "owner"]) expect(await may(user, "list", other.name)).toBe(false);
+  });
+
+  it("grants stay with cluster administrators: view, edit and admin in a namespace reach none", async () => {
+    // Meaningful only once admin does reach bindings through the aggregation.
+    await eventually(
+      async () => {
+        if (!(await may("owner", "delete", ns.name))) throw new Error("admin does not delete bindings yet");
+      },
+      { timeoutMs: 60_000, what: "the built-in roles aggregated" },
+    );
+    const table: Array<[string, string, boolean]> = [];
+    for (const user of ["viewer", "editor", "owner"])
+      for (const verb of ["get", "list", "create", "update", "delete"])
+        table.push([user, verb, await may(user, verb, "", "", "gaaplistenergrants")]);
+    expect(table.filter(([, , allowed]) => allowed)).toEqual([]);
+    expect(table).toHaveLength(15);
+  });
+
+  it("the metrics-reader ClusterRole (deploy/metrics-auth/) lets a ClusterRoleBinding's subject get /metrics only", async () => {
+    await kubectl("apply", "-f", "deploy/metrics-auth/metrics-reader.yaml");
+    await kubectl(
+      "create",
+      "clusterrolebinding",
+      "rbac-test-scraper",
+      "--clusterrole=gaap-operator-metrics-reader",
+      "--user=scraper",
+    );
+    // A RoleBinding cannot grant a non-resource URL.
+    await kubectl(
+      "-n",
+      ns.name,
+      "create",
+      "rolebinding",
+      "scraper",
+      "--clusterrole=gaap-operator-metrics-reader",
+      "--user=ns-scraper",
+    );
+    expect(await mayScrape("scraper")).toBe(true);
+    expect(await mayScrape("ns-scraper")).toBe(false);
+    expect(await mayScrape("viewer")).toBe(false);
+    const other = await sar.createSubjectAccessReview({
+      body: { spec: { user: "scraper", nonResourceAttributes: { path: "/metrics", verb: "post" } } },
+    });
+    expect(other.status?.allowed).toBe(false);
   });
 });

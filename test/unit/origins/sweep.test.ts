@@ -1,9 +1,9 @@
 // The origin sweep (origins/sweep.ts) deletes GAAP objects, so every rule of when it may is pinned down here: only
-// origins tagged with this cluster, that no binding of this cluster wants and nothing binds, and never while a
-// binding has not said what it wants.
+// origins tagged with this cluster, that no binding of this cluster wants and nothing binds, and never one tagged
+// with a binding that has not said what it wants (nor can: its Service is gone); the others are swept regardless.
 import pino from "pino";
 import { describe, expect, it, vi } from "vitest";
-import type { OriginTag } from "../../../src/gaap/types.ts";
+import type { OriginTag, TaggedOrigin } from "../../../src/gaap/types.ts";
 import { type OriginStore, OriginSweep } from "../../../src/origins/sweep.ts";
 
 const CLUSTER: OriginTag = { key: "gaap.operator.dev/cluster", value: "test" };
@@ -14,15 +14,20 @@ class Store implements OriginStore {
   readonly removed: string[] = [];
   /** IDs GAAP refuses to remove (bound meanwhile). */
   readonly refuse = new Set<string>();
-  readonly origins: Array<{ id: string; ip: string }>;
+  readonly origins: TaggedOrigin[];
   readonly bound: Set<string>;
-  constructor(origins: Array<{ id: string; ip: string }>, bound = new Set<string>()) {
+  /** What each sweep told the ID cache it may keep. */
+  readonly retained: string[][] = [];
+  constructor(origins: TaggedOrigin[], bound = new Set<string>()) {
     this.origins = origins;
     this.bound = bound;
   }
   async tagged(tag: OriginTag) {
     this.tagsAsked.push(tag);
     return this.origins.filter((o) => !this.removed.includes(o.id));
+  }
+  retain(held: ReadonlySet<string>) {
+    this.retained.push([...held].sort());
   }
   async boundOf(ids: readonly string[]) {
     return new Set(ids.filter((id) => this.bound.has(id)));
@@ -58,30 +63,51 @@ describe("OriginSweep", () => {
     expect(store.tagsAsked).toEqual([CLUSTER]);
   });
 
-  it("removes nothing until every binding has said what it wants (a cache just synced)", async () => {
-    const store = new Store(origins(1, 2));
+  it("keeps the origins of a binding that has not said what it wants yet (a cache just synced), and sweeps the rest", async () => {
+    const store = new Store([
+      ...origins(1),
+      { id: "rs-2", ip: "10.0.0.2", binding: "ns/b" },
+      { id: "rs-3", ip: "10.0.0.3", binding: "ns/gone" },
+    ]);
     const s = sweep(store, ["ns/a", "ns/b"]);
-    s.want("ns/a", ["10.0.0.1"]);
+    s.want("ns/a", []);
     await s.collect();
-    expect(store.removed).toEqual([]);
-    expect(store.tagsAsked).toEqual([]);
+    expect(store.removed).toEqual(["rs-1", "rs-3"]);
   });
 
-  it("removes nothing while a binding's desired set is unknown", async () => {
-    const store = new Store(origins(1, 2));
+  it("a binding whose desired set is unknown keeps only its own origins: others' freed origins are swept", async () => {
+    const store = new Store([
+      { id: "rs-1", ip: "10.0.0.1", binding: "ns/a" },
+      { id: "rs-2", ip: "10.0.0.2", binding: "ns/a" },
+      { id: "rs-3", ip: "10.0.0.3", binding: "ns/broken" },
+      { id: "rs-4", ip: "10.0.0.4", binding: "ns/broken" },
+    ]);
     const s = sweep(store, ["ns/a", "ns/broken"]);
     s.want("ns/a", ["10.0.0.1"]);
     s.want("ns/broken", undefined);
     await s.collect();
-    expect(store.removed).toEqual([]);
+    expect(store.removed).toEqual(["rs-2"]);
+    // Its Service comes back: its origins are judged like everyone's.
+    s.want("ns/broken", ["10.0.0.3"]);
+    await s.collect();
+    expect(store.removed).toEqual(["rs-2", "rs-4"]);
   });
 
-  it("a collect of given IPs (a deleted binding's) goes ahead past bindings not heard from, and touches only those", async () => {
-    const store = new Store(origins(1, 2, 3));
+  it("tells the ID cache what GAAP lists on a full sweep, not on a collect of given IPs", async () => {
+    const store = new Store(origins(1, 2));
+    const s = sweep(store, ["ns/a"]);
+    s.want("ns/a", ["10.0.0.1", "10.0.0.2"]);
+    await s.collect();
+    await s.collect(new Set(["10.0.0.2"]));
+    expect(store.retained).toEqual([["10.0.0.1", "10.0.0.2"]]);
+  });
+
+  it("a collect of given IPs (a deleted binding's) touches only those, and keeps what a binding not heard from registered", async () => {
+    const store = new Store([...origins(1, 2, 3), { id: "rs-4", ip: "10.0.0.4", binding: "ns/silent" }]);
     const s = sweep(store, ["ns/a", "ns/silent", "ns/broken"]);
     s.want("ns/a", ["10.0.0.1"]);
     s.want("ns/broken", undefined);
-    await s.collect(new Set(["10.0.0.1", "10.0.0.2"]));
+    await s.collect(new Set(["10.0.0.1", "10.0.0.2", "10.0.0.4"]));
     expect(store.removed).toEqual(["rs-2"]);
   });
 

@@ -1,10 +1,10 @@
 // One version everywhere: package.json's, in the chart, deploy/, the lock file, Artifact Hub's metadata, the
 // CHANGELOG, the running code and the release workflow's tools.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { cutRelease, findRelease, parseChangelog } from "../../../release/changelog.ts";
 import { CHART, packageVersion, syncVersion, versionDisagreements } from "../../../release/versions.ts";
 import { VERSION } from "../../../src/version.ts";
@@ -87,21 +87,52 @@ describe("one version, package.json's", () => {
     expect(syncVersion(dir)).toEqual([]);
   });
 
-  it("Artifact Hub's CRD list is the CRDs the chart ships", () => {
+  it("Artifact Hub's CRD list is the CRDs the chart ships, and its examples are of those kinds", () => {
     const chart = parse(readFileSync(join(CHART, "Chart.yaml"), "utf8"));
-    const crd = parse(readFileSync(join(CHART, "crds/gaap.operator.dev_gaaplistenerbindings.yaml"), "utf8"));
-    expect(parse(chart.annotations["artifacthub.io/crds"])).toEqual([
-      expect.objectContaining({
-        kind: crd.spec.names.kind,
-        version: crd.spec.versions[0].name,
-        name: crd.metadata.name,
-      }),
-    ]);
-    const [example] = parse(chart.annotations["artifacthub.io/crdsExamples"]);
-    expect(example.apiVersion).toBe(`${crd.spec.group}/${crd.spec.versions[0].name}`);
+    const crds = readdirSync(join(CHART, "crds"))
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) => parse(readFileSync(join(CHART, "crds", f), "utf8")));
+    expect(crds.map((crd) => crd.spec.names.kind)).toEqual(["GaapListenerBinding", "GaapListenerGrant"]);
+    expect(parse(chart.annotations["artifacthub.io/crds"])).toEqual(
+      crds.map((crd) =>
+        expect.objectContaining({
+          kind: crd.spec.names.kind,
+          version: crd.spec.versions[0].name,
+          name: crd.metadata.name,
+        }),
+      ),
+    );
+    const examples = parse(chart.annotations["artifacthub.io/crdsExamples"]);
+    expect(examples.map((e: { kind: string }) => e.kind)).toEqual(crds.map((crd) => crd.spec.names.kind));
+    for (const [i, example] of examples.entries())
+      expect(example.apiVersion).toBe(`${crds[i].spec.group}/${crds[i].spec.versions[0].name}`);
     expect(chart.annotations["artifacthub.io/license"]).toBe(
       JSON.parse(readFileSync("package.json", "utf8")).license,
     );
+  });
+
+  // release/versions.ts does not write these yet: `npm version` leaves them for a person, and this test names them.
+  it("deploy/'s version labels name package.json's version", () => {
+    const labels = (file: string) =>
+      parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS().metadata.labels);
+    const kustomizationLabels = (file: string) =>
+      parse(readFileSync(file, "utf8")).labels.map(
+        (l: { pairs: Record<string, string> }) => l.pairs["app.kubernetes.io/version"],
+      );
+    expect({
+      deploy: kustomizationLabels("deploy/kustomization.yaml"),
+      observability: kustomizationLabels("deploy/observability/kustomization.yaml"),
+      certManager: labels("deploy/cert-manager/certificate.yaml").map((l) => l["app.kubernetes.io/version"]),
+      metricsAuth: labels("deploy/metrics-auth/metrics-reader.yaml").map(
+        (l) => l["app.kubernetes.io/version"],
+      ),
+    }).toEqual({
+      deploy: [version],
+      observability: [version],
+      certManager: [version, version],
+      metricsAuth: [version],
+    });
   });
 
   it("the release workflow uses the helm and kustomize the tests use, and runs the same checks", () => {
