@@ -33,6 +33,8 @@ export class Metrics {
   private readonly gateLatency: Histogram;
   /** Gates by reason, read at scrape time from whoever keeps them. */
   gatesByReason: () => Map<string, number> = () => new Map();
+  /** Entries of every store the operator keeps beyond its caches, by store (KeyedMemory.sizes, the origin IDs). */
+  storeSizes: () => Record<string, number> = () => ({});
   /** The cached bindings, read at scrape time for their conditions. */
   bindings: () => Iterable<GaapListenerBinding> = () => [];
 
@@ -129,6 +131,17 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [reason, n] of self.gatesByReason()) this.set({ reason }, n);
+      },
+    });
+    // What months without a restart must keep flat: each store's size follows the live bindings and pods.
+    new Gauge({
+      name: "gaap_operator_store_entries",
+      help: "Entries held by each of the operator's own per-key stores (beyond the informer caches)",
+      labelNames: ["store"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [store, n] of Object.entries(self.storeSizes())) this.set({ store }, n);
       },
     });
     // kube-state-metrics' shape: one series per binding and condition, 1, labelled with its status and reason.

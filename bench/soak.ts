@@ -1,0 +1,140 @@
+// Months without a restart, in half an hour (issue 24): BENCH_SOAK_BINDINGS bindings (default 300, plus
+// BENCH_SOAK_RULES rule bindings) under BENCH_SOAK_CHANGES endpoint changes a minute (default 120) for BENCH_SOAK_MS
+// (default 30 minutes), three broken on purpose, the operator restarted a quarter of the way in, with the shipped
+// defaults (--verify-interval 5m, --gc-delay 10s). testenv/soak.ts runs it; this prints and records the figures
+// against their targets: RSS and heap slope after warm-up, per-key store sizes, GAAP's origins against those bound,
+// wanted or freed within --gc-delay and one sweep period, and GAAP calls per minute against the budget.
+// With BENCH_HEAP_DIR set, heap snapshots after warm-up and at the end, and the kinds of object that grew.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { DiscoveryV1Api } from "@kubernetes/client-node";
+import { FLAGS, parseDuration } from "../src/config.ts";
+import { runSoak, slope, soakState } from "../testenv/soak.ts";
+import { growers, summarize } from "./heap.ts";
+import { bench, heapSnapshot, log, NS, round, T_MS, table, writeResult } from "./lib.ts";
+
+export async function soak(): Promise<void> {
+  const size = {
+    bindings: Number(process.env.BENCH_SOAK_BINDINGS ?? 300),
+    ruleBindings: Number(process.env.BENCH_SOAK_RULES ?? 10),
+    taskMs: T_MS,
+  };
+  const durationMs = Number(process.env.BENCH_SOAK_MS ?? 1_800_000);
+  const changesPerMinute = Number(process.env.BENCH_SOAK_CHANGES ?? 120);
+  const defaults = (flag: string) => parseDuration(FLAGS[flag]?.default ?? "") ?? 0;
+  const sweepMs = defaults("verify-interval");
+  const gcDelayMs = defaults("gc-delay");
+  // A freed origin may stay registered until the first sweep after --gc-delay, or the next periodic one, plus the
+  // time the binding takes to unbind it (a task) and a sweep takes to run.
+  const freedWithinMs = gcDelayMs + sweepMs + 2 * T_MS + 30_000;
+  const b = await bench(soakState(size));
+  try {
+    await b.core.createNamespace({ body: { metadata: { name: NS } } });
+    const heapDir = process.env.BENCH_HEAP_DIR;
+    const report = await runSoak(
+      {
+        core: b.core,
+        discovery: b.kc.makeApiClient(DiscoveryV1Api),
+        bindings: b.bindings,
+        emu: b.emu,
+        gaap: b.gaap,
+        ns: NS,
+        operator: () => b.operator(["--workers", "16"]),
+        log,
+      },
+      {
+        ...size,
+        endpoints: Number(process.env.BENCH_SOAK_ENDPOINTS ?? 5),
+        durationMs,
+        changesPerMinute,
+        sampleMs: Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 30_000),
+        restartAt: 0.25,
+        broken: { serviceDeleted: 2, listenerDeleted: 2, ruleDeleted: 1 },
+        freedWithinMs,
+        mark: (label, pid) => heapSnapshot(pid, `soak-${label}`),
+      },
+    );
+    const warm = report.samples.filter((x) => x.process === 2 && x.atS >= report.warmFromS);
+    const perHour = (pick: (x: (typeof warm)[number]) => number) =>
+      round(slope(warm.map((x) => [x.atS / 3600, pick(x)])), 2);
+    const stores = Object.keys(warm.at(-1)?.stores ?? {});
+    const storeRows = stores.map((name) => {
+      const seen = warm.map((x) => x.stores[name] ?? 0);
+      return { store: name, first: seen[0] ?? 0, last: seen.at(-1) ?? 0, max: Math.max(...seen) };
+    });
+    const callsPerMinute: Record<string, number> = {};
+    for (const x of warm)
+      for (const [a, n] of Object.entries(x.callsPerMinute))
+        callsPerMinute[a] = (callsPerMinute[a] ?? 0) + n / warm.length;
+    const budgetPerMinute = {
+      write: Number(FLAGS["gaap-write-qps"]?.default) * 60,
+      read: Number(FLAGS["gaap-read-qps"]?.default) * 60,
+    };
+    const maxExcess = Math.max(...report.samples.map((x) => x.excess.length));
+    let heapGrowers: Array<{ kind: string; mib: number; count: number }> = [];
+    if (heapDir) {
+      const file = (label: string) => readdirSync(heapDir).find((f) => f.startsWith(`soak-${label}-`));
+      const [start, end] = [file("start"), file("end")];
+      if (start && end)
+        heapGrowers = growers(summarize(join(heapDir, start)), summarize(join(heapDir, end)), 10).map(
+          (g) => ({
+            kind: g.kind,
+            mib: round(g.bytes / 1048576, 2),
+            count: g.count,
+          }),
+        );
+    }
+    const result = {
+      scenario: "soak",
+      ...report.options,
+      durationS: durationMs / 1000,
+      changes: report.changes,
+      endpointIpsMade: report.ipsMade,
+      restartAtS: report.restartAtS,
+      warmFromS: report.warmFromS,
+      rssMiBPerHour: perHour((x) => x.rssMiB),
+      heapUsedMiBPerHour: perHour((x) => x.heapUsedMiB),
+      rssTarget: "slope under 2 MiB per hour after warm-up",
+      rssMet: perHour((x) => x.rssMiB) < 2,
+      stores: storeRows,
+      maxTaggedOrigins: Math.max(...report.samples.map((x) => x.tagged)),
+      maxExcessOrigins: maxExcess,
+      keptForBroken: report.keptForBroken,
+      originTarget: `no origin tagged with the cluster beyond those bound, wanted, or freed within ${freedWithinMs / 1000} s (--gc-delay, one sweep period, two tasks and 30 s)`,
+      originMet: maxExcess === 0,
+      callsPerMinute: Object.fromEntries(Object.entries(callsPerMinute).map(([a, n]) => [a, round(n, 1)])),
+      budgetPerMinutePerAction: budgetPerMinute,
+      heapGrowers,
+      samples: report.samples.map(({ excess, ...x }) => ({ ...x, excess: excess.length })),
+    };
+    writeResult("soak", result);
+    console.log(
+      `\nSoak: ${size.bindings} + ${size.ruleBindings} bindings, ${changesPerMinute} changes/min for ${durationMs / 60_000} min, restarted at ${report.restartAtS} s\n${table(
+        [
+          ["RSS slope after warm-up (MiB/h; target < 2)", result.rssMiBPerHour],
+          ["heap used slope (MiB/h)", result.heapUsedMiBPerHour],
+          [
+            "endpoint IPs the churn made / most origins tagged at once",
+            `${report.ipsMade} / ${result.maxTaggedOrigins}`,
+          ],
+          ["most origins beyond bound, wanted or freed lately (target 0)", maxExcess],
+          ...storeRows.map((r): [string, string] => [
+            `store ${r.store}: first / last / max`,
+            `${r.first} / ${r.last} / ${r.max}`,
+          ]),
+          ["GAAP calls per minute (warm)", JSON.stringify(result.callsPerMinute)],
+          [
+            "budget per action per minute (write / read)",
+            `${budgetPerMinute.write} / ${budgetPerMinute.read}`,
+          ],
+          [
+            "heap growers (MiB)",
+            heapGrowers.map((g) => `${g.kind} ${g.mib}`).join("; ") || "(BENCH_HEAP_DIR unset)",
+          ],
+        ],
+      )}`,
+    );
+  } finally {
+    await b.close();
+  }
+}
