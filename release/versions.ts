@@ -68,6 +68,15 @@ export const PLACES: Place[] = [
   scalar("package-lock.json", ["packages", "", "version"], "the lock file's root package version"),
 ];
 
+/** Files whose `app.kubernetes.io/version` labels (every one in them) name the version, as kustomize ships them. */
+export const VERSION_LABELLED = [
+  "deploy/kustomization.yaml",
+  "deploy/observability/kustomization.yaml",
+  "deploy/cert-manager/certificate.yaml",
+  "deploy/metrics-auth/metrics-reader.yaml",
+];
+const VERSION_LABEL = /(app\.kubernetes\.io\/version: )"([^"]*)"/g;
+
 export function packageVersion(root: string): string {
   return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
 }
@@ -91,6 +100,13 @@ export function versionDisagreements(root: string, version = packageVersion(root
         `${place.file}: ${place.what} is ${JSON.stringify(found)}, for ${version} it should be ${JSON.stringify(expected)}`,
       );
   }
+  for (const file of VERSION_LABELLED) {
+    const labels = [...readFileSync(join(root, file), "utf8").matchAll(VERSION_LABEL)].map((m) => m[2]);
+    if (labels.length === 0 || labels.some((l) => l !== version))
+      out.push(
+        `${file}: its app.kubernetes.io/version labels are ${JSON.stringify(labels)}, for ${version} all should be "${version}"`,
+      );
+  }
   return out;
 }
 
@@ -112,6 +128,14 @@ export function syncVersion(root: string, version = packageVersion(root)): strin
       ? `${JSON.stringify(doc.toJS(), null, 2)}\n`
       : doc.toString({ lineWidth: 0 });
     writeFileSync(join(root, file), text);
+  }
+  // The version labels are rewritten in place: every occurrence, comments and layout kept.
+  for (const file of VERSION_LABELLED) {
+    const text = readFileSync(join(root, file), "utf8");
+    const next = text.replace(VERSION_LABEL, `$1"${version}"`);
+    if (next === text) continue;
+    writeFileSync(join(root, file), next);
+    changed.add(file);
   }
   return [...changed];
 }

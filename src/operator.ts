@@ -183,9 +183,13 @@ export class Operator {
         if (r.operation !== "CREATE" || r.kind?.kind !== "Pod" || !r.object || !sources.isSynced())
           return { allowed: true };
         const namespace = r.namespace ?? "";
+        // A binding no grant covers will bind nothing: gating pods on it would only keep them unready.
+        const bindings = sources
+          .bindingsIn(namespace)
+          .filter((b) => !this.grantsRequired || bindingAccess(sources, b).kind !== "denied");
         const m = mutatePod({
           pod: r.object as V1Pod,
-          bindings: sources.bindingsIn(namespace),
+          bindings,
           service: (name) => sources.service(namespace, name),
           defaultHold: (b) => defaultHold(taskHistory(b, sources.allBindings(), this.bindings.tasks)),
           sleepSupported,

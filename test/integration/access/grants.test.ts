@@ -5,12 +5,14 @@
 // new bound, and its deletion leaves GAAP as it is; a restart never flips a granted binding.
 import { AdmissionregistrationV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gateType } from "../../../src/api/types.ts";
+import { INJECT_LABEL } from "../../../src/readiness/mutate.ts";
 import { condition } from "../../../testenv/bindings.ts";
 import { servingCert } from "../../../testenv/certs.ts";
 import { Grants } from "../../../testenv/grants.ts";
 import { freePort } from "../../../testenv/net.ts";
 import { FAST } from "../../../testenv/operator.ts";
-import { loopbackGrantWebhook, loopbackWebhookArgs } from "../../../testenv/webhook.ts";
+import { loopbackGrantWebhook, loopbackWebhook, loopbackWebhookArgs } from "../../../testenv/webhook.ts";
 import { testCluster } from "../../support/cluster.ts";
 import { eventually } from "../../support/eventually.ts";
 import {
@@ -66,6 +68,14 @@ describe("listener grants", () => {
     await admission().createValidatingWebhookConfiguration({
       body: loopbackGrantWebhook({ name: webhookName(), port, caPem: cert.caPem, namespaces: [s.ns] }),
     });
+    // The pod webhook too: a pod is gated only on bindings a grant covers.
+    await s.c.core.patchNamespace(
+      { name: s.ns, body: { metadata: { labels: { [INJECT_LABEL.key]: INJECT_LABEL.value } } } },
+      mergePatch,
+    );
+    await admission().createMutatingWebhookConfiguration({
+      body: loopbackWebhook({ name: webhookName(), port, caPem: cert.caPem, namespaces: [s.ns] }),
+    });
     s.operator.start();
     // The apiserver calls a new webhook configuration only once its own cache has it: until a dry run is refused.
     await eventually(
@@ -80,6 +90,9 @@ describe("listener grants", () => {
   afterAll(async () => {
     await admission()
       .deleteValidatingWebhookConfiguration({ name: webhookName() })
+      .catch(() => {});
+    await admission()
+      .deleteMutatingWebhookConfiguration({ name: webhookName() })
       .catch(() => {});
     for (const name of made) await grants.delete(name);
     await s?.close();
@@ -184,6 +197,16 @@ describe("listener grants", () => {
     expect(before).toEqual(await readyOrigins(s, 8080));
     for (const name of made.filter((n) => n.endsWith("wrr-again"))) await grants.delete(name);
     await notPermitted("web");
+    // A new pod of the Service is gated on web-rr (granted), not on web or web-fo (no grant: they bind nothing).
+    const pod = await s.c.core.createNamespacedPod({
+      namespace: s.ns,
+      body: {
+        metadata: { name: "gated-probe", labels: { app: "web" } },
+        spec: { containers: [{ name: "c", image: "example.invalid/c:1" }] },
+      },
+    });
+    await s.c.core.deleteNamespacedPod({ namespace: s.ns, name: "gated-probe", gracePeriodSeconds: 0 });
+    expect(pod.spec?.readinessGates).toEqual([{ conditionType: gateType("web-rr") }]);
     const since = s.emu.calls.lastSeq;
     await s.bindings.patchSpec("web", { weight: 5 });
     await s.bindings.delete("web");

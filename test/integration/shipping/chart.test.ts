@@ -359,7 +359,7 @@ describe("NOTES.txt", () => {
 describe("listener grants", () => {
   it("required (the default): the flag, the RBAC to read grants and namespaces, and the grant-check webhook", async () => {
     const out = await helmTemplate(info, {
-      set: ["listenerGrants.failurePolicy=Ignore,webhook.timeoutSeconds=3"],
+      set: ["listenerGrants.failurePolicy=Fail,webhook.timeoutSeconds=3"],
     });
     expect(container(out).args).toContain("--listener-grants=required");
     expect(find(out, "ClusterRole", "gaap-operator").rules).toEqual(
@@ -378,7 +378,7 @@ describe("listener grants", () => {
         name: "gaaplistenerbindings.gaap.operator.dev",
         admissionReviewVersions: ["v1"],
         sideEffects: "None",
-        failurePolicy: "Ignore",
+        failurePolicy: "Fail",
         timeoutSeconds: 3,
         matchPolicy: "Equivalent",
         clientConfig: {

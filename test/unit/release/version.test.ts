@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { cutRelease, findRelease, parseChangelog } from "../../../release/changelog.ts";
-import { CHART, packageVersion, syncVersion, versionDisagreements } from "../../../release/versions.ts";
+import {
+  CHART,
+  packageVersion,
+  syncVersion,
+  VERSION_LABELLED,
+  versionDisagreements,
+} from "../../../release/versions.ts";
 import { VERSION } from "../../../src/version.ts";
 import { VERSIONS } from "../../../testenv/cluster/binaries.ts";
 
@@ -20,8 +26,8 @@ function copy(): string {
     "package.json",
     "package-lock.json",
     "CHANGELOG.md",
-    "deploy/kustomization.yaml",
     `${CHART}/Chart.yaml`,
+    ...VERSION_LABELLED,
   ]) {
     mkdirSync(join(dir, f, ".."), { recursive: true });
     cpSync(join(root, f), join(dir, f));
@@ -50,10 +56,13 @@ describe("one version, package.json's", () => {
       chart,
       readFileSync(chart, "utf8").replace(`appVersion: "${version}"`, 'appVersion: "9.9.9"'),
     );
+    const o = join(dir, "deploy/observability/kustomization.yaml");
+    writeFileSync(o, readFileSync(o, "utf8").replace(`version: "${version}"`, 'version: "0.0.2"'));
     const problems = versionDisagreements(dir);
     expect(problems).toEqual([
       expect.stringMatching(/Chart.yaml: the chart's appVersion is "9.9.9", for .* it should be /),
       expect.stringMatching(/kustomization.yaml: the gaap-operator image's newTag is "0.0.1"/),
+      `deploy/observability/kustomization.yaml: its app.kubernetes.io/version labels are ["0.0.2"], for ${version} all should be "${version}"`,
     ]);
   });
 
@@ -69,8 +78,11 @@ describe("one version, package.json's", () => {
     writeFileSync(join(dir, "CHANGELOG.md"), cutRelease(changelog, "7.8.9", "2027-01-02", pkg.homepage));
     expect(versionDisagreements(dir).length).toBeGreaterThan(3);
     expect(syncVersion(dir).sort()).toEqual([
+      "deploy/cert-manager/certificate.yaml",
       `${CHART}/Chart.yaml`,
       "deploy/kustomization.yaml",
+      "deploy/metrics-auth/metrics-reader.yaml",
+      "deploy/observability/kustomization.yaml",
       "package-lock.json",
     ]);
     expect(versionDisagreements(dir)).toEqual([]);
