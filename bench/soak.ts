@@ -54,7 +54,9 @@ export async function soak(): Promise<void> {
         mark: (label, pid) => heapSnapshot(pid, `soak-${label}`),
       },
     );
-    const warm = report.samples.filter((x) => x.process === 2 && x.atS >= report.warmFromS);
+    // After the warm-up and the first heap snapshot (writing one raises RSS once, for good).
+    const sampleS = Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 30_000) / 1000;
+    const warm = report.samples.filter((x) => x.process === 2 && x.atS >= report.warmFromS + 2 * sampleS);
     const perHour = (pick: (x: (typeof warm)[number]) => number) =>
       round(slope(warm.map((x) => [x.atS / 3600, pick(x)])), 2);
     const stores = Object.keys(warm.at(-1)?.stores ?? {});

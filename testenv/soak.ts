@@ -60,7 +60,7 @@ export interface SoakSample {
   tagged: number;
   bound: number;
   desired: number;
-  /** Tagged origins neither bound nor wanted within the last freedWithinMs, nor kept for a broken binding. */
+  /** Tagged origins neither wanted now nor bound or wanted within the last freedWithinMs, nor kept for a broken binding. */
   excess: string[];
   /** The ID cache against what it may hold (tagged, bound or wanted within the window). */
   originIdsAllowed: number;
@@ -148,7 +148,11 @@ export async function runSoak(w: SoakWorld, o: SoakOptions): Promise<SoakReport>
       target: { listenerId: HTTP_LISTENER, rule: { ruleId: ruleId(i) } },
     })),
   ];
+  /** When each IP stopped being an endpoint: GAAP may hold it for freedWithinMs more. */
+  const leftAt = new Map<string, number>();
   const writeSlice = async (svc: string, ips: string[], create = false) => {
+    const kept = new Set(ips);
+    for (const ip of endpoints.get(svc) ?? []) if (!kept.has(ip)) leftAt.set(ip, Date.now());
     endpoints.set(svc, ips);
     const body = {
       metadata: {
@@ -195,7 +199,7 @@ export async function runSoak(w: SoakWorld, o: SoakOptions): Promise<SoakReport>
   const churned = names.map((n) => n.svc).filter((svc) => endpoints.has(svc));
 
   const samples: SoakSample[] = [];
-  /** What was bound or wanted at each sample, for the window a freed origin may stay within. */
+  /** What was bound at each sample, for the window a freed origin may stay within. */
   const history: Array<{ at: number; ips: Set<string> }> = [];
   const started = Date.now();
   let seq = w.emu.calls.lastSeq;
@@ -217,9 +221,16 @@ export async function runSoak(w: SoakWorld, o: SoakOptions): Promise<SoakReport>
     );
     const bound = new Set(snap.bindings.map((b) => ipOf.get(b.realServerId) ?? ""));
     const desired = new Set([...endpoints.values()].flat());
-    history.push({ at: now, ips: new Set([...bound, ...desired]) });
+    history.push({ at: now, ips: bound });
     while ((history[0]?.at ?? now) < now - o.freedWithinMs) history.shift();
-    const allowed = new Set([...keptForBroken, ...history.flatMap((h) => [...h.ips])]);
+    for (const [ip, at] of leftAt) if (at < now - o.freedWithinMs) leftAt.delete(ip);
+    // Wanted now, wanted until lately (between two samples too), bound lately, or kept for a broken binding.
+    const allowed = new Set([
+      ...keptForBroken,
+      ...desired,
+      ...leftAt.keys(),
+      ...history.flatMap((h) => [...h.ips]),
+    ]);
     const excess = tagged.map((r) => r.ip).filter((ip) => !allowed.has(ip));
     const m = await scrape(op);
     const calls = w.emu.calls.list({ since: seq });
