@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { condition } from "../../../testenv/bindings.ts";
 import { ProcessGroup, RUN_DIR_PREFIX } from "../../../testenv/cluster/processes.ts";
 import { gaapClient } from "../../../testenv/gaap.ts";
+import { Grants } from "../../../testenv/grants.ts";
+import { testCluster } from "../../support/cluster.ts";
 import { eventually } from "../../support/eventually.ts";
 import { createWeb, L, type Scenario, scale, scenario, untilBound } from "../../support/scenario.ts";
 
@@ -49,7 +51,10 @@ describe("production install", () => {
     s = await scenario("prod", { start: false });
     group = new ProcessGroup(mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX)));
   }, 300_000);
+  const grants = new Grants(testCluster().kc);
+  const grantName = () => `${s.ns}-prod`;
   afterAll(async () => {
+    if (s) await grants.delete(grantName());
     await group?.close();
     await s?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -108,7 +113,11 @@ describe("production install", () => {
       "127.0.0.1:0",
       "--health-probe-bind-address",
       "127.0.0.1:0",
+      "--webhook-port",
+      "0",
     ]);
+    // Grants are required by default, as installed: this namespace may bind the listener.
+    await grants.create(grantName(), { namespaces: [s.ns], targets: [{ listenerId: L.wrr }] });
     await createWeb(s, 2);
     await s.bindings.create("web", { listenerId: L.wrr });
     await untilBound(s, L.wrr, 8080, { count: 2 });
