@@ -75,7 +75,8 @@ export async function bench(
       const op = new OperatorProcess({
         cluster: cp.info,
         gaapUrl: emu.url,
-        args: [...args, "--listener-grants", "open", "--log-level", "info"],
+        // Listeners open to the namespace unless a scenario says otherwise (the soak runs under a grant).
+        args: ["--listener-grants", "open", ...args, "--log-level", "info"],
         name: `operator${ops.length}`,
         // BENCH_HEAP_DIR=<dir>: the operator writes a heap snapshot there on SIGUSR2 (heapSnapshot below).
         // BENCH_NODE_OPTIONS: V8 flags for the operator, to compare against the shipped defaults.

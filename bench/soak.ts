@@ -1,7 +1,7 @@
 // Months without a restart, in half an hour (issue 24): BENCH_SOAK_BINDINGS bindings (default 300, plus
 // BENCH_SOAK_RULES rule bindings) under BENCH_SOAK_CHANGES endpoint changes a minute (default 120) for BENCH_SOAK_MS
 // (default 30 minutes), three broken on purpose, the operator restarted a quarter of the way in, with the shipped
-// defaults (--verify-interval 5m, --gc-delay 10s). testenv/soak.ts runs it; this prints and records the figures
+// defaults (--verify-interval 5m, --gc-delay 10s, grants required: the namespace is granted the proxies). testenv/soak.ts runs it; this prints and records the figures
 // against their targets: RSS and heap slope after warm-up, per-key store sizes, GAAP's origins against those bound,
 // wanted or freed within --gc-delay and one sweep period, and GAAP calls per minute against the budget.
 // With BENCH_HEAP_DIR set, heap snapshots after warm-up and at the end, and the kinds of object that grew.
@@ -9,6 +9,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DiscoveryV1Api } from "@kubernetes/client-node";
 import { FLAGS, parseDuration } from "../src/config.ts";
+import { Grants } from "../testenv/grants.ts";
 import { runSoak, slope, soakState } from "../testenv/soak.ts";
 import { growers, summarize } from "./heap.ts";
 import { bench, heapSnapshot, log, NS, round, T_MS, table, writeResult } from "./lib.ts";
@@ -39,7 +40,8 @@ export async function soak(): Promise<void> {
         emu: b.emu,
         gaap: b.gaap,
         ns: NS,
-        operator: () => b.operator(["--workers", "16"]),
+        operator: () => b.operator(["--listener-grants", "required", "--workers", "16"]),
+        grants: new Grants(b.kc),
         log,
       },
       {

@@ -15,7 +15,7 @@ import { Metrics } from "./metrics.ts";
 import { Operator } from "./operator.ts";
 import { AdmissionServer } from "./serving/admission.ts";
 import { parseBindAddress, serve, text } from "./serving/http.ts";
-import { KubeAuth } from "./serving/kube-auth.ts";
+import { KubeAuth, kubeReviewer } from "./serving/kube-auth.ts";
 import { VERSION } from "./version.ts";
 
 /** An informer failing this many times in a row (about 4 minutes of backoff) makes /healthz fail. */
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   }
 
   const servers: Array<Server & { stopCertificate?: () => void }> = [];
-  const auth = new KubeAuth(kc, log);
+  const auth = new KubeAuth(kubeReviewer(kc), log);
   const metricsBind = parseBindAddress(config.metricsBindAddress);
   if (metricsBind) {
     servers.push(

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { DynamicCredential } from "tencentcloud-sdk-nodejs/tencentcloud/common/interface.js";
 import { bindingAccess } from "./access/grants.ts";
 import { VALIDATE_BINDING_PATH, validateBinding } from "./access/validate.ts";
+import type { GaapListenerBinding } from "./api/types.ts";
 import { BindingReconciler } from "./binding/reconciler.ts";
 import type { Config } from "./config.ts";
 import { GaapClient } from "./gaap/client.ts";
@@ -183,10 +184,13 @@ export class Operator {
         if (r.operation !== "CREATE" || r.kind?.kind !== "Pod" || !r.object || !sources.isSynced())
           return { allowed: true };
         const namespace = r.namespace ?? "";
-        // A binding no grant covers will bind nothing: gating pods on it would only keep them unready.
+        // A binding no grant covers will bind nothing: gating pods on it would only keep them unready. (What only a
+        // GAAP read decides, its last pass wrote in its status.)
         const bindings = sources
           .bindingsIn(namespace)
-          .filter((b) => !this.grantsRequired || bindingAccess(sources, b).kind !== "denied");
+          .filter(
+            (b) => !this.grantsRequired || (bindingAccess(sources, b).kind !== "denied" && !refusedNow(b)),
+          );
         const m = mutatePod({
           pod: r.object as V1Pod,
           bindings,
@@ -231,4 +235,10 @@ export class Operator {
   stopSources(): void {
     this.sources.stop();
   }
+}
+
+/** Whether the binding's last pass, on its current spec, found no grant covering it. */
+function refusedNow(b: GaapListenerBinding): boolean {
+  const ready = b.status?.conditions?.find((c) => c.type === "Ready");
+  return ready?.reason === "NotPermitted" && b.status?.observedGeneration === b.metadata.generation;
 }

@@ -14,6 +14,7 @@ import type { GaapListenerBinding } from "../src/api/types.ts";
 import { forEachLimit } from "../src/runtime/pool.ts";
 import type { Bindings } from "./bindings.ts";
 import { DEMO_CREDENTIAL } from "./gaap.ts";
+import type { Grants } from "./grants.ts";
 import type { OperatorProcess } from "./operator.ts";
 
 export interface SoakOptions {
@@ -45,6 +46,8 @@ export interface SoakWorld {
   ns: string;
   /** A new operator process, not started. */
   operator(): OperatorProcess;
+  /** Given, the soak runs under a grant (the operator with --listener-grants=required): by proxy, decided per read. */
+  grants?: Grants;
   log(line: string): void;
 }
 
@@ -129,6 +132,17 @@ function random(seed: number): () => number {
 }
 
 export async function runSoak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
+  const grant = `soak-${w.ns}`;
+  const proxies = [...new Set(w.emu.snapshot().listeners.map((l) => l.proxyId))];
+  await w.grants?.create(grant, { namespaces: [w.ns], targets: proxies.map((proxyId) => ({ proxyId })) });
+  try {
+    return await soak(w, o);
+  } finally {
+    await w.grants?.delete(grant);
+  }
+}
+
+async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
   const rand = random(24);
   let nextIp = 0;
   // Fake, never contacted: 198.18.0.0/15 is for benchmarks (RFC 2544).

@@ -26,7 +26,7 @@ export function knownTarget(t: { proxyId?: string; rule?: { ruleId: string } }):
 
 /**
  * The grants' answer for a binding, in `namespace` (the admission request's) or its own; `known` once GAAP has been
- * read (the answer is then never "undecided").
+ * read (the answer is then "undecided" only while the namespace's labels are not in the cache).
  */
 export function bindingAccess(
   view: GrantView,
@@ -58,7 +58,7 @@ export interface AccessQuery {
   rule: boolean;
   /** The rule's ID: from the spec, or once GAAP resolved the domain and path. */
   ruleId?: string;
-  /** GAAP has been read: what is still unknown (no proxy, an unseen namespace) covers nothing. */
+  /** GAAP has been read: a proxy or rule still unknown (a listener of a proxy group) covers nothing. */
   final?: boolean;
 }
 
@@ -68,20 +68,25 @@ export type Access =
   | { kind: "denied"; message: string };
 
 export function access(grants: readonly GaapListenerGrant[], q: AccessQuery): Access {
-  let undecided = false;
+  /** A grant by proxy or rule ID may cover it: GAAP's read tells. */
+  let targetUnknown = false;
+  /** A grant by selector may cover it: the namespace's labels tell, once the cache has them. */
+  let namespaceUnknown = false;
   for (const g of grants) {
     const applies = appliesTo(g, q);
     if (applies === "no") continue;
     const covers = coverage(g, q);
     if (covers === "yes" && applies === "yes") return { kind: "granted", grant: g.metadata?.name ?? "" };
-    // A namespace the cache has not seen yet may turn out to match the selector.
-    if (covers !== "no") undecided = true;
+    if (covers === "no") continue;
+    if (applies === "unknown") namespaceUnknown = true;
+    else targetUnknown = true;
   }
   const what = `${q.rule ? `${q.ruleId ? `rule ${q.ruleId}` : "a rule"} of ` : ""}listener ${q.listenerId}`;
-  if (undecided && !q.final)
+  // An unseen namespace stays undecided even after the read: the namespace's event brings the binding back.
+  if (namespaceUnknown || (targetUnknown && !q.final))
     return {
       kind: "undecided",
-      message: `whether a grant covers ${what} for namespace ${q.namespace} is known only once the operator reads the listener (a grant by proxy or by rule ID, or a namespace selector); it checks before it binds anything`,
+      message: `whether a grant covers ${what} for namespace ${q.namespace} is known only once the operator reads the listener (a grant by proxy or by rule ID) or sees the namespace (a grant by selector); it checks before it binds anything`,
     };
   return {
     kind: "denied",

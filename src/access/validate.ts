@@ -21,6 +21,7 @@ export function validateBinding(request: AdmissionRequest, view: GrantView): Adm
   return { allowed: false, message: a.message };
 }
 
+/** The CRD makes listenerId and rule immutable already; this keeps the check right should that ever change. */
 function sameTarget(old: GaapListenerBinding | undefined, b: GaapListenerBinding | undefined): boolean {
   const o = old?.spec;
   const n = b?.spec;

@@ -7,8 +7,9 @@ import { OperatorError } from "../errors.ts";
 import { type TargetState, targetName } from "../gaap/types.ts";
 import type { Result } from "../runtime/controller.ts";
 import type { Applier } from "./apply.ts";
+import { holderFor } from "./holder.ts";
 import { ipOfKey } from "./logic/origin.ts";
-import { holderOf, onSameTarget, ownedServers, ruleIdentity } from "./logic/ownership.ts";
+import { ownedServers, ruleIdentity } from "./logic/ownership.ts";
 import { releaseStep } from "./logic/step.ts";
 import { targetQuery } from "./logic/target-query.ts";
 import type { BindingDeps } from "./ports.ts";
@@ -29,8 +30,7 @@ export class Finalizer {
   async withoutGaap(b: GaapListenerBinding, spec: ResolvedSpec): Promise<Result | undefined> {
     if (!b.metadata.finalizers?.includes(FINALIZER) || !this.d.canWrite()) return {};
     if (spec.deletionPolicy === "Retain") return this.release(b, "deletionPolicy Retain: GAAP left as it is");
-    const onListener = this.d.cache.bindingsOnListener(spec.listenerId);
-    const holder = holderOf(onSameTarget(onListener, ruleIdentity(b, this.d.status.lastWritten(b))));
+    const holder = holderFor(this.d, b, ruleIdentity(b, this.d.status.lastWritten(b)));
     if (holder && holder !== bindingKey(b))
       return this.release(b, "never held its listener or rule (conflict)");
     // Only what this binding bound is removed: one that never bound (e.g. its Service never existed) leaves the
@@ -53,7 +53,10 @@ export class Finalizer {
       throw err;
     }
     const allowed = this.d.access?.(b, knownTarget(target));
-    if (allowed && allowed.kind !== "granted") return this.leave(b, allowed.message);
+    // Never left as it is because of a namespace the cache has not seen: retried until the grants can tell.
+    if (allowed?.kind === "undecided")
+      throw new OperatorError("transient", "NamespaceNotSeen", allowed.message);
+    if (allowed?.kind === "denied") return this.leave(b, allowed.message);
     const step = releaseStep(spec, target, ownedServers(b, this.d.status.lastWritten(b)));
     if (step) return this.applier.apply(b, step);
     await this.collect(b);

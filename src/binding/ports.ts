@@ -86,10 +86,10 @@ export interface BindingSettings {
   unbindWindowMs?: number;
 }
 
-/** Everything the binding controller is made of, in one bag. */
 /** The grants' answer for a binding, with what GAAP told of its target so far (access/grants.ts). */
 export type AccessCheck = (b: GaapListenerBinding, known?: KnownTarget) => Access;
 
+/** Everything the binding controller is made of, in one bag. */
 export interface BindingDeps {
   cache: BindingCache;
   gaap: Gaap;

@@ -2,7 +2,7 @@
 // compute the desired set, take the listener's lock, read GAAP, compute the whole step (pure), and hand it to the
 // applier. Level-triggered: nothing here trusts an event, only the state it reads. Every failure of a pass, in the
 // lock or outside it, goes through `failed`: one error path, one backoff (the work queue's).
-import { knownTarget } from "../access/grants.ts";
+import { type KnownTarget, knownTarget } from "../access/grants.ts";
 import {
   bindingKey,
   canHaveGate,
@@ -10,23 +10,23 @@ import {
   type GaapListenerBinding,
   gateType,
   type ResolvedSpec,
-  type RuleRef,
   resolveSpec,
 } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
-import type { BoundOrigin } from "../gaap/types.ts";
+import type { BoundOrigin, TargetState } from "../gaap/types.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import type { Result } from "../runtime/controller.ts";
 import { KeyedMutex } from "../runtime/keyed-mutex.ts";
 import { PeakWindow } from "../runtime/peak-window.ts";
 import { Applier } from "./apply.ts";
 import { Finalizer } from "./finalizer.ts";
+import { holderFor } from "./holder.ts";
 import { type Desired, desiredOrigins } from "./logic/desired.ts";
 import { type Drain, drainingOrigins } from "./logic/drain.ts";
 import { decide, type ErrorPolicySettings } from "./logic/error-policy.ts";
 import { type DrainedRemoval, measureHolds, overrunEvent } from "./logic/hold-overrun.ts";
 import { originKey } from "./logic/origin.ts";
-import { conflictMessage, holderOf, onSameTarget, ownedServers, ruleIdentity } from "./logic/ownership.ts";
+import { conflictMessage, ownedServers, ruleIdentity } from "./logic/ownership.ts";
 import { splitOwnership } from "./logic/plan.ts";
 import { reasonOf } from "./logic/status.ts";
 import { failedGateFacts, type SyncInput, syncStep } from "./logic/step.ts";
@@ -125,11 +125,14 @@ export class BindingReconciler {
         await this.d.status.setFinalizers(b, [...(b.metadata.finalizers ?? []), FINALIZER]);
         return {};
       }
-      // Before anything else about the listener (who else holds it, whether it exists): no grant, nothing told.
+      // Before anything else about the listener (who else holds it, whether it exists): no grant, nothing told. One
+      // the grants decide only with GAAP's read is told who holds the listener after that read (sync).
       const allowed = this.d.access?.(b);
       if (allowed?.kind === "denied") return this.notPermitted(b, allowed.message);
-      const holder = this.holderFor(b, ruleIdentity(b, this.d.status.lastWritten(b)));
-      if (holder && holder !== key) return this.conflict(b, holder);
+      if (allowed?.kind !== "undecided") {
+        const holder = holderFor(this.d, b, ruleIdentity(b, this.d.status.lastWritten(b)));
+        if (holder && holder !== key) return this.conflict(b, holder);
+      }
       const name = b.metadata.name as string;
       const gate = p.podMode && canHaveGate(name) ? { gate: gateType(name) } : {};
       const view = this.d.cache.view(b);
@@ -166,15 +169,23 @@ export class BindingReconciler {
   ): Promise<Result> {
     const key = bindingKey(b);
     const inflightRule = this.tracker.inflightRule(spec.listenerId);
-    const target = await this.d.gaap.describeTarget(
-      targetQuery(b, this.d.cache, this.d.status, { inflightRule }),
-    );
+    const undecided = this.d.access?.(b).kind === "undecided";
+    let target: TargetState;
+    try {
+      target = await this.d.gaap.describeTarget(
+        targetQuery(b, this.d.cache, this.d.status, { inflightRule }),
+      );
+    } catch (err) {
+      // A binding the grants decide only with this read learns nothing from it, not even whether the listener exists.
+      if (undecided && err instanceof OperatorError && err.kind === "notFound") return this.afterRead(b, {});
+      throw err;
+    }
     this.tracker.observeRead(target);
     // The proxy and the rule's ID are known now: a grant by either is decided here, before anything is written.
-    const allowed = this.d.access?.(b, knownTarget(target));
-    if (allowed && allowed.kind !== "granted") return this.notPermitted(b, allowed.message);
+    if (this.d.access && this.d.access(b, knownTarget(target)).kind !== "granted")
+      return this.afterRead(b, knownTarget(target));
     // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
-    const holder = target.rule ? this.holderFor(b, target.rule) : undefined;
+    const holder = holderFor(this.d, b, target.rule ?? ruleIdentity(b, this.d.status.lastWritten(b)));
     if (holder && holder !== key) return this.conflict(b, holder);
     const owned = ownedServers(b, this.d.status.lastWritten(b));
     const { ours } = splitOwnership(spec, target, owned);
@@ -270,11 +281,6 @@ export class BindingReconciler {
     return held;
   }
 
-  /** Who holds the set this binding writes (a listener's, or a rule's as far as it is known). */
-  private holderFor(b: GaapListenerBinding, rule: RuleRef | undefined): string | undefined {
-    return holderOf(onSameTarget(this.d.cache.bindingsOnListener(b.spec.listenerId), rule));
-  }
-
   private async conflict(b: GaapListenerBinding, holder: string): Promise<Result> {
     const key = bindingKey(b);
     const message = conflictMessage(b, this.d.cache.binding(holder), holder);
@@ -282,6 +288,16 @@ export class BindingReconciler {
     this.d.origins.want(key, []);
     this.d.gates?.publish(key, failedGateFacts(b, "ListenerConflict", message));
     return {};
+  }
+
+  /**
+   * The grants' answer once GAAP has been read, when it is not a grant: NotPermitted, or (a namespace the cache has not
+   * seen yet, whose labels a selector grant needs) a retry, since its event brings the binding back anyway.
+   */
+  private afterRead(b: GaapListenerBinding, known: KnownTarget): Promise<Result> {
+    const a = this.d.access?.(b, known);
+    if (a?.kind === "undecided") throw new OperatorError("transient", "NamespaceNotSeen", a.message);
+    return this.notPermitted(b, a?.kind === "denied" ? a.message : "");
   }
 
   /** No grant covers what the binding writes: Degraded, nothing new bound, nothing unbound. */

@@ -1,8 +1,8 @@
 // Garbage collection of origin servers: the operator removes origins it registered (tagged with its cluster)
 // once no binding of this cluster wants them and GAAP says nothing binds them. Level-triggered: a sweep looks at
 // everything tagged, so an origin left behind by a crash is found by the next sweep. A binding that cannot say what
-// it wants (its Service is gone, its pass fails, it has not been reconciled yet) keeps the origins tagged with its
-// name; it never stops the sweep for everyone else.
+// it wants (its Service is gone, or it has not been reconciled yet) keeps the origins tagged with its name; it never
+// stops the sweep for everyone else.
 import type { Logger } from "pino";
 import type { OriginTag, TaggedOrigin } from "../gaap/types.ts";
 
@@ -103,6 +103,6 @@ export class OriginSweep {
     const refused = new Set(await this.o.store.remove(unused.map((c) => c.id)));
     const removed = unused.length - refused.size;
     if (removed > 0)
-      this.o.log.info({ removed, keptForUnknown: unknown.size }, "removed unused origin servers");
+      this.o.log.info({ removed, bindingsUnknown: unknown.size }, "removed unused origin servers");
   }
 }

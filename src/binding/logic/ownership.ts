@@ -44,10 +44,18 @@ export function onSameTarget(
   });
 }
 
-/** The key of the binding that holds the set, or undefined when it is shared by all (or named by none). */
-export function holderOf(onListener: readonly GaapListenerBinding[]): string | undefined {
-  if (onListener.every((b) => resolveSpec(b.spec).ownership === "Shared")) return undefined;
-  const oldest = [...onListener].sort(
+/**
+ * The key of the binding that holds the set, or undefined when it is shared by all (or named by none). `mayHold`
+ * leaves out bindings that cannot hold it (one no grant covers and that owns nothing): the oldest on a listener is
+ * its holder only if it may write there, or one namespace could keep another's listener by naming it first.
+ */
+export function holderOf(
+  onListener: readonly GaapListenerBinding[],
+  mayHold: (b: GaapListenerBinding) => boolean = () => true,
+): string | undefined {
+  const candidates = onListener.filter(mayHold);
+  if (candidates.every((b) => resolveSpec(b.spec).ownership === "Shared")) return undefined;
+  const oldest = [...candidates].sort(
     (a, b) => created(a).localeCompare(created(b)) || bindingKey(a).localeCompare(bindingKey(b)),
   )[0];
   return oldest && bindingKey(oldest);

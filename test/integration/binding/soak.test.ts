@@ -5,6 +5,8 @@
 import { DiscoveryV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TIMING } from "../../../testenv/deadlines.ts";
+import { Grants } from "../../../testenv/grants.ts";
+import { FAST } from "../../../testenv/operator.ts";
 import { runSoak, type SoakReport, soakState } from "../../../testenv/soak.ts";
 import { type Scenario, scenario } from "../../support/scenario.ts";
 
@@ -16,7 +18,12 @@ describe("a short soak", () => {
   let s: Scenario;
   let report: SoakReport;
   beforeAll(async () => {
-    s = await scenario("soak", { state: soakState(SIZE), start: false });
+    // Under a grant by proxy, as the shipped default requires: every pass decides it with GAAP's read.
+    s = await scenario("soak", {
+      state: soakState(SIZE),
+      start: false,
+      args: [...FAST, "--listener-grants", "required"],
+    });
     report = await runSoak(
       {
         core: s.c.core,
@@ -26,6 +33,7 @@ describe("a short soak", () => {
         gaap: s.gaap,
         ns: s.ns,
         operator: () => s.operator,
+        grants: new Grants(s.c.kc),
         log: () => {},
       },
       {

@@ -53,8 +53,13 @@ const cases: Array<{ name: string; query: AccessQuery; want: Access["kind"]; gra
     want: "undecided",
   },
   {
-    name: "... and once GAAP has been read, still unseen",
+    name: "... and still undecided once GAAP has been read: the namespace's event decides it",
     query: q({ namespace: "b", namespaceLabels: undefined, listenerId: "listener-b1", final: true }),
+    want: "undecided",
+  },
+  {
+    name: "an unseen namespace no selector grant could cover",
+    query: q({ namespace: "b", namespaceLabels: undefined, listenerId: "listener-x", final: true }),
     want: "denied",
   },
   { name: "a proxy grant before the read", query: q({ namespace: "c" }), want: "undecided" },
