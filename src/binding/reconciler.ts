@@ -207,7 +207,9 @@ export class BindingReconciler {
       owned,
       originIds: this.d.gaap.originIds,
       maxOrigins: this.d.settings.maxOriginsPerListener,
-      peak: this.peaks.observe(key, ours.length),
+      // The set's size is what is bound and still wanted: a replacement binds the new origins before it removes the
+      // old, and that brief double must not become the peak a later scale-down is judged against.
+      peak: this.peaks.observe(key, desired.ok ? Math.min(ours.length, desired.origins.length) : ours.length),
       draining: drain,
       now,
       removalLeadMs: 2 * task + REMOVAL_MARGIN_MS,

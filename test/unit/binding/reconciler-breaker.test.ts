@@ -35,6 +35,31 @@ describe("Reconciler: the breaker's window and the gates' facts", () => {
     expect(await shrinkOneByOne(0)).toEqual({ bound: 1, held: false });
   });
 
+  it("a replacement's brief double (new bound before old removed) is no peak: a scale-down after it goes through", async () => {
+    const w = new World();
+    w.addListener(ips(5).map(origin));
+    const key = w.addBinding("web", {}, ips(5));
+    const r = w.reconciler({ unbindWindowMs: 300_000 });
+    await r.reconcile(key);
+    // A rollout: five new pods replace the five.
+    const fresh = Array.from({ length: 5 }, (_, i) => `10.0.1.${i + 1}`);
+    w.views.set(key, podView(fresh));
+    for (let pass = 0; pass < 4; pass++) {
+      w.t += TASK_MS + 1;
+      await r.reconcile(key);
+    }
+    expect(w.bound().sort()).toEqual(fresh);
+    // Scaled down by one a minute later, well within the window: 1 of 5 goes.
+    const before = w.events.length;
+    w.views.set(key, podView(fresh.slice(1)));
+    w.t += 60_000;
+    await r.reconcile(key);
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.bound()).toHaveLength(4);
+    expect(w.events.slice(before).some((e) => e.reason === "MassUnbind")).toBe(false);
+  });
+
   it("lets the peak age out of the window: a held step goes once the window has passed", async () => {
     const w = new World();
     w.addListener(ips(10).map(origin));
