@@ -5,6 +5,7 @@
 // Messages never say whether a listener exists, only that no grant covers it (as Gateway API's RefNotPermitted).
 import type { GaapListenerGrant } from "../api/grant.ts";
 import type { GaapListenerBinding } from "../api/types.ts";
+import { OperatorError } from "../errors.ts";
 import { matchesSelector } from "../model/selectors.ts";
 
 /** Where the grants and the namespaces' labels are read from (the caches). */
@@ -17,6 +18,15 @@ export interface GrantView {
 export interface KnownTarget {
   proxyId?: string;
   ruleId?: string;
+}
+
+/**
+ * An answer given once GAAP has been read: granted or denied. Undecided then means a namespace the cache has not seen
+ * (a selector grant needs its labels): a transient failure, retried, whose namespace event brings the binding back.
+ */
+export function settled(a: Access): Exclude<Access, { kind: "undecided" }> {
+  if (a.kind === "undecided") throw new OperatorError("transient", "NamespaceNotSeen", a.message);
+  return a;
 }
 
 /** What a GAAP read of the target tells the grants. */

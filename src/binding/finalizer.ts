@@ -1,7 +1,7 @@
 // Deleting a binding: with deletionPolicy Unbind, unbind what this binding bound (only that: others' entries and
 // a listener it never held are left alone), delete the origins it registered that nothing uses, then let go of the
 // finalizer. A listener that is gone does not block the deletion.
-import { knownTarget } from "../access/grants.ts";
+import { knownTarget, settled } from "../access/grants.ts";
 import { bindingKey, FINALIZER, type GaapListenerBinding, type ResolvedSpec } from "../api/types.ts";
 import { OperatorError } from "../errors.ts";
 import { type TargetState, targetName } from "../gaap/types.ts";
@@ -52,11 +52,10 @@ export class Finalizer {
         return this.release(b, `${spec.rule ? "the rule or its listener" : "the listener"} no longer exists`);
       throw err;
     }
-    const allowed = this.d.access?.(b, knownTarget(target));
     // Never left as it is because of a namespace the cache has not seen: retried until the grants can tell.
-    if (allowed?.kind === "undecided")
-      throw new OperatorError("transient", "NamespaceNotSeen", allowed.message);
-    if (allowed?.kind === "denied") return this.leave(b, allowed.message);
+    const allowed = this.d.access?.(b, knownTarget(target));
+    const answer = allowed ? settled(allowed) : undefined;
+    if (answer?.kind === "denied") return this.leave(b, answer.message);
     const step = releaseStep(spec, target, ownedServers(b, this.d.status.lastWritten(b)));
     if (step) return this.applier.apply(b, step);
     await this.collect(b);

@@ -2,7 +2,7 @@
 // compute the desired set, take the listener's lock, read GAAP, compute the whole step (pure), and hand it to the
 // applier. Level-triggered: nothing here trusts an event, only the state it reads. Every failure of a pass, in the
 // lock or outside it, goes through `failed`: one error path, one backoff (the work queue's).
-import { type KnownTarget, knownTarget } from "../access/grants.ts";
+import { knownTarget, settled } from "../access/grants.ts";
 import {
   bindingKey,
   canHaveGate,
@@ -177,13 +177,17 @@ export class BindingReconciler {
       );
     } catch (err) {
       // A binding the grants decide only with this read learns nothing from it, not even whether the listener exists.
-      if (undecided && err instanceof OperatorError && err.kind === "notFound") return this.afterRead(b, {});
+      const refused =
+        undecided && err instanceof OperatorError && err.kind === "notFound" && this.d.access?.(b, {});
+      const answer = refused ? settled(refused) : undefined;
+      if (answer?.kind === "denied") return this.notPermitted(b, answer.message);
       throw err;
     }
     this.tracker.observeRead(target);
     // The proxy and the rule's ID are known now: a grant by either is decided here, before anything is written.
-    if (this.d.access && this.d.access(b, knownTarget(target)).kind !== "granted")
-      return this.afterRead(b, knownTarget(target));
+    const allowed = this.d.access?.(b, knownTarget(target));
+    const answer = allowed ? settled(allowed) : undefined;
+    if (answer?.kind === "denied") return this.notPermitted(b, answer.message);
     // The rule is known now: another binding may name it the other way (by ID, or by domain and path).
     const holder = holderFor(this.d, b, target.rule ?? ruleIdentity(b, this.d.status.lastWritten(b)));
     if (holder && holder !== key) return this.conflict(b, holder);
@@ -290,16 +294,6 @@ export class BindingReconciler {
     this.d.origins.want(key, []);
     this.d.gates?.publish(key, failedGateFacts(b, "ListenerConflict", message));
     return {};
-  }
-
-  /**
-   * The grants' answer once GAAP has been read, when it is not a grant: NotPermitted, or (a namespace the cache has not
-   * seen yet, whose labels a selector grant needs) a retry, since its event brings the binding back anyway.
-   */
-  private afterRead(b: GaapListenerBinding, known: KnownTarget): Promise<Result> {
-    const a = this.d.access?.(b, known);
-    if (a?.kind === "undecided") throw new OperatorError("transient", "NamespaceNotSeen", a.message);
-    return this.notPermitted(b, a?.kind === "denied" ? a.message : "");
   }
 
   /** No grant covers what the binding writes: Degraded, nothing new bound, nothing unbound. */
