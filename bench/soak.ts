@@ -59,8 +59,28 @@ export async function soak(): Promise<void> {
     // After the warm-up and the first heap snapshot (writing one raises RSS once, for good).
     const sampleS = Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 30_000) / 1000;
     const warm = report.samples.filter((x) => x.process === 2 && x.atS >= report.warmFromS + 2 * sampleS);
-    const perHour = (pick: (x: (typeof warm)[number]) => number) =>
-      round(slope(warm.map((x) => [x.atS / 3600, pick(x)])), 2);
+    type Sample = (typeof warm)[number];
+    const perHour = (pick: (x: Sample) => number, over: Sample[] = warm) =>
+      round(slope(over.map((x) => [x.atS / 3600, pick(x)])), 2);
+    // The second half alone tells a slope that keeps going from a warm-up that levels off.
+    const late = warm.slice(Math.floor(warm.length / 2));
+    const memory = {
+      rss: (x: Sample) => x.rssMiB,
+      heapUsed: (x: Sample) => x.heapUsedMiB,
+      heapTotal: (x: Sample) => x.heapTotalMiB,
+      external: (x: Sample) => x.externalMiB,
+    };
+    const slopes = Object.fromEntries(
+      Object.entries(memory).map(([name, pick]) => [
+        name,
+        {
+          perHour: perHour(pick),
+          lateHalfPerHour: perHour(pick, late),
+          first: round(pick(warm[0] as Sample), 1),
+          last: round(pick(warm.at(-1) as Sample), 1),
+        },
+      ]),
+    );
     const stores = Object.keys(warm.at(-1)?.stores ?? {});
     const storeRows = stores.map((name) => {
       const seen = warm.map((x) => x.stores[name] ?? 0);
@@ -96,10 +116,11 @@ export async function soak(): Promise<void> {
       endpointIpsMade: report.ipsMade,
       restartAtS: report.restartAtS,
       warmFromS: report.warmFromS,
-      rssMiBPerHour: perHour((x) => x.rssMiB),
-      heapUsedMiBPerHour: perHour((x) => x.heapUsedMiB),
+      rssMiBPerHour: perHour(memory.rss),
+      heapUsedMiBPerHour: perHour(memory.heapUsed),
+      memorySlopesMiB: slopes,
       rssTarget: "slope under 2 MiB per hour after warm-up",
-      rssMet: perHour((x) => x.rssMiB) < 2,
+      rssMet: perHour(memory.rss) < 2,
       stores: storeRows,
       maxTaggedOrigins: Math.max(...report.samples.map((x) => x.tagged)),
       maxExcessOrigins: maxExcess,
@@ -116,7 +137,10 @@ export async function soak(): Promise<void> {
       `\nSoak: ${size.bindings} + ${size.ruleBindings} bindings, ${changesPerMinute} changes/min for ${durationMs / 60_000} min, restarted at ${report.restartAtS} s\n${table(
         [
           ["RSS slope after warm-up (MiB/h; target < 2)", result.rssMiBPerHour],
-          ["heap used slope (MiB/h)", result.heapUsedMiBPerHour],
+          ...Object.entries(slopes).map(([name, s]): [string, string] => [
+            `${name} MiB: first / last, slope / late-half slope per hour`,
+            `${s.first} / ${s.last}, ${s.perHour} / ${s.lateHalfPerHour}`,
+          ]),
           [
             "endpoint IPs the churn made / most origins tagged at once",
             `${report.ipsMade} / ${result.maxTaggedOrigins}`,

@@ -58,6 +58,9 @@ export interface SoakSample {
   process: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /** V8's committed heap, and memory outside it that JS objects hold (buffers): where RSS can grow beside the heap. */
+  heapTotalMiB: number;
+  externalMiB: number;
   stores: Record<string, number>;
   /** Origins tagged with this cluster; bound on any listener or rule; wanted by a Service's endpoints now. */
   tagged: number;
@@ -259,6 +262,8 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
       process: processNo,
       rssMiB: m.rssMiB,
       heapUsedMiB: m.heapUsedMiB,
+      heapTotalMiB: m.heapTotalMiB,
+      externalMiB: m.externalMiB,
       stores: m.stores,
       tagged: tagged.length,
       bound: bound.size,
@@ -321,7 +326,9 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
 }
 
 /** RSS, heap and store sizes from the operator's own /metrics. */
-async function scrape(op: OperatorProcess): Promise<Pick<SoakSample, "rssMiB" | "heapUsedMiB" | "stores">> {
+async function scrape(
+  op: OperatorProcess,
+): Promise<Pick<SoakSample, "rssMiB" | "heapUsedMiB" | "heapTotalMiB" | "externalMiB" | "stores">> {
   const text = await (await fetch(`${op.urls()[0]}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
   const stores: Record<string, number> = {};
@@ -330,6 +337,8 @@ async function scrape(op: OperatorProcess): Promise<Pick<SoakSample, "rssMiB" | 
   return {
     rssMiB: value("process_resident_memory_bytes") / 1048576,
     heapUsedMiB: value("nodejs_heap_size_used_bytes") / 1048576,
+    heapTotalMiB: value("nodejs_heap_size_total_bytes") / 1048576,
+    externalMiB: value("nodejs_external_memory_bytes") / 1048576,
     stores,
   };
 }
