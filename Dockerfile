@@ -8,11 +8,17 @@
 # The build and dependency stages run on the builder's own platform: the compiled JavaScript and the production
 # dependencies (all plain JavaScript) are the same for every target, so only the last stage is per platform.
 
-FROM --platform=$BUILDPLATFORM node:24-alpine AS build
+# The base images are arguments, so any builder can build from a base it has (the test suite builds from a Debian
+# root filesystem with Node 24 it makes itself). BUILD_IMAGE needs Node and npm; RUNTIME_IMAGE Node and a shell.
+ARG BUILD_IMAGE=node:24-alpine
+ARG RUNTIME_IMAGE=node:24-alpine
+
+FROM --platform=$BUILDPLATFORM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # Scripts are not needed to compile (the devDependency "node" only pins Node for npm scripts outside this image).
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# npm's cache lives in a cache mount, outside every layer, and serves the next build and the deps stage.
+RUN --mount=type=cache,target=/root/.npm,sharing=locked npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
@@ -22,13 +28,13 @@ COPY tsconfig.emulator.json ./
 COPY emulator ./emulator
 RUN npx tsc -p tsconfig.emulator.json
 
-FROM --platform=$BUILDPLATFORM node:24-alpine AS deps
+FROM --platform=$BUILDPLATFORM ${BUILD_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+RUN --mount=type=cache,target=/root/.npm,sharing=locked npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
 # What both images run on: Node, the production dependencies (all plain JavaScript) and package.json.
-FROM node:24-alpine AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -1,9 +1,10 @@
-// npm run build:cluster  builds (or finds) the control-plane binaries and tools, and finds (or installs) Prometheus and
-//                        shellcheck.
+// npm run build:cluster  builds (or finds) the control-plane binaries and tools, finds (or installs) Prometheus,
+//                        shellcheck, buildah and mmdebstrap, and makes the Node 24 base the image test builds on.
 // npm run cluster        starts a control plane with a simulated kubelet in the foreground until Ctrl-C.
 import { ensureBinaries } from "./binaries.ts";
 import { ControlPlane } from "./control-plane.ts";
 import { debianTools } from "./debian-tools.ts";
+import { ImageBuilder } from "./images.ts";
 import { KubeletSimulator } from "./kubelet.ts";
 import { ensurePrometheus } from "./prometheus.ts";
 import { DEFAULT_NODES } from "./sim-nodes.ts";
@@ -16,6 +17,11 @@ if (command === "build") {
   for (const [name, path] of Object.entries(paths)) log(`${name}: ${path}`);
   for (const [name, path] of Object.entries(await ensurePrometheus(log))) log(`${name}: ${path}`);
   log(`shellcheck: ${(await debianTools("shellcheck", ["shellcheck"], log)).shellcheck}`);
+  const images = await ImageBuilder.open(log);
+  const base = await images.nodeBase();
+  log(
+    `buildah: ${images.buildah}; image base: ${base.image}${base.built ? ` (built in ${base.seconds} s)` : ""}`,
+  );
 } else if (command === "cluster") {
   const cp = await ControlPlane.start({ log });
   const kubelet = new KubeletSimulator(cp.kubeConfig(), { nodes: DEFAULT_NODES });
