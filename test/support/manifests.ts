@@ -93,3 +93,20 @@ export async function helmTemplate(info: ClusterInfo, opts: HelmOptions = {}): P
   const objects = manifestObjects(await helmRender(info, opts));
   return opts.helmLabels ? objects : withoutHelmLabels(objects);
 }
+
+/**
+ * Deletes what `kubectl apply -k deploy/` made, and waits until it is gone: the next file that applies deploy/ would
+ * otherwise meet its namespace still terminating.
+ */
+export async function removeDeploy(info: ClusterInfo): Promise<void> {
+  await exec(info.kubectl, [
+    "--kubeconfig",
+    info.kubeconfigPath,
+    "delete",
+    "-k",
+    "deploy/",
+    "--wait=true",
+    "--timeout=120s",
+    "--ignore-not-found",
+  ]);
+}
