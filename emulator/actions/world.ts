@@ -26,11 +26,16 @@ export type Subject = { listenerId?: string; ruleId?: string };
 export class World {
   readonly behavior: Behavior;
   private readonly account: Account;
+  private readonly clock: () => number;
   // A Map, not an object, so that names such as "toString" stay unknown actions.
   private readonly actions = new Map<string, (p: Params) => Result>();
 
+  /** The instant the request being handled sees; undefined between requests. */
+  private instant: number | undefined;
+
   constructor(state: EmulatorState, now: () => number) {
-    this.account = new Account(state, now);
+    this.account = new Account(state, () => this.instant ?? now());
+    this.clock = now;
     this.behavior = this.account.behavior;
     for (const module of ACTION_MODULES) {
       for (const [name, act] of Object.entries(module(this.account))) {
@@ -51,7 +56,14 @@ export class World {
   handle(action: string, p: Params): Result {
     const act = this.actions.get(action);
     if (!act) throw new GaapError("InvalidAction", `The action ${action} is not supported.`);
-    return act(p);
+    // A request sees one instant, as a real read is of one moment: a status read a moment after the set it renders
+    // would otherwise show a task over beside the set the task replaces.
+    this.instant = this.clock();
+    try {
+      return act(p);
+    } finally {
+      this.instant = undefined;
+    }
   }
 
   // ---- admin ----
