@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: "emulator",
-          include: ["test/emulator/**/*.test.ts", "test/gaap/**/*.test.ts"],
+          include: ["test/emulator/**/*.test.ts", "test/gaap/**/*.test.ts", "test/conformance/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // gaap-emulator: a local GAAP API for tests, benchmarks and demos.
 import { parseArgs } from "node:util";
-import { defaultState, loadStateFile } from "./account/state.ts";
+import { loadProfile } from "./account/profile.ts";
+import { defaultState, loadStateFile, mergeBehavior } from "./account/state.ts";
 import { startEmulator } from "./server.ts";
 
-const USAGE = `Usage: gaap-emulator [--port <n>] [--host <addr>] [--state <file.json|file.yaml>] [--fault-seed <n>]
+const USAGE = `Usage: gaap-emulator [--port <n>] [--host <addr>] [--state <file.json|file.yaml>] [--profile <report.json>]
+                    [--fault-seed <n>]
 
 A local Tencent Cloud GAAP API (version 2018-05-29) for tests and demos. Point the official SDK at it with
 httpProfile { endpoint: "<host>:<port>", protocol: "http://" }.
@@ -12,6 +14,8 @@ httpProfile { endpoint: "<host>:<port>", protocol: "http://" }.
   --port <n>         port to listen on (default 9000; 0 picks a free one)
   --host <addr>      address to listen on (default 127.0.0.1)
   --state <file>     initial account state (JSON or YAML); the embedded demo account otherwise
+  --profile <file>   behave as a conformance report says GAAP does (gaap-operator conformance --report);
+                     untested behaviours keep the state's settings
   --fault-seed <n>   seed for fault-injection randomness (default 1)
   --help             this text
 
@@ -38,8 +42,9 @@ function main(): Promise<void> | void {
   let state: ReturnType<typeof defaultState>;
   try {
     state = values.state ? loadStateFile(values.state) : defaultState();
+    if (values.profile) state.behavior = mergeBehavior(state.behavior, loadProfile(values.profile));
   } catch (err) {
-    console.error(`gaap-emulator: cannot load ${values.state}: ${(err as Error).message}`);
+    console.error(`gaap-emulator: cannot load ${values.profile ?? values.state}: ${(err as Error).message}`);
     process.exit(2);
   }
   return run(port, values.host ?? "127.0.0.1", state, Number(values["fault-seed"] ?? 1));
@@ -51,6 +56,7 @@ function parse() {
       port: { type: "string" },
       host: { type: "string" },
       state: { type: "string" },
+      profile: { type: "string" },
       "fault-seed": { type: "string" },
       help: { type: "boolean" },
     },

@@ -249,6 +249,7 @@ export function usage(): string {
     return `  --${name}${arg}\n      ${f.help}${def}`;
   });
   return `Usage: gaap-operator [flags]
+       gaap-operator conformance [flags]   (checks a GAAP account against what the operator assumes; --help)
 
 Keeps Tencent Cloud GAAP TCP/UDP listeners bound to the ready endpoints of Kubernetes Services, as declared by
 GaapListenerBinding resources (gaap.operator.dev/v1alpha1).

@@ -27,6 +27,11 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
+  // A subcommand, not a flag: the conformance run shares only the GAAP flags with the operator.
+  if (process.argv[2] === "conformance") {
+    const { conformanceMain } = await import("./conformance/cli.ts");
+    process.exit(await conformanceMain(process.argv.slice(3)));
+  }
   let config: Config;
   try {
     const parsed = parseConfig(process.argv.slice(2));

@@ -91,12 +91,16 @@ describe("the image, built with buildah and run from its own filesystem", () => 
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
-  it("runs gaap-operator as UID 65532, and --version prints package.json's version", async () => {
+  it("runs gaap-operator as UID 65532; --version prints package.json's version; conformance answers", async () => {
     const config = await images.config(operatorImage);
     expect(config.Entrypoint).toEqual(["gaap-operator"]);
     expect(config.User).toBe("65532:65532");
     expect((await images.runIn(operator, ["id", "-u"])).trim()).toBe("65532");
     expect(await images.runIn(operator, ["gaap-operator", "--version"])).toBe(`${version}\n`);
+    // The conformance subcommand is loaded on demand: its compiled module is in the image too.
+    expect(await images.runIn(operator, ["gaap-operator", "conformance", "--help"])).toMatch(
+      /^Usage: gaap-operator conformance/,
+    );
   });
 
   it("lets UID 65532 read everything under /app and change none of it", async () => {

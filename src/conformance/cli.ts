@@ -1,0 +1,78 @@
+// `gaap-operator conformance`: flags, the operator's credential loading and transport (same token buckets), the
+// run with SIGINT/SIGTERM turned into a clean stop, the table on stdout and the redacted JSON report.
+import { writeFileSync } from "node:fs";
+import { ConfigError } from "../config.ts";
+import { resolveCredential } from "../gaap/credentials.ts";
+import { GaapTransport } from "../gaap/transport.ts";
+import { VERSION } from "../version.ts";
+import { conformanceUsage, parseConformanceArgs } from "./options.ts";
+import { exitCode, renderTable } from "./report.ts";
+import { runConformance } from "./run.ts";
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+/** Runs the subcommand and resolves with its exit code (options.ts lists them). */
+export async function conformanceMain(argv: string[], io: CliIo = stdio): Promise<number> {
+  let parsed: ReturnType<typeof parseConformanceArgs>;
+  try {
+    parsed = parseConformanceArgs(argv);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err(`gaap-operator conformance: ${err.message}\nRun gaap-operator conformance --help for usage.\n`);
+    return 2;
+  }
+  if (parsed.action === "help") {
+    io.out(conformanceUsage());
+    return 0;
+  }
+  const opts = parsed.options;
+  let credential: Awaited<ReturnType<typeof resolveCredential>>["credential"];
+  try {
+    ({ credential } = await resolveCredential(opts.credentials, opts.credentialsDir, io.env ?? process.env));
+  } catch (err) {
+    io.err(`gaap-operator conformance: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const transport = new GaapTransport({
+    endpoint: opts.endpoint,
+    credential,
+    timeoutSec: opts.timeoutSec,
+    rates: opts.rates,
+    userAgent: `gaap-operator-conformance/${VERSION}`,
+  });
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted)
+      io.err(`${signal}: stopping at the next call, then cleaning up (this can take a task's time)\n`);
+    stop.abort(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  io.err(
+    opts.write
+      ? "conformance: read and write checks\n"
+      : "conformance: read-only checks (add --write for the rest)\n",
+  );
+  try {
+    const report = await runConformance(opts, {
+      transport,
+      signal: stop.signal,
+      tool: `gaap-operator ${VERSION}`,
+    });
+    io.out(renderTable(report));
+    if (opts.reportPath) {
+      writeFileSync(opts.reportPath, `${JSON.stringify(report, null, 2)}\n`);
+      io.out(`report written to ${opts.reportPath} (secrets and account IDs redacted)\n`);
+    }
+    return exitCode(report);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,94 @@
+// Every GAAP call the conformance run makes goes through here: the operator's own transport (its token buckets,
+// so the run stays inside the account's budget, and the official SDK), each call journalled, redacted, for the
+// report. A call answers with its outcome instead of throwing: an error code is often the very answer sought.
+import { OperatorError } from "../errors.ts";
+import type { GaapTransport } from "../gaap/transport.ts";
+import { redact, redactText } from "./redact.ts";
+
+export interface CallRecord {
+  action: string;
+  request: unknown;
+  /** "Success" or the error code. */
+  outcome: string;
+  message?: string;
+  response?: unknown;
+  requestId?: string;
+  ms: number;
+}
+
+export type Outcome<T> = { ok: true; res: T } | { ok: false; code: string; message: string };
+
+/** The run stopped on purpose (a signal) or because GAAP answered something it cannot go on from. */
+export class ConformanceStop extends Error {}
+
+export class Probe {
+  readonly calls: CallRecord[];
+  private readonly transport: GaapTransport;
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(transport: GaapTransport, signal?: AbortSignal, calls: CallRecord[] = []) {
+    this.transport = transport;
+    this.signal = signal;
+    this.calls = calls;
+  }
+
+  /** The same transport and journal, deaf to the interruption: cleanup must run to its end. */
+  uninterruptible(): Probe {
+    return new Probe(this.transport, undefined, this.calls);
+  }
+
+  read<T>(action: string, req: object): Promise<Outcome<T>> {
+    return this.call<T>(action, req, false);
+  }
+
+  write<T>(action: string, req: object): Promise<Outcome<T>> {
+    return this.call<T>(action, req, true);
+  }
+
+  /** A read that must succeed. */
+  async mustRead<T>(action: string, req: object): Promise<T> {
+    const o = await this.read<T>(action, req);
+    if (!o.ok) throw new ConformanceStop(`${action} failed: ${o.code} ${o.message}`);
+    return o.res;
+  }
+
+  /** Throws once the run has been interrupted; checked before every call. */
+  checkInterrupted(): void {
+    if (this.signal?.aborted)
+      throw new ConformanceStop(`interrupted (${String(this.signal.reason ?? "signal")})`);
+  }
+
+  private async call<T>(action: string, req: object, write: boolean): Promise<Outcome<T>> {
+    this.checkInterrupted();
+    const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    try {
+      const res = write
+        ? await this.transport.write<T>(action, req)
+        : await this.transport.read<T>(action, req);
+      const { RequestId, ...rest } = (res ?? {}) as { RequestId?: string };
+      this.calls.push({
+        action,
+        request: redact(req),
+        outcome: "Success",
+        response: redact(rest),
+        ...(RequestId ? { requestId: RequestId } : {}),
+        ms: ms(),
+      });
+      return { ok: true, res };
+    } catch (err) {
+      if (!(err instanceof OperatorError)) throw err;
+      const cause = err.cause as { message?: string } | undefined;
+      const message = redactText(cause?.message ?? err.message);
+      this.calls.push({
+        action,
+        request: redact(req),
+        outcome: err.code,
+        message,
+        ...(err.requestId ? { requestId: err.requestId } : {}),
+        ms: ms(),
+      });
+      return { ok: false, code: err.code, message };
+    }
+  }
+}

@@ -1,0 +1,195 @@
+// One conformance run: the read checks; with --write, the refusal of any dedicated target that holds an origin
+// (before anything is written), the run's own origins, the listener and rule checks; and always, in a finally
+// block, the cleanup. What every check answered becomes the report.
+import type { GaapTransport } from "../gaap/transport.ts";
+import { Cleanup } from "./cleanup.ts";
+import { listenerChecks, type Origins } from "./listener-checks.ts";
+import type { ConformanceOptions } from "./options.ts";
+import { ConformanceStop, Probe } from "./probe.ts";
+import { readChecks } from "./read-checks.ts";
+import { type ConformanceReport, Findings } from "./report.ts";
+import { ruleChecks } from "./rule-checks.ts";
+import { findListener, findRule, type Target, type TargetView, type Waiting } from "./targets.ts";
+
+/** Tag on every origin a run registers, so they are recognisable in the console and never taken for others. */
+export const CONFORMANCE_TAG = "gaap.operator.dev/conformance";
+export const CONFORMANCE_ORIGIN_NAME = "gaap-operator-conformance";
+
+export interface RunDeps {
+  transport: GaapTransport;
+  /** Aborted on SIGINT/SIGTERM: the run stops at its next call and cleans up. */
+  signal?: AbortSignal;
+  /** "gaap-operator <version>" */
+  tool: string;
+  /** Tags this run's origins; default: the start time. */
+  runId?: string;
+}
+
+export async function runConformance(opts: ConformanceOptions, deps: RunDeps): Promise<ConformanceReport> {
+  const startedAt = new Date();
+  const probe = new Probe(deps.transport, deps.signal);
+  const findings = new Findings();
+  const cleanup = new Cleanup();
+  const waiting: Waiting = {
+    taskTimeoutMs: opts.taskTimeoutMs,
+    pollMs: opts.pollMs,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
+  let aborted: string | undefined;
+  let cleaned = { complete: true, left: [] as string[] };
+  try {
+    await readChecks(probe, findings, opts);
+    if (opts.write) {
+      const targets = await preflight(probe, opts);
+      for (const t of [targets.listener, targets.rule, targets.sibling]) if (t) cleanup.target(t);
+      const origins = await register(probe, opts, deps.runId ?? startedAt.toISOString(), cleanup);
+      await duplicateChecks(probe, findings, opts, origins, cleanup);
+      if (targets.listener)
+        await listenerChecks(probe, findings, targets.listener, origins, opts.binds, waiting, cleanup);
+      if (targets.rule)
+        await ruleChecks(probe, findings, targets.rule, targets.sibling, origins, opts.binds, waiting);
+    }
+  } catch (err) {
+    aborted = err instanceof ConformanceStop ? err.message : `unexpected error: ${(err as Error).message}`;
+  } finally {
+    cleaned = await cleanup.run(probe.uninterruptible(), {
+      taskTimeoutMs: opts.taskTimeoutMs,
+      pollMs: opts.pollMs,
+    });
+  }
+  return {
+    kind: "gaap-conformance-report",
+    version: 1,
+    tool: deps.tool,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    endpoint: new URL(opts.endpoint).host,
+    mode: opts.write ? "write" : "read",
+    findings: findings.list,
+    warnings: findings.list.flatMap((f) => (f.warning ? [f.warning] : [])),
+    ...(aborted ? { aborted } : {}),
+    cleanup: cleaned,
+    calls: probe.calls,
+  };
+}
+
+interface Targets {
+  listener?: Target;
+  rule?: Target;
+  sibling?: Target;
+}
+
+/** Finds every dedicated target and refuses the run, before any write, if one is missing, busy or holds an origin. */
+async function preflight(p: Probe, opts: ConformanceOptions): Promise<Targets> {
+  const out: Targets = {};
+  const check = (name: string, found: { target: Target; view: TargetView } | undefined): Target => {
+    if (!found)
+      throw new ConformanceStop(
+        `refused: ${name} not found (a TCP/UDP listener, or a rule of an HTTP/HTTPS listener)`,
+      );
+    if (found.view.bound.length > 0)
+      throw new ConformanceStop(
+        `refused: ${name} holds ${found.view.bound.length} origin(s) (${found.view.bound.map((e) => `${e.ip}:${e.port}`).join(", ")}); dedicate an empty one to this run. Nothing was written.`,
+      );
+    if (found.view.status !== 0)
+      throw new ConformanceStop(
+        `refused: ${name} is busy (status ${found.view.status}); nothing was written`,
+      );
+    return found.target;
+  };
+  if (opts.listenerId)
+    out.listener = check(`listener ${opts.listenerId}`, await findListener(p, opts.listenerId));
+  if (opts.ruleId) out.rule = check(`rule ${opts.ruleId}`, await findRule(p, opts.ruleId));
+  if (opts.siblingRuleId) {
+    out.sibling = check(`rule ${opts.siblingRuleId}`, await findRule(p, opts.siblingRuleId));
+    if (out.sibling.listenerId !== out.rule?.listenerId)
+      throw new ConformanceStop(
+        `refused: --sibling-rule ${opts.siblingRuleId} is not on the listener of --rule ${opts.ruleId}`,
+      );
+  }
+  // An IP registered already is someone's origin: the run registers only IPs it can remove afterwards.
+  for (const ip of opts.originIps) {
+    const found = await p.mustRead<{
+      RealServerSet?: Array<{ RealServerIP?: string; RealServerId?: string }>;
+    }>("DescribeRealServers", {
+      ProjectId: -1,
+      Filters: [{ Name: "RealServerIP", Values: [ip] }],
+      Limit: 50,
+    });
+    const hit = found.RealServerSet?.find((r) => r.RealServerIP === ip);
+    if (hit)
+      throw new ConformanceStop(
+        `refused: ${ip} is registered already (${hit.RealServerId}); pass IPs the account does not hold. Nothing was written.`,
+      );
+  }
+  return out;
+}
+
+/** Registers the given IPs as the run's origins, 20 a call, tagged; each ID is handed to cleanup at once. */
+async function register(
+  p: Probe,
+  opts: ConformanceOptions,
+  runId: string,
+  cleanup: Cleanup,
+): Promise<Origins> {
+  const list: Origins["list"] = [];
+  for (let i = 0; i < opts.originIps.length; i += 20) {
+    const o = await p.write<{ RealServerSet?: Array<{ RealServerId?: string; RealServerIP?: string }> }>(
+      "AddRealServers",
+      {
+        ProjectId: opts.projectId,
+        RealServerIP: opts.originIps.slice(i, i + 20),
+        RealServerName: CONFORMANCE_ORIGIN_NAME,
+        TagSet: [{ TagKey: CONFORMANCE_TAG, TagValue: runId }],
+      },
+    );
+    if (!o.ok) throw new ConformanceStop(`registering the origins failed: ${o.code} ${o.message}`);
+    for (const r of o.res.RealServerSet ?? []) {
+      if (!r.RealServerId || !r.RealServerIP) continue;
+      cleanup.made(r.RealServerId, r.RealServerIP);
+      list.push({ id: r.RealServerId, ip: r.RealServerIP });
+    }
+  }
+  const order = new Map(opts.originIps.map((ip, i) => [ip, i]));
+  list.sort((a, b) => (order.get(a.ip) ?? 0) - (order.get(b.ip) ?? 0));
+  if (list.length !== opts.originIps.length)
+    throw new ConformanceStop(`AddRealServers returned ${list.length} IDs for ${opts.originIps.length} IPs`);
+  return { list, port: opts.originPort };
+}
+
+/** The first IP again, in the same project and (if given) in another; anything it registers is the run's too. */
+async function duplicateChecks(
+  p: Probe,
+  f: Findings,
+  opts: ConformanceOptions,
+  origins: Origins,
+  cleanup: Cleanup,
+): Promise<void> {
+  const ip = origins.list[0]?.ip as string;
+  const again = async (projectId: number) => {
+    const o = await p.write<{ RealServerSet?: Array<{ RealServerId?: string; RealServerIP?: string }> }>(
+      "AddRealServers",
+      {
+        ProjectId: projectId,
+        RealServerIP: [ip],
+        RealServerName: CONFORMANCE_ORIGIN_NAME,
+        TagSet: [{ TagKey: CONFORMANCE_TAG, TagValue: "duplicate" }],
+      },
+    );
+    if (o.ok) for (const r of o.res.RealServerSet ?? []) if (r.RealServerId) cleanup.made(r.RealServerId, ip);
+    return o;
+  };
+  const same = await again(opts.projectId);
+  f.answer(
+    "duplicateRS",
+    same.ok ? "accepted" : same.code,
+    same.ok ? `${ip} registered twice in project ${opts.projectId}` : `${same.code}: ${same.message}`,
+  );
+  if (opts.otherProjectId === undefined) return f.notTested("duplicateScope", "needs --other-project-id");
+  const other = await again(opts.otherProjectId);
+  f.answer(
+    "duplicateScope",
+    other.ok ? "project" : other.code === "InvalidParameterValue.DuplicateRS" ? "account" : other.code,
+    other.ok ? `${ip} registered in project ${opts.otherProjectId} too` : `${other.code}: ${other.message}`,
+  );
+}

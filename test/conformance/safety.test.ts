@@ -1,0 +1,154 @@
+// What makes the conformance run safe to point at a real account: it refuses targets that hold origins before
+// writing anything, writes only to its dedicated listener and rules and to the origins it registered, and leaves
+// the account as it found it: after a full run, after a failure midway, and after an interruption.
+import { describe, expect, it } from "vitest";
+import { exitCode } from "../../src/conformance/report.ts";
+import { WRITE_ACTIONS } from "../../src/gaap/actions.ts";
+import {
+  FOREIGN_IP,
+  FOREIGN_LISTENER,
+  FOREIGN_RULE,
+  HTTP_LISTENER,
+  LISTENER,
+  RULE,
+  SIBLING,
+  useWorld,
+} from "./world.ts";
+
+describe("a conformance write run", () => {
+  const w = useWorld();
+  const writes = () => w.emu.calls.list().filter((c) => WRITE_ACTIONS.has(c.action));
+
+  it("leaves the account exactly as it found it", async () => {
+    const before = w.emu.snapshot();
+    const report = await w.run();
+    expect(report.aborted).toBeUndefined();
+    expect(report.cleanup).toEqual({ complete: true, left: [] });
+    expect(exitCode(report)).toBe(0);
+    expect(w.emu.snapshot()).toEqual(before);
+  });
+
+  it("writes only to the dedicated listener and rules, and removes only the origins it registered", async () => {
+    const report = await w.run();
+    const binds = writes().filter((c) => c.action.startsWith("Bind"));
+    expect(binds.length).toBeGreaterThan(0);
+    for (const c of binds) {
+      expect([LISTENER, HTTP_LISTENER]).toContain(c.listenerId);
+      if (c.ruleId) expect([RULE, SIBLING]).toContain(c.ruleId);
+      for (const entry of c.bindSet ?? []) expect(entry).not.toContain(FOREIGN_IP);
+    }
+    // Every origin removed is one an AddRealServers of this run answered with.
+    const made = new Set(
+      report.calls
+        .filter((c) => c.action === "AddRealServers" && c.outcome === "Success")
+        .flatMap((c) =>
+          (c.response as { RealServerSet: Array<{ RealServerId: string }> }).RealServerSet.map(
+            (r) => r.RealServerId,
+          ),
+        ),
+    );
+    const removed = report.calls
+      .filter((c) => c.action === "RemoveRealServers")
+      .flatMap((c) => (c.request as { RealServerIds: string[] }).RealServerIds);
+    expect(removed.length).toBeGreaterThan(0);
+    for (const id of removed) expect(made).toContain(id);
+    for (const c of report.calls.filter((x) => x.action === "AddRealServers"))
+      expect((c.request as { TagSet: Array<{ TagKey: string }> }).TagSet[0]?.TagKey).toBe(
+        "gaap.operator.dev/conformance",
+      );
+  });
+
+  it.each([
+    {
+      what: "a listener holding an origin",
+      opts: { listenerId: FOREIGN_LISTENER },
+      message: /refused: listener listener-other001 holds 1 origin/,
+    },
+    {
+      what: "a rule holding an origin",
+      opts: { ruleId: FOREIGN_RULE, siblingRuleId: undefined },
+      message: /refused: rule rule-other001 holds 1 origin/,
+    },
+    {
+      what: "a sibling rule holding an origin",
+      opts: { siblingRuleId: FOREIGN_RULE },
+      message: /refused: rule rule-other001 holds/,
+    },
+    {
+      what: "an IP the account holds already",
+      opts: { originIps: ["198.51.100.1", FOREIGN_IP] },
+      message: /refused: 198\.18\.0\.1 is registered already/,
+    },
+    {
+      what: "a listener that does not exist",
+      opts: { listenerId: "listener-nothere1" },
+      message: /refused: listener listener-nothere1 not found/,
+    },
+  ])("refuses $what, writing nothing", async ({ opts, message }) => {
+    const before = w.emu.snapshot();
+    const report = await w.run(opts);
+    expect(report.aborted).toMatch(message);
+    expect(exitCode(report)).toBe(1);
+    expect(writes()).toEqual([]);
+    expect(w.emu.snapshot()).toEqual(before);
+  });
+
+  it("cleans up when GAAP fails it midway", async () => {
+    const before = w.emu.snapshot();
+    let binds = 0;
+    const report = await w.run(
+      {},
+      {
+        // After the timed binds, the next listener bind fails once: the run stops with origins registered and bound.
+        observer: {
+          call: (action, code) => {
+            if (action === "BindListenerRealServers" && code === "Success" && ++binds === 2)
+              w.emu.faults.set([{ action: "BindListenerRealServers", errorCode: "InternalError", count: 1 }]);
+          },
+        },
+      },
+    );
+    expect(report.aborted).toMatch(/binding listener listener-cf000001 failed: InternalError/);
+    expect(report.cleanup).toEqual({ complete: true, left: [] });
+    expect(exitCode(report)).toBe(1);
+    expect(w.emu.snapshot()).toEqual(before);
+  });
+
+  it("cleans up when interrupted during a task", async () => {
+    const before = w.emu.snapshot();
+    const stop = new AbortController();
+    const report = await w.run(
+      {},
+      {
+        signal: stop.signal,
+        observer: {
+          call: (action, code) => {
+            if (action === "BindListenerRealServers" && code === "Success") stop.abort("SIGINT");
+          },
+        },
+      },
+    );
+    expect(report.aborted).toMatch(/interrupted \(SIGINT\)/);
+    expect(report.cleanup).toEqual({ complete: true, left: [] });
+    expect(w.emu.snapshot()).toEqual(before);
+  });
+
+  it("names what it could not clean up", async () => {
+    let removals = 0;
+    const report = await w.run(
+      { ruleId: undefined, siblingRuleId: undefined },
+      {
+        observer: {
+          // Once the checks' own RemoveRealServers has been answered, every later removal fails.
+          call: (action) => {
+            if (action === "RemoveRealServers" && ++removals === 1)
+              w.emu.faults.set([{ action: "RemoveRealServers", errorCode: "InternalError" }]);
+          },
+        },
+      },
+    );
+    expect(report.cleanup.complete).toBe(false);
+    expect(report.cleanup.left.join("\n")).toMatch(/origin rs-\w+ \(198\.51\.100\.1\): InternalError/);
+    expect(exitCode(report)).toBe(1);
+  });
+});

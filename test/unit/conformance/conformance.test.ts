@@ -1,0 +1,79 @@
+// The conformance command's pure parts: its table of the emulator's defaults matches the emulator's, flags are
+// checked as the operator's are, reports carry no secrets or account IDs, and the exit code follows the report.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_BEHAVIOR } from "../../../emulator/account/state.ts";
+import { EXPECTATIONS } from "../../../src/conformance/expectations.ts";
+import { parseConformanceArgs } from "../../../src/conformance/options.ts";
+import { redact } from "../../../src/conformance/redact.ts";
+import { type ConformanceReport, exitCode, Findings, timing } from "../../../src/conformance/report.ts";
+
+describe("conformance", () => {
+  it("knows the emulator's defaults as the emulator has them", () => {
+    for (const [key, e] of Object.entries(EXPECTATIONS)) {
+      // That finding's answer is the error code a bind over the limit gets, not the limit itself.
+      if (key === "maxRealServersPerListener") continue;
+      if (key in DEFAULT_BEHAVIOR && e.emulatorDefault !== undefined)
+        expect(String(DEFAULT_BEHAVIOR[key as keyof typeof DEFAULT_BEHAVIOR]), key).toBe(
+          String(e.emulatorDefault),
+        );
+    }
+  });
+
+  it("parses the GAAP flags with the operator's parser", () => {
+    const p = parseConformanceArgs(["--gaap-endpoint", "http://127.0.0.1:9000", "--gaap-write-qps", "5"]);
+    expect(p.action === "run" && p.options).toMatchObject({
+      endpoint: "http://127.0.0.1:9000",
+      write: false,
+      rates: { write: 5 },
+    });
+    expect(() => parseConformanceArgs(["--gaap-endpoint", "ftp://x"])).toThrow(
+      /--gaap-endpoint must be a URL/,
+    );
+  });
+
+  it.each([
+    [["--write", "--origin-ip", "198.51.100.1"], /--write needs --listener and\/or --rule/],
+    [["--write", "--listener", "listener-a"], /--write needs at least one --origin-ip/],
+    [["--listener", "listener-a"], /are for --write runs/],
+    [["--write", "--listener", "l", "--origin-ip", "not-an-ip"], /must be an IP address/],
+    [["--write", "--rule", "r", "--sibling-rule", "r", "--origin-ip", "198.51.100.1"], /another rule/],
+    [["--write", "--listener", "l", "--origin-ip", "198.51.100.1", "--other-project-id", "0"], /must differ/],
+    [["--workers", "3"], /Unknown option/],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseConformanceArgs(argv)).toThrow(message);
+  });
+
+  it("redacts secrets, signatures and account IDs", () => {
+    const r = redact({
+      AppId: 1250000000,
+      OwnerUin: "100000000001",
+      nested: [{ SecretId: "AKIDabcdefgh12345678", Signature: "x", ListenerId: "listener-a" }],
+      Message: "uin 100000000001 with AKIDabcdefgh12345678 refused",
+    });
+    const text = JSON.stringify(r);
+    expect(text).not.toMatch(/1250000000|100000000001|AKIDabcdefgh/);
+    expect(text).toContain("listener-a");
+  });
+
+  it("exits 0 when all is as assumed, 3 with WARNINGs, 1 when stopped or not cleaned up", () => {
+    const base = { warnings: [], cleanup: { complete: true, left: [] } } as unknown as ConformanceReport;
+    expect(exitCode(base)).toBe(0);
+    expect(exitCode({ ...base, warnings: ["x"] })).toBe(3);
+    expect(exitCode({ ...base, warnings: ["x"], aborted: "refused" })).toBe(1);
+    expect(exitCode({ ...base, cleanup: { complete: false, left: ["o"] } })).toBe(1);
+  });
+
+  it("flags an answer the operator does not assume, and measures medians", () => {
+    const f = new Findings();
+    f.answer("emptyBindSet", "reject", "InvalidParameter");
+    f.answer("unknownListenerError", "InvalidParameter", "x");
+    expect(f.get("emptyBindSet")).toMatchObject({
+      status: "differs",
+      warning: expect.stringMatching(/operator assumes unbind/),
+    });
+    expect(f.get("unknownListenerError")).toMatchObject({ status: "differs" });
+    expect(f.get("unknownListenerError")?.warning).toBeUndefined();
+    expect(timing([300, 100, 200])).toMatchObject({ minMs: 100, medianMs: 200, maxMs: 300 });
+    expect(timing([100, 200])).toMatchObject({ medianMs: 150 });
+  });
+});
