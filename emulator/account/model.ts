@@ -127,7 +127,8 @@ export interface Behavior {
    * - whether one IP may be bound twice on a listener with different ports;
    * - which code an unknown ListenerId gives (ResourceNotFound or InvalidParameter "ListenerId(x) Not Exist.");
    * - whether DuplicateRS is checked per account or per project;
-   * - how many IPs one AddRealServers call may carry, and the largest Describe*Listeners Limit.
+   * - how many IPs one AddRealServers call may carry, and the largest Describe*Listeners Limit;
+   * - whether weight 0 is accepted under wrr ("reject": 1-100 only, as the operator assumes; or "accept").
    */
   bindVisibility: "onComplete" | "immediate";
   emptyBindSet: "unbind" | "reject";
@@ -136,6 +137,7 @@ export interface Behavior {
   duplicateScope: "account" | "project";
   maxAddRealServersBatch: number;
   maxDescribeListenersLimit: number;
+  weightZero: "reject" | "accept";
   /**
    * Layer 7, UNCONFIRMED as well:
    * - what a task on a rule locks: the whole listener ("listener": every rule write on it answers ListenerHasTask)

@@ -22,6 +22,7 @@ const AS_IS: Partial<Record<string, { field: keyof Behavior; values: readonly st
   emptyBindSet: { field: "emptyBindSet", values: ["unbind", "reject"] },
   ruleTaskScope: { field: "ruleTaskScope", values: ["listener", "rule"] },
   ruleOverLimit: { field: "ruleOverLimit", values: ["reject", "accept"] },
+  weightZero: { field: "weightZero", values: ["reject", "accept"] },
 };
 
 /** The Behavior settings a report's answers stand for (only those; merge them over a state's behaviour). */

@@ -27,6 +27,7 @@ export const DEFAULT_BEHAVIOR: Behavior = Object.freeze({
   duplicateScope: "account",
   maxAddRealServersBatch: 20,
   maxDescribeListenersLimit: 50,
+  weightZero: "reject",
   ruleTaskScope: "listener",
   maxRealServersPerRule: 100,
   ruleOverLimit: "reject",

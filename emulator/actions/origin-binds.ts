@@ -50,7 +50,12 @@ export function checkBindSet(
     }
     seenIpPort.add(`${ip}:${port}`);
     seenIp.add(ip);
-    const weight = checkWeight(target.scheduler, idx, e.RealServerWeight as number | undefined);
+    const weight = checkWeight(
+      target.scheduler,
+      idx,
+      e.RealServerWeight as number | undefined,
+      a.behavior.weightZero === "accept" ? 0 : 1,
+    );
     const role = checkRole(target, e.RealServerFailoverRole as string | undefined);
     set.push({
       realServerId: id,
@@ -76,12 +81,17 @@ export function startTask(a: Account, owner: OriginSet, durationMs: number): voi
 }
 
 /** Weights mean something only under wrr; every other scheduler takes 1 or none. */
-function checkWeight(scheduler: string, idx: number, weight: number | undefined): number | undefined {
+function checkWeight(
+  scheduler: string,
+  idx: number,
+  weight: number | undefined,
+  least: number,
+): number | undefined {
   if (scheduler === "wrr") {
-    if (weight !== undefined && (weight < 1 || weight > 100)) {
+    if (weight !== undefined && (weight < least || weight > 100)) {
       throw new GaapError(
         "InvalidParameterValue",
-        `RealServerBindSet.${idx}.RealServerWeight must be in 1-100.`,
+        `RealServerBindSet.${idx}.RealServerWeight must be in ${least}-100.`,
       );
     }
   } else if (weight !== undefined && weight !== 1) {

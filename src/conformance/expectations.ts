@@ -86,8 +86,8 @@ export const EXPECTATIONS: Readonly<Record<CheckKey, Expectation>> = {
   },
   weightZero: {
     title: "weight 0 under wrr",
-    emulatorDefault: "refused",
-    operatorAssumes: "refused",
+    emulatorDefault: "reject",
+    operatorAssumes: "reject",
     why: "the operator assumes weights 1-100 and drains by a termination hold, not by weight",
   },
   allowSameIpDifferentPorts: {

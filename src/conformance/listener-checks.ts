@@ -72,7 +72,7 @@ export async function listenerChecks(
     if (zero.ok) await waitIdle(p, t, w);
     f.answer(
       "weightZero",
-      zero.ok ? "accepted" : "refused",
+      zero.ok ? "accept" : "reject",
       zero.ok ? "bound with RealServerWeight 0" : `${zero.code}: ${zero.message}`,
     );
   } else

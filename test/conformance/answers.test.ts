@@ -53,6 +53,8 @@ const cases: Case[] = [
   },
   { setting: { ruleTaskScope: "listener" }, key: "ruleTaskScope", answer: "listener", write: true },
   { setting: { ruleTaskScope: "rule" }, key: "ruleTaskScope", answer: "rule", write: true },
+  { setting: { weightZero: "reject" }, key: "weightZero", answer: "reject", write: true },
+  { setting: { weightZero: "accept" }, key: "weightZero", answer: "accept", write: true },
   {
     setting: { ruleOverLimit: "reject" },
     key: "ruleOverLimit",

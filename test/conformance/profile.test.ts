@@ -14,7 +14,11 @@ describe("an emulator profile from a conformance report", () => {
   it("loads the committed sample report, and the emulator starts with it", async () => {
     const profile = loadProfile("docs/conformance-sample.json");
     expect(profile.bindTaskMs).toBeGreaterThan(0);
-    expect(profile).toMatchObject({ unknownListenerError: "ResourceNotFound", emptyBindSet: "unbind" });
+    expect(profile).toMatchObject({
+      unknownListenerError: "ResourceNotFound",
+      emptyBindSet: "unbind",
+      weightZero: "reject",
+    });
     // Untested in the sample: kept at the defaults.
     expect(profile.ruleTaskScope).toBeUndefined();
     const emu = await startEmulator({ state: normalizeState({ behavior: profile }) });
