@@ -40,11 +40,13 @@ function main(): Promise<void> | void {
     process.exit(2);
   }
   let state: ReturnType<typeof defaultState>;
+  let loading = values.state;
   try {
     state = values.state ? loadStateFile(values.state) : defaultState();
+    loading = values.profile;
     if (values.profile) state.behavior = mergeBehavior(state.behavior, loadProfile(values.profile));
   } catch (err) {
-    console.error(`gaap-emulator: cannot load ${values.profile ?? values.state}: ${(err as Error).message}`);
+    console.error(`gaap-emulator: cannot load ${loading}: ${(err as Error).message}`);
     process.exit(2);
   }
   return run(port, values.host ?? "127.0.0.1", state, Number(values["fault-seed"] ?? 1));

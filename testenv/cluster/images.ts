@@ -18,13 +18,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { cacheRoot } from "./binaries.ts";
-import { debianTools } from "./debian-tools.ts";
+import { asRoot, debianTools, installDebianPackage } from "./debian-tools.ts";
 
 const exec = promisify(execFile);
 
 /** What the base is made of: Debian's suite (the one this project's machines run) and npm's version. */
 export const BASE_RECIPE = Object.freeze({ debian: "bookworm", npm: "11.21.3" });
 const BASE_REPOSITORY = "localhost/gaap-operator-test-base";
+/** Where mmdebstrap finds Debian's signing keys (absent on Ubuntu until debian-archive-keyring is installed). */
+const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+/** Images a test builds are tagged test-<pid>: a killed run's are found and removed by the next. */
+export const TEST_TAG = /^localhost\/gaap-(operator|emulator):test-(\d+)$/;
 
 /** The CA bundle the host trusts (it may add a proxy's own CA), so npm inside a build reaches the registry as npm here does. */
 function hostCaBundle(): string | undefined {
@@ -58,19 +62,37 @@ export class ImageBuilder {
   readonly buildah: string;
   private readonly mmdebstrap: string;
   private readonly log: (line: string) => void;
+  /** sudo -n, or nothing as root: chroot isolation and a vfs store need root (no user namespaces required). */
+  private readonly root: string[];
   readonly storage = join(cacheRoot(), "buildah");
 
-  private constructor(buildah: string, mmdebstrap: string, log: (line: string) => void) {
+  private constructor(buildah: string, mmdebstrap: string, log: (line: string) => void, root: string[]) {
     this.buildah = buildah;
     this.mmdebstrap = mmdebstrap;
     this.log = log;
+    this.root = root;
   }
 
   /** Finds buildah and mmdebstrap, installing Debian's packages when missing, as for Prometheus. */
   static async open(log: (line: string) => void = console.error): Promise<ImageBuilder> {
+    const root = await asRoot();
+    if (!root)
+      throw new Error("building images needs root or passwordless sudo (buildah with chroot isolation)");
     const { buildah } = await debianTools("buildah", ["buildah"], log);
     const { mmdebstrap } = await debianTools("mmdebstrap", ["mmdebstrap"], log);
-    return new ImageBuilder(buildah, mmdebstrap, log);
+    if (!existsSync(DEBIAN_KEYRING))
+      await installDebianPackage("debian-archive-keyring", "Debian's signing keys for mmdebstrap", log);
+    return new ImageBuilder(buildah, mmdebstrap, log, root);
+  }
+
+  /** The file and arguments that run buildah with `args` on this builder's storage, as root. */
+  command(args: string[]): [string, string[]] {
+    return this.asRoot([this.buildah, ...this.globalArgs, ...args]);
+  }
+
+  private asRoot(argv: string[]): [string, string[]] {
+    const [file, ...args] = [...this.root, ...argv];
+    return [file as string, args];
   }
 
   /** buildah's flags for this builder's own storage, before any command. */
@@ -86,7 +108,8 @@ export class ImageBuilder {
   }
 
   async run(args: string[]): Promise<string> {
-    const { stdout } = await exec(this.buildah, [...this.globalArgs, ...args], {
+    const [file, argv] = this.command(args);
+    const { stdout } = await exec(file, argv, {
       maxBuffer: 256 << 20,
       env: { ...process.env, BUILDAH_ISOLATION: "chroot" },
     });
@@ -124,15 +147,15 @@ export class ImageBuilder {
         `making a ${BASE_RECIPE.debian} root filesystem with mmdebstrap for the image base (about 30 s)`,
       );
       await exec(
-        this.mmdebstrap,
-        [
+        ...this.asRoot([
+          this.mmdebstrap,
           "--variant=essential",
           "--include=libstdc++6",
           ...["man", "doc", "locale", "info"].map((d) => `--dpkgopt=path-exclude=/usr/share/${d}/*`),
           "--quiet",
           BASE_RECIPE.debian,
           join(ctx, "rootfs.tar"),
-        ],
+        ]),
         { maxBuffer: 64 << 20 },
       );
       copyFileSync(node, join(ctx, "node"));
@@ -178,10 +201,12 @@ export class ImageBuilder {
     return (await this.run(["from", "--pull-never", image])).trim();
   }
 
-  /** The argv that runs `command` in a container as its image's user (host network: chroot has no namespace of its own). */
-  runArgv(container: string, command: string[], volumes: string[] = []): string[] {
-    return [
-      ...this.globalArgs,
+  /**
+   * The file and arguments that run `command` in a container as its image's user, with `volumes` mounted (host
+   * network: chroot isolation has no namespace of its own), for a process the caller starts and stops.
+   */
+  runCommand(container: string, command: string[], volumes: string[] = []): [string, string[]] {
+    return this.command([
       "run",
       "--isolation",
       "chroot",
@@ -189,12 +214,37 @@ export class ImageBuilder {
       container,
       "--",
       ...command,
-    ];
+    ]);
   }
 
   async runIn(container: string, command: string[]): Promise<string> {
-    const { stdout } = await exec(this.buildah, this.runArgv(container, command), { maxBuffer: 64 << 20 });
-    return stdout;
+    return this.run(["run", "--isolation", "chroot", container, "--", ...command]);
+  }
+
+  /** Removes what test runs that are no longer alive left behind (their images are tagged test-<pid>). */
+  async sweepStale(): Promise<void> {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+      }
+    };
+    const stale = (name: string) => {
+      const m = TEST_TAG.exec(name);
+      return m !== null && !alive(Number(m[2]));
+    };
+    // buildah says null, not [], when it has no containers.
+    const containers = (JSON.parse(await this.run(["containers", "--json"])) ?? []) as Array<{
+      containername: string;
+      imagename: string;
+    }>;
+    const images = (await this.run(["images", "--format", "{{.Name}}:{{.Tag}}"])).split("\n").filter(stale);
+    await this.remove(
+      containers.filter((c) => stale(c.imagename)).map((c) => c.containername),
+      images,
+    );
   }
 
   /** The image's configuration as an OCI image config. */

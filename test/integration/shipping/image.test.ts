@@ -60,6 +60,7 @@ describe("the image, built with buildah and run from its own filesystem", () => 
 
   beforeAll(async () => {
     images = await ImageBuilder.open(log);
+    await images.sweepStale();
     const base = await images.nodeBase();
     const buildArgs = { BUILD_IMAGE: base.image, RUNTIME_IMAGE: base.image };
     const started = Date.now();
@@ -157,8 +158,7 @@ describe("the image, built with buildah and run from its own filesystem", () => 
     writeFileSync(join(conf, "TENCENTCLOUD_SECRET_KEY"), `${DEMO_CREDENTIAL.secretKey}\n`, { mode: 0o644 });
     const proc = group.start(
       "operator",
-      images.buildah,
-      images.runArgv(
+      ...images.runCommand(
         operator,
         [
           "gaap-operator",
@@ -205,8 +205,7 @@ describe("the image, built with buildah and run from its own filesystem", () => 
     const port = await freePort();
     const proc = group.start(
       "emulator",
-      images.buildah,
-      images.runArgv(emulator, ["gaap-emulator", "--host", "127.0.0.1", "--port", String(port)]),
+      ...images.runCommand(emulator, ["gaap-emulator", "--host", "127.0.0.1", "--port", String(port)]),
     );
     const url = `http://127.0.0.1:${port}`;
     await eventually(async () => expect((await fetch(`${url}/_emulator/healthz`)).status).toBe(200), {
