@@ -154,7 +154,7 @@ async function timedBinds(
   for (let i = 0; i < binds; i++) {
     const set = sets[i % 2] as Entry[];
     // The guard's read comes before the clock starts: the sample is the bind's task, not our read.
-    await guard(p, t, w.own);
+    await guard(p, t, w);
     const started = performance.now();
     const o = await send(p, t, set);
     if (!o.ok) {

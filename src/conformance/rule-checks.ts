@@ -33,7 +33,7 @@ export async function ruleChecks(
     for (let i = 0; i < binds; i++) {
       const sent = i % 2 === 0 ? set : "omit";
       // The guard's read comes before the clock starts: the sample is the bind's task, not our read.
-      await guard(p, rule, w.own);
+      await guard(p, rule, w);
       const started = performance.now();
       const o = await send(p, rule, sent);
       if (!o.ok) throw new ConformanceStop(`binding ${targetName(rule)} failed: ${o.code} ${o.message}`);
@@ -78,7 +78,7 @@ async function siblingScope(
   w: Waiting,
 ): Promise<void> {
   // The sibling is guarded before the rule's task starts, so nothing stands between the two binds.
-  await guard(p, sibling, w.own);
+  await guard(p, sibling, w);
   const started = await bind(p, rule, set, w);
   if (!started.ok)
     return f.notTested("ruleTaskScope", `the rule's bind was refused: ${started.code} ${started.message}`);

@@ -111,10 +111,14 @@ export async function view(p: Probe, t: Target): Promise<TargetView> {
 /** The bound origins this run did not register. */
 export const foreign = (v: TargetView, own: ReadonlySet<string>) => v.bound.filter((e) => !own.has(e.id));
 
-/** Stops the run when the target holds an origin this run did not register. */
-export async function guard(p: Probe, t: Target, own: ReadonlySet<string>): Promise<TargetView> {
-  const v = await view(p, t);
-  const others = foreign(v, own);
+/**
+ * Stops the run when the target holds an origin this run did not register. The run's own tasks are over whenever it
+ * guards, so a task running now is someone else's: it waits that out to see what it leaves bound.
+ */
+export async function guard(p: Probe, t: Target, w: Waiting): Promise<TargetView> {
+  let v = await view(p, t);
+  if (v.status !== 0) v = (await waitIdle(p, t, w)).view;
+  const others = foreign(v, w.own);
   if (others.length > 0)
     throw new ConformanceStop(
       `${targetName(t)} now holds origins this run did not register (${others.map((e) => `${e.ip}:${e.port}`).join(", ")}): someone else is using it, so the run stopped and left them bound`,
@@ -123,14 +127,12 @@ export async function guard(p: Probe, t: Target, own: ReadonlySet<string>): Prom
 }
 
 /** Reads the target first and stops on a foreign origin (see Waiting.own), then binds. */
-export async function bind(
-  p: Probe,
-  t: Target,
-  set: BindSet,
-  w: Pick<Waiting, "own">,
-): Promise<Outcome<unknown>> {
-  await guard(p, t, w.own);
-  return send(p, t, set);
+export async function bind(p: Probe, t: Target, set: BindSet, w: Waiting): Promise<Outcome<unknown>> {
+  await guard(p, t, w);
+  const o = await send(p, t, set);
+  // A task in the way right after the guard found none is someone else's write: say so if it bound anything.
+  if (!o.ok && o.kind === "busy") await guard(p, t, w);
+  return o;
 }
 
 /** The bind call alone: "empty" sends RealServerBindSet: []; "omit" leaves the field out. Callers guard first. */
