@@ -1,7 +1,7 @@
 // What the write checks bind: the dedicated TCP/UDP listener or forwarding rule, read back (status and bound set),
 // bound (a full set, an empty list, or no set at all), and waited on until its task is over.
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConformanceStop, type Failure, type Outcome, type Probe } from "./probe.ts";
+import { ConformanceStop, type Failure, isNoise, type Outcome, type Probe } from "./probe.ts";
 
 export type Target =
   | { kind: "listener"; listenerId: string; protocol: "TCP" | "UDP"; scheduler: string }
@@ -62,7 +62,9 @@ export async function findListener(
     const o = await p.read<{ ListenerSet?: ListenerInfo[] }>(`Describe${protocol}Listeners`, {
       ListenerId: id,
     });
-    if (!o.ok && o.kind !== "notFound") throw readFailed(`listener ${id}`, o);
+    // While the protocol is unknown, a refusal may only mean "not this protocol"; noise never means "not found".
+    if (!o.ok && (isNoise(o) || (protocols.length === 1 && o.kind !== "notFound")))
+      throw readFailed(`listener ${id}`, o);
     const l = o.ok ? o.res.ListenerSet?.[0] : undefined;
     if (l) {
       return {

@@ -152,4 +152,26 @@ describe("a conformance write run", () => {
     expect(report.cleanup.left.join("\n")).toMatch(/origin rs-\w+ \(198\.51\.100\.1\): InternalError/);
     expect(exitCode(report)).toBe(1);
   });
+
+  it("retries what a retry may fix in cleanup: throttling and server trouble pass", async () => {
+    const before = w.emu.snapshot();
+    let removals = 0;
+    const report = await w.run(
+      { ruleId: undefined, siblingRuleId: undefined },
+      {
+        observer: {
+          // After the checks' own removal, cleanup's first removals meet throttling, then server trouble.
+          call: (action) => {
+            if (action === "RemoveRealServers" && ++removals === 1)
+              w.emu.faults.set([
+                { action: "RemoveRealServers", errorCode: "RequestLimitExceeded", count: 1 },
+                { action: "RemoveRealServers", errorCode: "InternalError", count: 1 },
+              ]);
+          },
+        },
+      },
+    );
+    expect(report.cleanup).toEqual({ complete: true, left: [] });
+    expect(w.emu.snapshot()).toEqual(before);
+  });
 });
