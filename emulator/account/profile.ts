@@ -47,9 +47,11 @@ export function behaviorFromReport(report: unknown): Partial<Behavior> {
       out.maxDescribeListenersLimit = f.answer;
     else if (key === "allowSameIpDifferentPorts") out.allowSameIpDifferentPorts = f.answer === "true";
   }
-  // A rule's empty list stands for the listener's when only the rule was tested (the emulator has one setting).
+  // A rule's empty list stands for the listener's only when the listener's was not answered at all (the emulator
+  // has one setting): a listener answer the emulator cannot play must not be overridden by the rule's.
   const ruleEmpty = answered.find((f) => f.key === "ruleEmptyBindSet");
-  if (out.emptyBindSet === undefined && (ruleEmpty?.answer === "unbind" || ruleEmpty?.answer === "reject"))
+  const listenerAnswered = answered.some((f) => f.key === "emptyBindSet");
+  if (!listenerAnswered && (ruleEmpty?.answer === "unbind" || ruleEmpty?.answer === "reject"))
     out.emptyBindSet = ruleEmpty.answer;
   return out as Partial<Behavior>;
 }

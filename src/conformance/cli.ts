@@ -1,5 +1,5 @@
 // `gaap-operator conformance`: flags, the operator's credential loading and transport (same token buckets), the
-// run with SIGINT/SIGTERM turned into a clean stop, the table on stdout and the redacted JSON report.
+// run with SIGINT/SIGTERM/SIGHUP turned into a clean stop, the table on stdout and the redacted JSON report.
 import { writeFileSync } from "node:fs";
 import { ConfigError } from "../config.ts";
 import { resolveCredential } from "../gaap/credentials.ts";
@@ -14,6 +14,8 @@ export interface CliIo {
   err: (s: string) => void;
   env?: NodeJS.ProcessEnv;
 }
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
@@ -48,12 +50,14 @@ export async function conformanceMain(argv: string[], io: CliIo = stdio): Promis
   });
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (!stop.signal.aborted)
-      io.err(`${signal}: stopping at the next call, then cleaning up (this can take a task's time)\n`);
+    // A second signal does not cut cleanup short (that would leave origins behind): say so instead.
+    if (stop.signal.aborted)
+      io.err(`${signal}: cleanup is running; it stops once the run's origins are unbound and removed\n`);
+    else io.err(`${signal}: stopping at the next call, then cleaning up (this can take a task's time)\n`);
     stop.abort(signal);
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // A closed terminal (SIGHUP) stops the run as Ctrl-C does, rather than killing it with origins registered.
+  for (const s of SIGNALS) process.on(s, onSignal);
   io.err(
     opts.write
       ? "conformance: read and write checks\n"
@@ -64,6 +68,8 @@ export async function conformanceMain(argv: string[], io: CliIo = stdio): Promis
       transport,
       signal: stop.signal,
       tool: `gaap-operator ${VERSION}`,
+      // Printed as made, so an origin is known even if the process dies before its report.
+      onOrigin: (id, ip) => io.err(`registered ${id} (${ip})\n`),
     });
     io.out(renderTable(report));
     if (opts.reportPath) {
@@ -72,7 +78,6 @@ export async function conformanceMain(argv: string[], io: CliIo = stdio): Promis
     }
     return exitCode(report);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const s of SIGNALS) process.off(s, onSignal);
   }
 }

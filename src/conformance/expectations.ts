@@ -25,8 +25,8 @@ export type CheckKey =
 
 export interface Expectation {
   title: string;
-  /** The emulator's default answer; undefined where the emulator has no setting for it. */
-  emulatorDefault?: string | number;
+  /** The emulator's default answer. */
+  emulatorDefault: string | number;
   /** The answer the operator's code relies on; another answer is a WARNING. */
   operatorAssumes?: string;
   /** Why the operator's assumption matters, for the WARNING line. */

@@ -173,8 +173,9 @@ export function parseConformanceArgs(argv: string[]): ParsedConformance {
   if (siblingRuleId && !ruleId) problems.push("--sibling-rule needs --rule");
   if (siblingRuleId && siblingRuleId === ruleId)
     problems.push("--sibling-rule must be another rule than --rule");
+  const projectId = int("project-id", 0, 2 ** 31) ?? 0;
   const otherProjectId = int("other-project-id", 0, 2 ** 31);
-  if (otherProjectId !== undefined && otherProjectId === int("project-id", 0, 2 ** 31))
+  if (otherProjectId !== undefined && otherProjectId === projectId)
     problems.push("--other-project-id must differ from --project-id");
   const options: ConformanceOptions = {
     endpoint: base?.action === "run" ? base.config.gaapEndpoint : "",
@@ -195,7 +196,7 @@ export function parseConformanceArgs(argv: string[]): ParsedConformance {
     ...(siblingRuleId ? { siblingRuleId } : {}),
     originIps,
     originPort: int("origin-port", 1, 65_535) ?? 80,
-    projectId: int("project-id", 0, 2 ** 31) ?? 0,
+    projectId,
     ...(otherProjectId === undefined ? {} : { otherProjectId }),
     binds: int("binds", 1, 50) ?? 5,
     ...(str("proxy") ? { proxyId: str("proxy") as string } : {}),

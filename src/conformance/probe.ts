@@ -1,7 +1,7 @@
 // Every GAAP call the conformance run makes goes through here: the operator's own transport (its token buckets,
 // so the run stays inside the account's budget, and the official SDK), each call journalled, redacted, for the
 // report. A call answers with its outcome instead of throwing: an error code is often the very answer sought.
-import { OperatorError } from "../errors.ts";
+import { type ErrorKind, OperatorError } from "../errors.ts";
 import type { GaapTransport } from "../gaap/transport.ts";
 import { redact, redactText } from "./redact.ts";
 
@@ -16,7 +16,36 @@ export interface CallRecord {
   ms: number;
 }
 
-export type Outcome<T> = { ok: true; res: T } | { ok: false; code: string; message: string };
+export type Outcome<T> = { ok: true; res: T } | { ok: false; code: string; kind: ErrorKind; message: string };
+export type Failure = Extract<Outcome<unknown>, { ok: false }>;
+
+/**
+ * A failure that says nothing about how GAAP behaves: throttling, server or transport trouble, a channel not
+ * running, or credentials and permissions. A check that meets one is "not tested", never answered by it.
+ */
+export function isNoise(o: Failure): boolean {
+  return (
+    o.kind === "throttled" ||
+    o.kind === "transient" ||
+    o.kind === "unavailable" ||
+    /^(AuthFailure|UnauthorizedOperation)(\.|$)/.test(o.code)
+  );
+}
+
+/** A refusal of the request's parameters: the codes a "reject" answer may rest on. */
+export const isParamError = (code: string) => /^(InvalidParameter|InvalidParameterValue)(\.|$)/.test(code);
+
+/** A task in the way (ListenerHasTask, ListenerStatusError). */
+export const isBusy = (o: Failure) => o.kind === "busy";
+
+/**
+ * Why a failed call is no answer to a check that accepts only the codes `accepts` allows; undefined when its code
+ * is the answer. Noise is never an answer, whatever `accepts` says.
+ */
+export function noAnswer(o: Failure, accepts: (o: Failure) => boolean = () => true): string | undefined {
+  if (!isNoise(o) && accepts(o)) return undefined;
+  return `${o.code} is no answer to this check: ${o.message}`;
+}
 
 /** The run stopped on purpose (a signal) or because GAAP answered something it cannot go on from. */
 export class ConformanceStop extends Error {}
@@ -41,13 +70,28 @@ export class Probe {
     return this.call<T>(action, req, false);
   }
 
+  /**
+   * A read of a page of the account's inventory (every channel, every listener of a channel): the journal keeps the
+   * request, TotalCount and how many entries came back, never the entries, which are other people's resources.
+   */
+  readPage<T>(action: string, req: object, setField: string): Promise<Outcome<T>> {
+    return this.call<T>(action, req, false, (res) => {
+      const r = (res ?? {}) as Record<string, unknown>;
+      const set = r[setField];
+      return {
+        TotalCount: r.TotalCount,
+        [setField]: `${Array.isArray(set) ? set.length : 0} entries, not recorded`,
+      };
+    });
+  }
+
   write<T>(action: string, req: object): Promise<Outcome<T>> {
     return this.call<T>(action, req, true);
   }
 
   /** A read that must succeed. */
-  async mustRead<T>(action: string, req: object): Promise<T> {
-    const o = await this.read<T>(action, req);
+  async mustRead<T>(action: string, req: object, pageOf?: string): Promise<T> {
+    const o = await (pageOf ? this.readPage<T>(action, req, pageOf) : this.read<T>(action, req));
     if (!o.ok) throw new ConformanceStop(`${action} failed: ${o.code} ${o.message}`);
     return o.res;
   }
@@ -58,7 +102,12 @@ export class Probe {
       throw new ConformanceStop(`interrupted (${String(this.signal.reason ?? "signal")})`);
   }
 
-  private async call<T>(action: string, req: object, write: boolean): Promise<Outcome<T>> {
+  private async call<T>(
+    action: string,
+    req: object,
+    write: boolean,
+    summary?: (res: unknown) => unknown,
+  ): Promise<Outcome<T>> {
     this.checkInterrupted();
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
@@ -71,7 +120,7 @@ export class Probe {
         action,
         request: redact(req),
         outcome: "Success",
-        response: redact(rest),
+        response: summary ? summary(rest) : redact(rest),
         ...(RequestId ? { requestId: RequestId } : {}),
         ms: ms(),
       });
@@ -88,7 +137,7 @@ export class Probe {
         ...(err.requestId ? { requestId: err.requestId } : {}),
         ms: ms(),
       });
-      return { ok: false, code: err.code, message };
+      return { ok: false, code: err.code, kind: err.kind, message };
     }
   }
 }

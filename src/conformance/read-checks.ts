@@ -1,7 +1,7 @@
 // The read-only checks: paging through channels and listeners (and the largest Limit accepted), and what GAAP
-// answers for IDs that do not exist. Nothing here writes.
+// answers for IDs that do not exist. Nothing here writes, and the pages' entries stay out of the journal.
 import type { ConformanceOptions } from "./options.ts";
-import type { Probe } from "./probe.ts";
+import { isParamError, noAnswer, type Outcome, type Probe } from "./probe.ts";
 import type { Findings } from "./report.ts";
 
 /** IDs in GAAP's format that no account holds (GAAP's IDs are random; all zeros is not one it hands out). */
@@ -20,27 +20,34 @@ export async function readChecks(p: Probe, f: Findings, opts: ConformanceOptions
   else f.notTested("maxDescribeListenersLimit", "the account has no channel to page listeners of");
 
   const listener = await p.read("DescribeTCPListeners", { ListenerId: UNKNOWN_LISTENER });
-  if (listener.ok)
-    f.answer("unknownListenerError", "no error", `DescribeTCPListeners(${UNKNOWN_LISTENER}) succeeded`);
-  else
-    f.answer(
-      "unknownListenerError",
-      notFoundAnswer(listener.code, listener.message),
-      `${listener.code}: ${listener.message}`,
-    );
+  unknownId(f, "unknownListenerError", `DescribeTCPListeners(${UNKNOWN_LISTENER})`, listener);
 
   const rule = await p.read("DescribeRuleRealServers", { RuleId: UNKNOWN_RULE });
-  if (rule.ok) f.answer("unknownRuleError", "no error", `DescribeRuleRealServers(${UNKNOWN_RULE}) succeeded`);
-  else f.answer("unknownRuleError", notFoundAnswer(rule.code, rule.message), `${rule.code}: ${rule.message}`);
+  unknownId(f, "unknownRuleError", `DescribeRuleRealServers(${UNKNOWN_RULE})`, rule);
 
   const batch = await p.read<{ RuleSet?: unknown[] }>("DescribeRulesByRuleIds", { RuleIds: [UNKNOWN_RULE] });
+  const why = batch.ok ? undefined : noAnswer(batch);
   if (batch.ok)
     f.answer(
       "unknownRuleInBatch",
       "omit",
       `succeeded with ${batch.res.RuleSet?.length ?? 0} rules for one unknown ID`,
     );
+  else if (why) f.notTested("unknownRuleInBatch", why);
   else f.answer("unknownRuleInBatch", "error", `the call failed: ${batch.code}: ${batch.message}`);
+}
+
+/** An unknown ID's answer is its error code, unless the failure is throttling, trouble or a permission. */
+function unknownId(
+  f: Findings,
+  key: "unknownListenerError" | "unknownRuleError",
+  call: string,
+  o: Outcome<unknown>,
+): void {
+  const why = o.ok ? undefined : noAnswer(o);
+  if (o.ok) f.answer(key, "no error", `${call} succeeded`);
+  else if (why) f.notTested(key, why);
+  else f.answer(key, notFoundAnswer(o.code, o.message), `${o.code}: ${o.message}`);
 }
 
 /** The emulator's names for the two known answers; any other code stands for itself. */
@@ -49,27 +56,26 @@ function notFoundAnswer(code: string, message: string): string {
   return code;
 }
 
-/** All channels, page by page; the first one's ID. */
+/** The first channel's ID: one entry is all the run needs of the account's channels. */
 async function firstProxy(p: Probe): Promise<string | undefined> {
-  let first: string | undefined;
-  for (let offset = 0; ; offset += 100) {
-    const page = await p.mustRead<ProxyPage>("DescribeProxies", { Offset: offset, Limit: 100 });
-    const set = page.ProxySet ?? [];
-    first ??= set[0]?.ProxyId ?? set[0]?.InstanceId;
-    if (set.length === 0 || offset + set.length >= (page.TotalCount ?? 0)) return first;
-  }
+  const page = await p.mustRead<ProxyPage>("DescribeProxies", { Offset: 0, Limit: 1 }, "ProxySet");
+  const first = page.ProxySet?.[0];
+  return first?.ProxyId ?? first?.InstanceId;
 }
 
 async function listenerPaging(p: Probe, f: Findings, proxyId: string): Promise<void> {
   let largest: number | undefined;
   let refused = "";
   for (const limit of LIMITS) {
-    const o = await p.read<ListenerPage>("DescribeTCPListeners", {
-      ProxyId: proxyId,
-      Offset: 0,
-      Limit: limit,
-    });
+    const o = await p.readPage<ListenerPage>(
+      "DescribeTCPListeners",
+      { ProxyId: proxyId, Offset: 0, Limit: limit },
+      "ListenerSet",
+    );
     if (!o.ok) {
+      // Only a refusal of the parameter says the Limit is too large; throttling or trouble says nothing.
+      const why = noAnswer(o, (x) => isParamError(x.code));
+      if (why) return f.notTested("maxDescribeListenersLimit", `Limit ${limit}: ${why}`);
       refused = `; Limit ${limit} refused (${o.code})`;
       break;
     }
@@ -84,11 +90,11 @@ async function listenerPaging(p: Probe, f: Findings, proxyId: string): Promise<v
   let total = 0;
   let pages = 0;
   for (let offset = 0; ; offset += largest) {
-    const page = await p.mustRead<ListenerPage>("DescribeTCPListeners", {
-      ProxyId: proxyId,
-      Offset: offset,
-      Limit: largest,
-    });
+    const page = await p.mustRead<ListenerPage>(
+      "DescribeTCPListeners",
+      { ProxyId: proxyId, Offset: offset, Limit: largest },
+      "ListenerSet",
+    );
     const n = page.ListenerSet?.length ?? 0;
     total = page.TotalCount ?? 0;
     seen += n;

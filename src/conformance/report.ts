@@ -21,7 +21,7 @@ export interface Finding {
   status: FindingStatus;
   /** The answer GAAP gave: an emulator setting's value, an error code, a number, or a timing. */
   answer?: string | number | Timing;
-  emulatorDefault?: string | number;
+  emulatorDefault: string | number;
   evidence: string;
   /** Set when the answer contradicts what the operator's code relies on. */
   warning?: string;
@@ -51,10 +51,7 @@ export class Findings {
   /** A behaviour answered: compared with the emulator's default and with what the operator assumes. */
   answer(key: CheckKey, answer: string | number, evidence: string): void {
     const e = EXPECTATIONS[key];
-    const status: FindingStatus =
-      e.emulatorDefault === undefined || String(e.emulatorDefault) === String(answer)
-        ? "confirmed"
-        : "differs";
+    const status: FindingStatus = String(e.emulatorDefault) === String(answer) ? "confirmed" : "differs";
     const warning =
       e.operatorAssumes !== undefined && e.operatorAssumes !== String(answer)
         ? `${e.title}: GAAP answered ${answer}, the operator assumes ${e.operatorAssumes} (${e.why})`
@@ -86,7 +83,7 @@ export class Findings {
       title: e.title,
       status: f.status,
       ...(f.answer === undefined ? {} : { answer: f.answer }),
-      ...(e.emulatorDefault === undefined ? {} : { emulatorDefault: e.emulatorDefault }),
+      emulatorDefault: e.emulatorDefault,
       evidence: f.evidence,
       ...(f.warning ? { warning: f.warning } : {}),
     });
@@ -131,7 +128,7 @@ export function renderTable(r: ConformanceReport): string {
     f.key,
     STATUS_LABEL[f.status],
     show(f.answer),
-    f.emulatorDefault === undefined ? "-" : String(f.emulatorDefault),
+    String(f.emulatorDefault),
     f.evidence,
   ]);
   const head = ["behaviour", "status", "GAAP answered", "emulator default", "evidence"];

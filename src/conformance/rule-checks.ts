@@ -2,9 +2,19 @@
 // --sibling-rule), its task times when no listener was given, RealServerBindSet: [] on a rule, and the 100-origin
 // limit when enough IPs were given.
 import { type Origins, unbindCheck } from "./listener-checks.ts";
-import type { Probe } from "./probe.ts";
+import { ConformanceStop, isBusy, isParamError, noAnswer, type Probe } from "./probe.ts";
 import { type Findings, timing } from "./report.ts";
-import { bind, bindAndSettle, type Entry, type Target, view, type Waiting, waitIdle } from "./targets.ts";
+import {
+  bind,
+  type Entry,
+  guard,
+  send,
+  type Target,
+  targetName,
+  view,
+  type Waiting,
+  waitIdle,
+} from "./targets.ts";
 
 export async function ruleChecks(
   p: Probe,
@@ -21,9 +31,13 @@ export async function ruleChecks(
   if (!f.has("bindTaskMs")) {
     const samples: number[] = [];
     for (let i = 0; i < binds; i++) {
+      const sent = i % 2 === 0 ? set : "omit";
+      // The guard's read comes before the clock starts: the sample is the bind's task, not our read.
+      await guard(p, rule, w);
       const started = performance.now();
-      await bindAndSettle(p, rule, i % 2 === 0 ? set : "omit", w);
-      samples.push(Math.round(performance.now() - started));
+      const o = await send(p, rule, sent);
+      if (!o.ok) throw new ConformanceStop(`binding ${targetName(rule)} failed: ${o.code} ${o.message}`);
+      samples.push((await waitIdle(p, rule, w, sent, started)).ms);
     }
     f.measured(
       "bindTaskMs",
@@ -39,13 +53,18 @@ export async function ruleChecks(
 
   if (origins.list.length > 100) {
     const many = origins.list.slice(0, 101).map((o) => ({ ...o, port: origins.port }));
-    const over = await bind(p, rule, many);
-    if (over.ok) await waitIdle(p, rule, w);
-    f.answer(
-      "ruleOverLimit",
-      over.ok ? "accept" : "reject",
-      over.ok ? "101 origins bound" : `${over.code}: ${over.message}`,
-    );
+    const over = await bind(p, rule, many, w);
+    if (over.ok) await waitIdle(p, rule, w, many);
+    const why = over.ok
+      ? undefined
+      : noAnswer(over, (o) => isParamError(o.code) || o.code === "FailedOperation.LimitRealServerNum");
+    if (why) f.notTested("ruleOverLimit", why);
+    else
+      f.answer(
+        "ruleOverLimit",
+        over.ok ? "accept" : "reject",
+        over.ok ? "101 origins bound" : `${over.code}: ${over.message}`,
+      );
   } else f.notTested("ruleOverLimit", `needs 101 origin IPs, ${origins.list.length} given`);
 }
 
@@ -58,15 +77,20 @@ async function siblingScope(
   set: Entry[],
   w: Waiting,
 ): Promise<void> {
-  const started = await bind(p, rule, set);
+  // The sibling is guarded before the rule's task starts, so nothing stands between the two binds.
+  await guard(p, sibling, w);
+  const started = await bind(p, rule, set, w);
   if (!started.ok)
     return f.notTested("ruleTaskScope", `the rule's bind was refused: ${started.code} ${started.message}`);
-  const other = await bind(p, sibling, set);
+  const other = await send(p, sibling, set);
   const during = await view(p, rule);
-  if (other.ok) await waitIdle(p, sibling, w);
-  await waitIdle(p, rule, w);
+  if (other.ok) await waitIdle(p, sibling, w, set);
+  await waitIdle(p, rule, w, set);
   if (other.ok && during.status === 0)
     return f.notTested("ruleTaskScope", "the rule's task was over before the sibling's bind could be judged");
+  // Only a task in the way is a "listener" answer: throttling, trouble or another refusal says nothing.
+  const why = other.ok ? undefined : noAnswer(other, isBusy);
+  if (why) return f.notTested("ruleTaskScope", why);
   f.answer(
     "ruleTaskScope",
     other.ok ? "rule" : "listener",

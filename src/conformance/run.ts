@@ -5,15 +5,14 @@ import type { GaapTransport } from "../gaap/transport.ts";
 import { Cleanup } from "./cleanup.ts";
 import { listenerChecks, type Origins } from "./listener-checks.ts";
 import type { ConformanceOptions } from "./options.ts";
-import { ConformanceStop, Probe } from "./probe.ts";
+import { ConformanceStop, noAnswer, Probe } from "./probe.ts";
 import { readChecks } from "./read-checks.ts";
+import { redactText } from "./redact.ts";
 import { type ConformanceReport, Findings } from "./report.ts";
 import { ruleChecks } from "./rule-checks.ts";
 import { findListener, findRule, type Target, type TargetView, type Waiting } from "./targets.ts";
 
-/** Tag on every origin a run registers, so they are recognisable in the console and never taken for others. */
-export const CONFORMANCE_TAG = "gaap.operator.dev/conformance";
-export const CONFORMANCE_ORIGIN_NAME = "gaap-operator-conformance";
+export { CONFORMANCE_ORIGIN_NAME, CONFORMANCE_TAG } from "./cleanup.ts";
 
 export interface RunDeps {
   transport: GaapTransport;
@@ -23,18 +22,22 @@ export interface RunDeps {
   tool: string;
   /** Tags this run's origins; default: the start time. */
   runId?: string;
+  /** Told of each origin the run registers, as soon as it is known (the CLI prints them). */
+  onOrigin?: (id: string, ip: string) => void;
 }
 
 export async function runConformance(opts: ConformanceOptions, deps: RunDeps): Promise<ConformanceReport> {
   const startedAt = new Date();
   const probe = new Probe(deps.transport, deps.signal);
   const findings = new Findings();
-  const cleanup = new Cleanup();
+  const cleanup = new Cleanup(deps.onOrigin);
   const waiting: Waiting = {
     taskTimeoutMs: opts.taskTimeoutMs,
     pollMs: opts.pollMs,
+    own: cleanup.own,
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
+  const runId = deps.runId ?? startedAt.toISOString();
   let aborted: string | undefined;
   let cleaned = { complete: true, left: [] as string[] };
   try {
@@ -42,15 +45,18 @@ export async function runConformance(opts: ConformanceOptions, deps: RunDeps): P
     if (opts.write) {
       const targets = await preflight(probe, opts);
       for (const t of [targets.listener, targets.rule, targets.sibling]) if (t) cleanup.target(t);
-      const origins = await register(probe, opts, deps.runId ?? startedAt.toISOString(), cleanup);
-      await duplicateChecks(probe, findings, opts, origins, cleanup);
+      const origins = await register(probe, opts, runId, cleanup);
+      await duplicateChecks(probe, findings, opts, origins, runId, cleanup);
       if (targets.listener)
         await listenerChecks(probe, findings, targets.listener, origins, opts.binds, waiting, cleanup);
       if (targets.rule)
         await ruleChecks(probe, findings, targets.rule, targets.sibling, origins, opts.binds, waiting);
     }
   } catch (err) {
-    aborted = err instanceof ConformanceStop ? err.message : `unexpected error: ${(err as Error).message}`;
+    aborted =
+      err instanceof ConformanceStop
+        ? err.message
+        : `unexpected error: ${redactText((err as Error).message)}`;
   } finally {
     cleaned = await cleanup.run(probe.uninterruptible(), {
       taskTimeoutMs: opts.taskTimeoutMs,
@@ -134,21 +140,9 @@ async function register(
 ): Promise<Origins> {
   const list: Origins["list"] = [];
   for (let i = 0; i < opts.originIps.length; i += 20) {
-    const o = await p.write<{ RealServerSet?: Array<{ RealServerId?: string; RealServerIP?: string }> }>(
-      "AddRealServers",
-      {
-        ProjectId: opts.projectId,
-        RealServerIP: opts.originIps.slice(i, i + 20),
-        RealServerName: CONFORMANCE_ORIGIN_NAME,
-        TagSet: [{ TagKey: CONFORMANCE_TAG, TagValue: runId }],
-      },
-    );
+    const o = await cleanup.addOrigins(p, opts.projectId, opts.originIps.slice(i, i + 20), runId);
     if (!o.ok) throw new ConformanceStop(`registering the origins failed: ${o.code} ${o.message}`);
-    for (const r of o.res.RealServerSet ?? []) {
-      if (!r.RealServerId || !r.RealServerIP) continue;
-      cleanup.made(r.RealServerId, r.RealServerIP);
-      list.push({ id: r.RealServerId, ip: r.RealServerIP });
-    }
+    list.push(...o.res);
   }
   const order = new Map(opts.originIps.map((ip, i) => [ip, i]));
   list.sort((a, b) => (order.get(a.ip) ?? 0) - (order.get(b.ip) ?? 0));
@@ -163,33 +157,28 @@ async function duplicateChecks(
   f: Findings,
   opts: ConformanceOptions,
   origins: Origins,
+  runId: string,
   cleanup: Cleanup,
 ): Promise<void> {
   const ip = origins.list[0]?.ip as string;
-  const again = async (projectId: number) => {
-    const o = await p.write<{ RealServerSet?: Array<{ RealServerId?: string; RealServerIP?: string }> }>(
-      "AddRealServers",
-      {
-        ProjectId: projectId,
-        RealServerIP: [ip],
-        RealServerName: CONFORMANCE_ORIGIN_NAME,
-        TagSet: [{ TagKey: CONFORMANCE_TAG, TagValue: "duplicate" }],
-      },
+  const same = await cleanup.addOrigins(p, opts.projectId, [ip], runId);
+  const why = same.ok ? undefined : noAnswer(same);
+  if (why) f.notTested("duplicateRS", why);
+  else
+    f.answer(
+      "duplicateRS",
+      same.ok ? "accepted" : same.code,
+      same.ok ? `${ip} registered twice in project ${opts.projectId}` : `${same.code}: ${same.message}`,
     );
-    if (o.ok) for (const r of o.res.RealServerSet ?? []) if (r.RealServerId) cleanup.made(r.RealServerId, ip);
-    return o;
-  };
-  const same = await again(opts.projectId);
-  f.answer(
-    "duplicateRS",
-    same.ok ? "accepted" : same.code,
-    same.ok ? `${ip} registered twice in project ${opts.projectId}` : `${same.code}: ${same.message}`,
-  );
   if (opts.otherProjectId === undefined) return f.notTested("duplicateScope", "needs --other-project-id");
-  const other = await again(opts.otherProjectId);
-  f.answer(
-    "duplicateScope",
-    other.ok ? "project" : other.code === "InvalidParameterValue.DuplicateRS" ? "account" : other.code,
-    other.ok ? `${ip} registered in project ${opts.otherProjectId} too` : `${other.code}: ${other.message}`,
-  );
+  // Scope is a question about a duplicate refused; one accepted in the same project answers nothing here.
+  if (same.ok || same.code !== "InvalidParameterValue.DuplicateRS")
+    return f.notTested("duplicateScope", "the same-project duplicate was not refused with DuplicateRS");
+  const other = await cleanup.addOrigins(p, opts.otherProjectId, [ip], runId);
+  if (other.ok)
+    return f.answer("duplicateScope", "project", `${ip} registered in project ${opts.otherProjectId} too`);
+  // Only DuplicateRS speaks to the scope; ProjectIdNotBelong and the like say the project is not usable.
+  if (other.code !== "InvalidParameterValue.DuplicateRS")
+    return f.notTested("duplicateScope", `${other.code} is no answer to this check: ${other.message}`);
+  f.answer("duplicateScope", "account", `${other.code}: ${other.message}`);
 }

@@ -1,7 +1,7 @@
 // What the write checks bind: the dedicated TCP/UDP listener or forwarding rule, read back (status and bound set),
 // bound (a full set, an empty list, or no set at all), and waited on until its task is over.
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConformanceStop, type Outcome, type Probe } from "./probe.ts";
+import { ConformanceStop, type Failure, isNoise, type Outcome, type Probe } from "./probe.ts";
 
 export type Target =
   | { kind: "listener"; listenerId: string; protocol: "TCP" | "UDP"; scheduler: string }
@@ -25,7 +25,16 @@ export interface Waiting {
   taskTimeoutMs: number;
   pollMs: number;
   signal?: AbortSignal;
+  /**
+   * The RealServerIds this run registered. Preflight proves a target empty only at the start: every bind first
+   * reads the target and stops the run if it holds any other origin, so a target someone else started using is
+   * never unbound or replaced.
+   */
+  own: ReadonlySet<string>;
 }
+
+/** What a bind sent, to know its effect when the read shows it: a full set, an empty list, or no set. */
+export type BindSet = readonly Entry[] | "empty" | "omit";
 
 type Bound = {
   RealServerId?: string;
@@ -39,15 +48,23 @@ type RuleInfo = { ListenerId?: string; RuleStatus?: number; Scheduler?: string; 
 export const targetName = (t: Target) =>
   t.kind === "listener" ? `listener ${t.listenerId}` : `rule ${t.ruleId}`;
 
-/** A TCP or UDP listener by ID, with its state; undefined when neither protocol knows it. */
+/** A read that failed for another reason than "no such thing": the target's state is unknown, not gone. */
+const readFailed = (what: string, o: Failure) =>
+  new ConformanceStop(`reading ${what} failed: ${o.code} ${o.message}`);
+
+/** A TCP or UDP listener by ID, with its state; undefined when neither protocol (or `protocol`) knows it. */
 export async function findListener(
   p: Probe,
   id: string,
+  protocols: ReadonlyArray<"TCP" | "UDP"> = ["TCP", "UDP"],
 ): Promise<{ target: Target; view: TargetView } | undefined> {
-  for (const protocol of ["TCP", "UDP"] as const) {
+  for (const protocol of protocols) {
     const o = await p.read<{ ListenerSet?: ListenerInfo[] }>(`Describe${protocol}Listeners`, {
       ListenerId: id,
     });
+    // While the protocol is unknown, a refusal may only mean "not this protocol"; noise never means "not found".
+    if (!o.ok && (isNoise(o) || (protocols.length === 1 && o.kind !== "notFound")))
+      throw readFailed(`listener ${id}`, o);
     const l = o.ok ? o.res.ListenerSet?.[0] : undefined;
     if (l) {
       return {
@@ -64,6 +81,7 @@ export async function findRule(
   id: string,
 ): Promise<{ target: Target; view: TargetView } | undefined> {
   const o = await p.read<{ RuleSet?: RuleInfo[] }>("DescribeRulesByRuleIds", { RuleIds: [id] });
+  if (!o.ok && o.kind !== "notFound") throw readFailed(`rule ${id}`, o);
   const r = o.ok ? o.res.RuleSet?.find((x) => (x as { RuleId?: string }).RuleId === id) : undefined;
   if (!r) return undefined;
   return {
@@ -84,18 +102,43 @@ function listenerView(l: ListenerInfo): TargetView {
   };
 }
 
+/** The target's state now; a failed read stops the run (it is not taken for a target that is gone). */
 export async function view(p: Probe, t: Target): Promise<TargetView> {
-  const found = t.kind === "listener" ? await findListener(p, t.listenerId) : await findRule(p, t.ruleId);
+  const found =
+    t.kind === "listener" ? await findListener(p, t.listenerId, [t.protocol]) : await findRule(p, t.ruleId);
   if (!found) throw new ConformanceStop(`${targetName(t)} is gone`);
   return found.view;
 }
 
-/** "empty" sends RealServerBindSet: []; "omit" leaves the field out. */
-export function bind(
-  p: Probe,
-  t: Target,
-  set: readonly Entry[] | "empty" | "omit",
-): Promise<Outcome<unknown>> {
+/** The bound origins this run did not register. */
+export const foreign = (v: TargetView, own: ReadonlySet<string>) => v.bound.filter((e) => !own.has(e.id));
+
+/**
+ * Stops the run when the target holds an origin this run did not register. The run's own tasks are over whenever it
+ * guards, so a task running now is someone else's: it waits that out to see what it leaves bound.
+ */
+export async function guard(p: Probe, t: Target, w: Waiting): Promise<TargetView> {
+  let v = await view(p, t);
+  if (v.status !== 0) v = (await waitIdle(p, t, w)).view;
+  const others = foreign(v, w.own);
+  if (others.length > 0)
+    throw new ConformanceStop(
+      `${targetName(t)} now holds origins this run did not register (${others.map((e) => `${e.ip}:${e.port}`).join(", ")}): someone else is using it, so the run stopped and left them bound`,
+    );
+  return v;
+}
+
+/** Reads the target first and stops on a foreign origin (see Waiting.own), then binds. */
+export async function bind(p: Probe, t: Target, set: BindSet, w: Waiting): Promise<Outcome<unknown>> {
+  await guard(p, t, w);
+  const o = await send(p, t, set);
+  // A task in the way right after the guard found none is someone else's write: say so if it bound anything.
+  if (!o.ok && o.kind === "busy") await guard(p, t, w);
+  return o;
+}
+
+/** The bind call alone: "empty" sends RealServerBindSet: []; "omit" leaves the field out. Callers guard first. */
+export function send(p: Probe, t: Target, set: BindSet): Promise<Outcome<unknown>> {
   const entries =
     set === "omit"
       ? {}
@@ -112,20 +155,39 @@ export function bind(
     : p.write("BindRuleRealServers", { RuleId: t.ruleId, ...entries });
 }
 
-/** Reads until the target's task is over; how long that took from `since` (performance.now()). */
+export interface Settled {
+  /** From `since` to the read that showed the task over. */
+  ms: number;
+  view: TargetView;
+  /** Whether any read showed the task running (status 3). */
+  sawBusy: boolean;
+}
+
+/**
+ * Reads until the target's task is over. GAAP may show status 3 only a moment after it answered a bind, so a first
+ * status 0 proves nothing: idle counts once a read showed the task running, or once the target holds what `sent`
+ * asked for (for [] or no set: nothing), and never before the second read. A target at status 0 that never
+ * shows the set is returned at the deadline, as it is (that is then the answer).
+ */
 export async function waitIdle(
   p: Probe,
   t: Target,
-  w: Waiting,
+  w: Omit<Waiting, "own">,
+  sent?: BindSet,
   since = performance.now(),
-): Promise<{ ms: number; view: TargetView }> {
-  for (;;) {
+): Promise<Settled> {
+  let sawBusy = false;
+  for (let reads = 1; ; reads++) {
     const v = await view(p, t);
-    if (v.status === 0) return { ms: Math.round(performance.now() - since), view: v };
-    if (performance.now() - since > w.taskTimeoutMs)
+    const ms = Math.round(performance.now() - since);
+    if (v.status !== 0) sawBusy = true;
+    else if (reads >= 2 && (sawBusy || sent === undefined || shows(v, sent))) return { ms, view: v, sawBusy };
+    if (ms > w.taskTimeoutMs) {
+      if (v.status === 0) return { ms, view: v, sawBusy };
       throw new ConformanceStop(
         `${targetName(t)} still has a task (status ${v.status}) after ${w.taskTimeoutMs} ms`,
       );
+    }
     try {
       await sleep(w.pollMs, undefined, w.signal ? { signal: w.signal } : {});
     } catch {
@@ -134,16 +196,19 @@ export async function waitIdle(
   }
 }
 
+/** Whether the target holds what a bind sent. */
+export const shows = (v: TargetView, sent: BindSet) =>
+  typeof sent === "string" ? v.bound.length === 0 : setKey(v.bound) === setKey(sent);
+
+/** For the evidence: a wait that never saw the task running was judged by the set read back. */
+export const unseen = (s: Settled) =>
+  s.sawBusy ? "" : " (status 3 was never seen: judged by the set read back)";
+
 /** Binds and waits for the task; a refused bind stops the run (these binds are the checks' groundwork). */
-export async function bindAndSettle(
-  p: Probe,
-  t: Target,
-  set: readonly Entry[] | "empty" | "omit",
-  w: Waiting,
-): Promise<TargetView> {
-  const o = await bind(p, t, set);
+export async function bindAndSettle(p: Probe, t: Target, set: BindSet, w: Waiting): Promise<Settled> {
+  const o = await bind(p, t, set, w);
   if (!o.ok) throw new ConformanceStop(`binding ${targetName(t)} failed: ${o.code} ${o.message}`);
-  return (await waitIdle(p, t, w)).view;
+  return waitIdle(p, t, w, set);
 }
 
 /** The set as comparable "ip:port" strings, sorted. */

@@ -106,8 +106,12 @@ describe("conformance answers", () => {
       const t = answerOf(report, "bindTaskMs")?.answer as { medianMs: number; samples: number[] };
       expect(t.samples).toHaveLength(3);
       expect(t.medianMs).toBeGreaterThanOrEqual(bindTaskMs);
-      // Read every 5 ms: the median lands within a generous margin of the setting on a busy machine.
-      expect(t.medianMs).toBeLessThan(bindTaskMs + 150);
+      // The end of a task is seen at the next read: within two polls of the slowest read this run made (a busy
+      // machine makes reads slow, and the bound follows them), plus room for the bind call itself.
+      const slowest = Math.max(
+        ...report.calls.filter((c) => c.action === "DescribeTCPListeners").map((c) => c.ms),
+      );
+      expect(t.medianMs).toBeLessThan(bindTaskMs + 2 * (5 + slowest) + 100);
     }
   });
 

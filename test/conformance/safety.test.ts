@@ -135,8 +135,9 @@ describe("a conformance write run", () => {
 
   it("names what it could not clean up", async () => {
     let removals = 0;
+    // Cleanup retries InternalError until the task timeout: a short one keeps the test short.
     const report = await w.run(
-      { ruleId: undefined, siblingRuleId: undefined },
+      { ruleId: undefined, siblingRuleId: undefined, taskTimeoutMs: 1000 },
       {
         observer: {
           // Once the checks' own RemoveRealServers has been answered, every later removal fails.
@@ -150,5 +151,27 @@ describe("a conformance write run", () => {
     expect(report.cleanup.complete).toBe(false);
     expect(report.cleanup.left.join("\n")).toMatch(/origin rs-\w+ \(198\.51\.100\.1\): InternalError/);
     expect(exitCode(report)).toBe(1);
+  });
+
+  it("retries what a retry may fix in cleanup: throttling and server trouble pass", async () => {
+    const before = w.emu.snapshot();
+    let removals = 0;
+    const report = await w.run(
+      { ruleId: undefined, siblingRuleId: undefined },
+      {
+        observer: {
+          // After the checks' own removal, cleanup's first removals meet throttling, then server trouble.
+          call: (action) => {
+            if (action === "RemoveRealServers" && ++removals === 1)
+              w.emu.faults.set([
+                { action: "RemoveRealServers", errorCode: "RequestLimitExceeded", count: 1 },
+                { action: "RemoveRealServers", errorCode: "InternalError", count: 1 },
+              ]);
+          },
+        },
+      },
+    );
+    expect(report.cleanup).toEqual({ complete: true, left: [] });
+    expect(w.emu.snapshot()).toEqual(before);
   });
 });

@@ -1,0 +1,122 @@
+// What a run must never do on a real account, even when the account changes under it or GAAP loses an answer:
+// unbind or replace an origin it did not register, publish the account's inventory in its report, or leave an
+// origin registered without saying so.
+import { describe, expect, it } from "vitest";
+import { exitCode } from "../../src/conformance/report.ts";
+import { FOREIGN_IP, FOREIGN_LISTENER, FOREIGN_RULE, LISTENER, useWorld } from "./world.ts";
+
+describe("a conformance write run, on an account that changes under it", () => {
+  const w = useWorld();
+  const listenerBindings = () => w.emu.snapshot().bindings.filter((b) => b.listenerId === LISTENER);
+
+  it("stops when someone binds an origin onto its listener, and leaves that origin bound", async () => {
+    let foreignAt: number | undefined;
+    const report = await w.run(
+      { ruleId: undefined, siblingRuleId: undefined },
+      {
+        observer: {
+          // Once the first bind's task is over, someone else adds their origin beside the run's.
+          call: (action) => {
+            if (foreignAt !== undefined || action !== "DescribeTCPListeners") return;
+            const held = listenerBindings();
+            if (held.length === 0) return;
+            try {
+              w.emu.world.handle("BindListenerRealServers", {
+                ListenerId: LISTENER,
+                RealServerBindSet: [
+                  ...held.map((b) => ({
+                    RealServerId: b.realServerId,
+                    RealServerIP: w.emu.snapshot().realServers.find((r) => r.realServerId === b.realServerId)
+                      ?.ip,
+                    RealServerPort: b.port,
+                    RealServerWeight: b.weight,
+                  })),
+                  {
+                    RealServerId: "rs-other001",
+                    RealServerIP: FOREIGN_IP,
+                    RealServerPort: 80,
+                    RealServerWeight: 1,
+                  },
+                ],
+              });
+              foreignAt = w.emu.calls.list().length;
+            } catch {
+              // The run's task is still on: try at its next read.
+            }
+          },
+        },
+      },
+    );
+    expect(foreignAt).toBeDefined();
+    expect(report.aborted).toMatch(
+      /listener listener-cf000001 now holds origins this run did not register \(198\.18\.0\.1:80\)/,
+    );
+    expect(listenerBindings().map((b) => b.realServerId)).toContain("rs-other001");
+    // After the foreign bind, the run sent no bind to the listener at all.
+    const later = w.emu.calls.list().slice(foreignAt);
+    expect(later.filter((c) => c.action === "BindListenerRealServers")).toEqual([]);
+    expect(report.cleanup.complete).toBe(false);
+    expect(report.cleanup.left.join("\n")).toMatch(
+      /198\.18\.0\.1:80\), so it was not unbound; the run's rs-\w+/,
+    );
+    expect(exitCode(report)).toBe(1);
+  });
+
+  it("reports no channel, listener, rule or origin but its own", async () => {
+    const report = JSON.stringify(await w.run());
+    for (const other of [FOREIGN_LISTENER, FOREIGN_RULE, FOREIGN_IP, "rs-other001"])
+      expect(report).not.toContain(other);
+    const read = JSON.stringify(
+      await w.run({
+        write: false,
+        listenerId: undefined,
+        ruleId: undefined,
+        siblingRuleId: undefined,
+        originIps: [],
+      }),
+    );
+    for (const other of [FOREIGN_LISTENER, FOREIGN_IP, LISTENER]) expect(read).not.toContain(other);
+  });
+
+  it("tags every origin it registers, duplicates included, with the run's ID", async () => {
+    const report = await w.run();
+    const tags = report.calls
+      .filter((c) => c.action === "AddRealServers")
+      .map((c) => (c.request as { TagSet: Array<{ TagValue: string }> }).TagSet[0]?.TagValue);
+    expect(tags.length).toBeGreaterThan(1);
+    expect(new Set(tags).size).toBe(1);
+  });
+
+  it("removes the origins an AddRealServers registered before its answer was lost", async () => {
+    const before = w.emu.snapshot();
+    await w.emu.faults.set([
+      { action: "AddRealServers", errorCode: "InternalError", when: "after", count: 1 },
+    ]);
+    const report = await w.run();
+    expect(report.aborted).toMatch(/registering the origins failed: InternalError/);
+    const removed = report.calls
+      .filter((c) => c.action === "RemoveRealServers" && c.outcome === "Success")
+      .flatMap((c) => (c.request as { RealServerIds: string[] }).RealServerIds);
+    expect(removed).toHaveLength(2);
+    expect(report.cleanup).toEqual({ complete: true, left: [] });
+    expect(w.emu.snapshot()).toEqual(before);
+  });
+
+  it("says it may have registered an IP when the lookup after a lost answer fails too", async () => {
+    w.emu.faults.set([{ action: "AddRealServers", errorCode: "InternalError", when: "after", count: 1 }]);
+    const report = await w.run(
+      {},
+      {
+        observer: {
+          call: (action) => {
+            if (action === "AddRealServers")
+              w.emu.faults.set([{ action: "DescribeRealServers", errorCode: "InternalError" }]);
+          },
+        },
+      },
+    );
+    expect(report.cleanup.complete).toBe(false);
+    expect(report.cleanup.left.join("\n")).toMatch(/may have registered 198\.51\.100\.1/);
+    expect(exitCode(report)).toBe(1);
+  });
+});
