@@ -85,7 +85,7 @@ export class Cleanup {
       TagSet: [{ TagKey: CONFORMANCE_TAG, TagValue: runId }],
     });
     if (!o.ok) {
-      for (const ip of ips) await this.adopt(p.uninterruptible(), ip);
+      for (const ip of ips) await this.adopt(p.uninterruptible(), ip, runId);
       return o;
     }
     const list: Array<{ id: string; ip: string }> = [];
@@ -94,10 +94,14 @@ export class Cleanup {
       this.made(r.RealServerId, r.RealServerIP);
       list.push({ id: r.RealServerId, ip: r.RealServerIP });
     }
+    // An answer that leaves an IP out may still have registered it.
+    for (const ip of ips.filter((ip) => !list.some((r) => r.ip === ip)))
+      await this.adopt(p.uninterruptible(), ip, runId);
     return { ok: true, res: list };
   }
 
-  private async adopt(p: Probe, ip: string): Promise<void> {
+  /** Takes over an origin this very run registered (its name and this run's tag), never another's of that IP. */
+  private async adopt(p: Probe, ip: string, runId: string): Promise<void> {
     const found = await p.read<{ RealServerSet?: Array<Record<string, unknown>> }>("DescribeRealServers", {
       ProjectId: -1,
       Filters: [{ Name: "RealServerIP", Values: [ip] }],
@@ -111,7 +115,10 @@ export class Cleanup {
       if (
         r.RealServerIP === ip &&
         r.RealServerName === CONFORMANCE_ORIGIN_NAME &&
-        typeof r.RealServerId === "string"
+        typeof r.RealServerId === "string" &&
+        ((r.TagSet ?? []) as Array<{ TagKey?: string; TagValue?: string }>).some(
+          (t) => t.TagKey === CONFORMANCE_TAG && t.TagValue === runId,
+        )
       )
         this.made(r.RealServerId, ip);
   }

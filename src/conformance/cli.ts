@@ -17,6 +17,7 @@ export interface CliIo {
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
+const ignore = () => {};
 const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 /** Runs the subcommand and resolves with its exit code (options.ts lists them). */
@@ -56,8 +57,10 @@ export async function conformanceMain(argv: string[], io: CliIo = stdio): Promis
     else io.err(`${signal}: stopping at the next call, then cleaning up (this can take a task's time)\n`);
     stop.abort(signal);
   };
-  // A closed terminal (SIGHUP) stops the run as Ctrl-C does, rather than killing it with origins registered.
+  // A closed terminal (SIGHUP) stops the run as Ctrl-C does, rather than killing it with origins registered; its
+  // writes then fail (EIO, EPIPE) and must not end the process before cleanup either.
   for (const s of SIGNALS) process.on(s, onSignal);
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignore);
   io.err(
     opts.write
       ? "conformance: read and write checks\n"
@@ -71,13 +74,13 @@ export async function conformanceMain(argv: string[], io: CliIo = stdio): Promis
       // Printed as made, so an origin is known even if the process dies before its report.
       onOrigin: (id, ip) => io.err(`registered ${id} (${ip})\n`),
     });
+    // The file first: a terminal gone since the run began must not cost the report.
+    if (opts.reportPath) writeFileSync(opts.reportPath, `${JSON.stringify(report, null, 2)}\n`);
     io.out(renderTable(report));
-    if (opts.reportPath) {
-      writeFileSync(opts.reportPath, `${JSON.stringify(report, null, 2)}\n`);
-      io.out(`report written to ${opts.reportPath} (secrets and account IDs redacted)\n`);
-    }
+    if (opts.reportPath) io.out(`report written to ${opts.reportPath} (secrets and account IDs redacted)\n`);
     return exitCode(report);
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
+    for (const stream of [process.stdout, process.stderr]) stream.off("error", ignore);
   }
 }

@@ -74,13 +74,13 @@ export class Probe {
    * A read of a page of the account's inventory (every channel, every listener of a channel): the journal keeps the
    * request, TotalCount and how many entries came back, never the entries, which are other people's resources.
    */
-  readPage<T>(action: string, req: object, setField: string): Promise<Outcome<T>> {
+  readPage<T>(action: string, req: object, ...setFields: string[]): Promise<Outcome<T>> {
     return this.call<T>(action, req, false, (res) => {
       const r = (res ?? {}) as Record<string, unknown>;
-      const set = r[setField];
+      const counted = (set: unknown) => `${Array.isArray(set) ? set.length : 0} entries, not recorded`;
       return {
         TotalCount: r.TotalCount,
-        [setField]: `${Array.isArray(set) ? set.length : 0} entries, not recorded`,
+        ...Object.fromEntries(setFields.map((field) => [field, counted(r[field])])),
       };
     });
   }

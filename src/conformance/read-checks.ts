@@ -22,7 +22,13 @@ export async function readChecks(p: Probe, f: Findings, opts: ConformanceOptions
   const listener = await p.read("DescribeTCPListeners", { ListenerId: UNKNOWN_LISTENER });
   unknownId(f, "unknownListenerError", `DescribeTCPListeners(${UNKNOWN_LISTENER})`, listener);
 
-  const rule = await p.read("DescribeRuleRealServers", { RuleId: UNKNOWN_RULE });
+  // Answered without an error, it would list the project's origins: journalled as counts only.
+  const rule = await p.readPage(
+    "DescribeRuleRealServers",
+    { RuleId: UNKNOWN_RULE },
+    "RealServerSet",
+    "BindRealServerSet",
+  );
   unknownId(f, "unknownRuleError", `DescribeRuleRealServers(${UNKNOWN_RULE})`, rule);
 
   const batch = await p.read<{ RuleSet?: unknown[] }>("DescribeRulesByRuleIds", { RuleIds: [UNKNOWN_RULE] });

@@ -2,8 +2,13 @@
 // unbind or replace an origin it did not register, publish the account's inventory in its report, or leave an
 // origin registered without saying so.
 import { describe, expect, it } from "vitest";
+import { Cleanup } from "../../src/conformance/cleanup.ts";
+import { Probe } from "../../src/conformance/probe.ts";
 import { exitCode } from "../../src/conformance/report.ts";
-import { FOREIGN_IP, FOREIGN_LISTENER, FOREIGN_RULE, LISTENER, useWorld } from "./world.ts";
+import { CONFORMANCE_ORIGIN_NAME, CONFORMANCE_TAG } from "../../src/conformance/run.ts";
+import { GaapTransport } from "../../src/gaap/transport.ts";
+import { DEMO_CREDENTIAL } from "../../testenv/gaap.ts";
+import { account, FOREIGN_IP, FOREIGN_LISTENER, FOREIGN_RULE, LISTENER, useWorld } from "./world.ts";
 
 describe("a conformance write run, on an account that changes under it", () => {
   const w = useWorld();
@@ -118,5 +123,35 @@ describe("a conformance write run, on an account that changes under it", () => {
     expect(report.cleanup.complete).toBe(false);
     expect(report.cleanup.left.join("\n")).toMatch(/may have registered 198\.51\.100\.1/);
     expect(exitCode(report)).toBe(1);
+  });
+
+  it("never adopts another run's origin of the same IP and name after a refused AddRealServers", async () => {
+    const other = {
+      realServerId: "rs-otherrun",
+      ip: "198.51.100.9",
+      projectId: 0,
+      name: CONFORMANCE_ORIGIN_NAME,
+    };
+    // The account as the world made it (a snapshot hides the credentials), with another run's origin in it.
+    const state = account();
+    state.realServers.push({ ...other, tags: [{ key: CONFORMANCE_TAG, value: "another-run" }] });
+    w.emu.reset(state);
+    const before = w.emu.snapshot();
+    const probe = new Probe(
+      new GaapTransport({
+        endpoint: w.emu.url,
+        credential: DEMO_CREDENTIAL,
+        timeoutSec: 5,
+        rates: { write: 100, read: 100, describeRealServers: 100 },
+      }),
+    );
+    const cleanup = new Cleanup();
+    const added = await cleanup.addOrigins(probe, 0, [other.ip], "this-run");
+    expect(added.ok ? "registered" : added.code).toBe("InvalidParameterValue.DuplicateRS");
+    expect(await cleanup.run(probe, { taskTimeoutMs: 5000, pollMs: 5 })).toEqual({
+      complete: true,
+      left: [],
+    });
+    expect(w.emu.snapshot()).toEqual(before);
   });
 });
