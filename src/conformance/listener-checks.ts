@@ -3,7 +3,7 @@
 // list against an omitted set, and the 100-origin limit when enough IPs were given. Each bind waits for its task.
 // A failed call answers a check only with a code the check is about (probe.ts noAnswer); otherwise "not tested".
 import type { Cleanup } from "./cleanup.ts";
-import { type Failure, isBusy, isParamError, noAnswer, type Probe } from "./probe.ts";
+import { type Failure, isBusy, isFailedOperation, isParamError, noAnswer, type Probe } from "./probe.ts";
 import { type Findings, timing } from "./report.ts";
 import {
   bind,
@@ -30,8 +30,6 @@ const entry = (o: { id: string; ip: string }, port: number, weight?: number): En
   port,
   ...(weight === undefined ? {} : { weight }),
 });
-
-const isFailedOperation = (o: Failure) => o.code.startsWith("FailedOperation");
 
 export async function listenerChecks(
   p: Probe,

@@ -42,6 +42,8 @@ export const isBusy = (o: Failure) => o.kind === "busy";
  * Why a failed call is no answer to a check that accepts only the codes `accepts` allows; undefined when its code
  * is the answer. Noise is never an answer, whatever `accepts` says.
  */
+export const isFailedOperation = (o: Failure) => o.code.startsWith("FailedOperation");
+
 export function noAnswer(o: Failure, accepts: (o: Failure) => boolean = () => true): string | undefined {
   if (!isNoise(o) && accepts(o)) return undefined;
   return `${o.code} is no answer to this check: ${o.message}`;

@@ -5,7 +5,7 @@ import type { GaapTransport } from "../gaap/transport.ts";
 import { Cleanup } from "./cleanup.ts";
 import { listenerChecks, type Origins } from "./listener-checks.ts";
 import type { ConformanceOptions } from "./options.ts";
-import { ConformanceStop, noAnswer, Probe } from "./probe.ts";
+import { ConformanceStop, isFailedOperation, isParamError, noAnswer, Probe } from "./probe.ts";
 import { readChecks } from "./read-checks.ts";
 import { redactText } from "./redact.ts";
 import { type ConformanceReport, Findings } from "./report.ts";
@@ -162,7 +162,8 @@ async function duplicateChecks(
 ): Promise<void> {
   const ip = origins.list[0]?.ip as string;
   const same = await cleanup.addOrigins(p, opts.projectId, [ip], runId);
-  const why = same.ok ? undefined : noAnswer(same);
+  // A refusal answers only as a parameter or operation error (DuplicateRS expected); a limit or a denial does not.
+  const why = same.ok ? undefined : noAnswer(same, (o) => isParamError(o.code) || isFailedOperation(o));
   if (why) f.notTested("duplicateRS", why);
   else
     f.answer(

@@ -42,7 +42,12 @@ type Bound = {
   RealServerPort?: number;
   RealServerWeight?: number;
 };
-type ListenerInfo = { ListenerStatus?: number; Scheduler?: string; RealServerSet?: Bound[] };
+type ListenerInfo = {
+  ListenerId?: string;
+  ListenerStatus?: number;
+  Scheduler?: string;
+  RealServerSet?: Bound[];
+};
 type RuleInfo = { ListenerId?: string; RuleStatus?: number; Scheduler?: string; RealServerSet?: Bound[] };
 
 export const targetName = (t: Target) =>
@@ -65,7 +70,7 @@ export async function findListener(
     // While the protocol is unknown, a refusal may only mean "not this protocol"; noise never means "not found".
     if (!o.ok && (isNoise(o) || (protocols.length === 1 && o.kind !== "notFound")))
       throw readFailed(`listener ${id}`, o);
-    const l = o.ok ? o.res.ListenerSet?.[0] : undefined;
+    const l = o.ok ? o.res.ListenerSet?.find((x) => x.ListenerId === id) : undefined;
     if (l) {
       return {
         target: { kind: "listener", listenerId: id, protocol, scheduler: l.Scheduler ?? "rr" },

@@ -21,6 +21,7 @@ function scripted(reads: Read[]) {
       return {
         ListenerSet: [
           {
+            ListenerId: "listener-a",
             ListenerStatus: r.status,
             RealServerSet: r.bound.map((e) => ({
               RealServerId: e.id,
