@@ -38,7 +38,7 @@ export const FAST = [
   "debug",
 ];
 /** Tests serve everything on loopback, on free ports; the webhook only where a test turns it on (on 127.0.0.1). */
-const LOOPBACK = [
+export const LOOPBACK = [
   "--metrics-bind-address",
   "127.0.0.1:0",
   "--health-probe-bind-address",

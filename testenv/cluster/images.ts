@@ -28,7 +28,7 @@ const BASE_REPOSITORY = "localhost/gaap-operator-test-base";
 /** Where mmdebstrap finds Debian's signing keys (absent on Ubuntu until debian-archive-keyring is installed). */
 const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 /** Images a test builds are tagged test-<pid>: a killed run's are found and removed by the next. */
-export const TEST_TAG = /^localhost\/gaap-(operator|emulator):test-(\d+)$/;
+const TEST_TAG = /^localhost\/gaap-(operator|emulator):test-(\d+)$/;
 
 /** The CA bundle the host trusts (it may add a proxy's own CA), so npm inside a build reaches the registry as npm here does. */
 function hostCaBundle(): string | undefined {

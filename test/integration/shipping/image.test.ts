@@ -13,6 +13,7 @@ import { ProcessGroup, RUN_DIR_PREFIX } from "../../../testenv/cluster/processes
 import { DEMO_CREDENTIAL, gaapClient } from "../../../testenv/gaap.ts";
 import { Grants } from "../../../testenv/grants.ts";
 import { freePort } from "../../../testenv/net.ts";
+import { LOOPBACK } from "../../../testenv/operator.ts";
 import { testCluster } from "../../support/cluster.ts";
 import { eventually } from "../../support/eventually.ts";
 import { createWeb, L, type Scenario, scenario, untilBound } from "../../support/scenario.ts";
@@ -174,12 +175,7 @@ describe("the image, built with buildah and run from its own filesystem", () => 
           "/etc/gaap-operator",
           "--verify-interval",
           "2s",
-          "--metrics-bind-address",
-          "127.0.0.1:0",
-          "--health-probe-bind-address",
-          "127.0.0.1:0",
-          "--webhook-port",
-          "0",
+          ...LOOPBACK,
         ],
         [`${conf}:/etc/gaap-operator:ro`],
       ),
