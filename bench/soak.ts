@@ -95,6 +95,16 @@ export async function soak(): Promise<void> {
       read: Number(FLAGS["gaap-read-qps"]?.default) * 60,
     };
     const maxExcess = Math.max(...report.samples.map((x) => x.excess.length));
+    // Bound but no longer wanted: what the breaker holds back (plan.ts judgeRemovals) and removals on their way. It
+    // must level off, not grow with churn.
+    const beyond = (x: Sample) => Math.max(0, x.bound - x.desired);
+    const boundBeyondWanted = {
+      first: beyond(warm[0] as Sample),
+      last: beyond(warm.at(-1) as Sample),
+      max: Math.max(...warm.map(beyond)),
+      perHour: perHour(beyond),
+      lateHalfPerHour: perHour(beyond, late),
+    };
     let heapGrowers: Array<{ kind: string; mib: number; count: number }> = [];
     if (heapDir) {
       const file = (label: string) => readdirSync(heapDir).find((f) => f.startsWith(`soak-${label}-`));
@@ -124,6 +134,7 @@ export async function soak(): Promise<void> {
       stores: storeRows,
       maxTaggedOrigins: Math.max(...report.samples.map((x) => x.tagged)),
       maxExcessOrigins: maxExcess,
+      boundBeyondWanted,
       keptForBroken: report.keptForBroken,
       originTarget: `no origin tagged with the cluster beyond those bound, wanted, or freed within ${freedWithinMs / 1000} s (--gc-delay, one sweep period, two tasks and 30 s)`,
       originMet: maxExcess === 0,
@@ -146,6 +157,10 @@ export async function soak(): Promise<void> {
             `${report.ipsMade} / ${result.maxTaggedOrigins}`,
           ],
           ["most origins beyond bound, wanted or freed lately (target 0)", maxExcess],
+          [
+            "bound beyond wanted: first / last / max, slope / late-half slope per hour",
+            `${boundBeyondWanted.first} / ${boundBeyondWanted.last} / ${boundBeyondWanted.max}, ${boundBeyondWanted.perHour} / ${boundBeyondWanted.lateHalfPerHour}`,
+          ],
           ...storeRows.map((r): [string, string] => [
             `store ${r.store}: first / last / max`,
             `${r.first} / ${r.last} / ${r.max}`,

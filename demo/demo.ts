@@ -307,7 +307,7 @@ async function main(): Promise<number> {
       merge,
     );
     await step(
-      "Scale to 2: removing 4 of 6 origins at once trips the circuit breaker (maxUnbindPercent 50)",
+      "Scale to 2: removing 4 of 6 origins at once trips the circuit breaker (maxUnbindPercent 50): 3 of the 6 may go now, the last waits a window",
       (v) => v.degraded === "MassUnbind",
     );
 

@@ -231,6 +231,17 @@ export class BindingReconciler {
           `origins ${step.ips.join(", ")} are still not registered`,
         );
     }
+    if (step.held === "MassUnbind") {
+      // The set the breaker holds is part of the window's memory (not only what is bound and wanted), so what it
+      // holds back goes at most maxUnbindPercent a window; a step with nothing to send looks again as the peak falls.
+      this.peaks.observe(key, ours.length);
+      const falls = this.peaks.fallsAt(key);
+      if (!step.bind && falls !== undefined)
+        step = {
+          ...step,
+          requeueAfterMs: Math.min(this.d.settings.verifyIntervalMs, Math.max(1, falls - now)),
+        };
+    }
     if (!step.batching) this.batching.delete(key);
     else if (!this.batching.has(key)) this.batching.set(key, now);
     return this.applier.apply(b, step);

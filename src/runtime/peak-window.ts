@@ -46,6 +46,12 @@ export class PeakWindow {
     return q[0]?.count ?? 0;
   }
 
+  /** The first instant the window's peak has left it (the peak is then the next sample's), or undefined with none. */
+  fallsAt(key: string): number | undefined {
+    if (this.peak(key) === 0) return undefined;
+    return (this.samples.get(key)?.[0]?.at ?? 0) + this.windowMs + 1;
+  }
+
   /** At most once a window, every key's old samples go: a key nobody asks about again is not kept. */
   private sweep(now: number): void {
     if (now - this.sweptAt < this.windowMs) return;

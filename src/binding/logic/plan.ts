@@ -33,8 +33,8 @@ export type Plan =
       /** This binding's ip:port entries after the bind. */
       owned: string[];
       change: Change;
-      /** Removals held back by the circuit breaker while additions go ahead. */
-      heldRemovals?: number;
+      /** Removals the circuit breaker holds back for a later step, and why; the rest of the step goes now. */
+      held?: { removals: number; message: string };
       /** Gated origins left out for the listener's (or rule's) limit (ip:port). */
       overLimit?: string[];
     }
@@ -185,38 +185,38 @@ export function plan(input: PlanInput): Plan {
     input.originIds.get(ip) ?? (listener.bound.find((b) => b.ip === ip)?.realServerId as string);
 
   const emptyAllowed = wanted.length === 0 && spec.allowEmpty;
-  const breaker = judgeRemovals(
-    removed.length,
-    ours.length,
-    wanted.length,
-    input.peak,
-    spec.maxUnbindPercent,
-  );
-  if (breaker && !emptyAllowed) {
-    if (added.length === 0 && updated.length === 0) {
-      return { kind: "hold", reason: "MassUnbind", message: breaker };
+  const breaker = emptyAllowed
+    ? undefined
+    : judgeRemovals(removed.length, ours.length, wanted.length, input.peak, spec.maxUnbindPercent);
+  if (breaker) {
+    // The removals that may go now go (abnormal origins first, then by address); the rest wait for a later step.
+    const going = new Set(removalOrder(removed).slice(0, breaker.allowed).map(originKey));
+    const kept = removed.filter((r) => !going.has(originKey(r)));
+    if (added.length === 0 && updated.length === 0 && going.size === 0) {
+      return { kind: "hold", reason: "MassUnbind", message: breaker.message };
     }
-    // Add and update now, keep the removals for a later step (which may then fall under the limit).
     const next = [
-      ...ours.map((b) => {
-        const w = wanted.find((x) => originKey(x) === originKey(b));
-        return w ? { ...w, realServerId: b.realServerId } : b;
-      }),
+      ...ours
+        .filter((b) => !going.has(originKey(b)))
+        .map((b) => {
+          const w = wanted.find((x) => originKey(x) === originKey(b));
+          return w ? { ...w, realServerId: b.realServerId } : b;
+        }),
       ...added.map((w) => ({ ...w, realServerId: idOf(w.ip) })),
     ];
     if (foreign.length + next.length > input.maxOrigins) {
       return {
         kind: "hold",
         reason: "MassUnbind",
-        message: `${breaker}, and adding first would exceed ${whose} limit of ${input.maxOrigins}`,
+        message: `${breaker.message}, and adding first would exceed ${whose} limit of ${input.maxOrigins}`,
       };
     }
     return {
       kind: "bind",
       set: [...foreign, ...next],
-      owned: [...new Set([...owned, ...removed.map(originKey)])].sort(),
-      change: { added: added.length, removed: 0, updated: updated.length },
-      heldRemovals: removed.length,
+      owned: [...new Set([...owned, ...kept.map(originKey)])].sort(),
+      change: { added: added.length, removed: going.size, updated: updated.length },
+      held: { removals: kept.length, message: breaker.message },
       ...overLimit,
     };
   }
@@ -314,9 +314,10 @@ function fitLimit(
 }
 
 /**
- * The circuit breaker: why these removals are too many, or undefined. Judged against the set of the moment (one
- * big step) and against the window's peak (a collapse in small steps): the set after the bind may not fall more
- * than maxUnbindPercent below either.
+ * The circuit breaker: how many of these removals may go now, and why not all of them (undefined: all may go). One
+ * bind removes at most maxUnbindPercent of the set of the moment, and never leaves the set more than
+ * maxUnbindPercent below the window's peak: a collapse in small steps is held like one big step, and a shrink larger
+ * than that goes in steps of at most maxUnbindPercent a window. `after` is the set's size with every removal made.
  */
 export function judgeRemovals(
   removed: number,
@@ -324,14 +325,24 @@ export function judgeRemovals(
   after: number,
   peak: number | undefined,
   maxUnbindPercent: number,
-): string | undefined {
+): { allowed: number; message: string } | undefined {
   if (removed === 0 || bound === 0) return undefined;
-  if ((removed / bound) * 100 > maxUnbindPercent)
-    return `removing ${removed} of ${bound} bound origins exceeds maxUnbindPercent (${maxUnbindPercent}%)`;
+  const share = (n: number) => Math.floor((n * maxUnbindPercent) / 100);
   const top = Math.max(peak ?? 0, bound);
-  if (((top - after) / top) * 100 > maxUnbindPercent)
-    return `removing ${removed} would leave ${after} bound origin(s), more than maxUnbindPercent (${maxUnbindPercent}%) below the recent peak of ${top}`;
-  return undefined;
+  const byStep = share(bound);
+  const byPeak = Math.max(0, after + removed - (top - share(top)));
+  if (removed <= byStep && removed <= byPeak) return undefined;
+  const message =
+    byStep <= byPeak
+      ? `removing ${removed} of ${bound} bound origins exceeds maxUnbindPercent (${maxUnbindPercent}%)`
+      : `removing ${removed} would leave ${after} bound origin(s), more than maxUnbindPercent (${maxUnbindPercent}%) below the recent peak of ${top}`;
+  return { allowed: Math.min(byStep, byPeak), message };
+}
+
+/** Which held-back removals go first: origins GAAP reports abnormal, then in a fixed order (the same input, the same step). */
+function removalOrder(removed: readonly BoundOrigin[]): BoundOrigin[] {
+  const key = (b: BoundOrigin) => `${b.health === 1 ? 0 : 1} ${originKey(b)}`;
+  return [...removed].sort((a, b) => key(a).localeCompare(key(b), "en", { numeric: true }));
 }
 
 /** On deletion with policy Unbind: keep only others' entries (Exclusive: nothing). */

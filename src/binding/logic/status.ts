@@ -54,7 +54,8 @@ export type Outcome =
       owned: string[];
       desiredCount: number;
       change: Change;
-      heldRemovals?: number;
+      /** Removals the breaker held back (plan.ts judgeRemovals), and why. */
+      held?: { removals: number; message: string };
       notes: string[];
     }
   | { phase: "waiting"; target: TargetState; ours: BoundOrigin[]; message: string; desiredCount?: number }
@@ -165,9 +166,7 @@ export function composeStatus(
       break;
     }
     case "binding": {
-      const held = outcome.heldRemovals
-        ? `; ${outcome.heldRemovals} removal(s) held back by maxUnbindPercent until the added origins are bound`
-        : "";
+      const held = outcome.held ? `; ${heldNote(outcome.held)}` : "";
       conditions = {
         Ready: {
           status: "False",
@@ -180,9 +179,7 @@ export function composeStatus(
           reason: "Binding",
           message: `bind sent; waiting for GAAP to apply it${held}`,
         },
-        Degraded: outcome.heldRemovals
-          ? { status: "True", reason: "MassUnbind", message: held.slice(2) }
-          : fine,
+        Degraded: outcome.held ? { status: "True", reason: "MassUnbind", message: held.slice(2) } : fine,
       };
       break;
     }
@@ -259,4 +256,9 @@ export function reasonOf(code: string): string {
     .replace(/[^A-Za-z0-9_]/g, "")
     .replace(/_+$/, "");
   return /^[A-Za-z]/.test(r) ? r : `Error${r}`;
+}
+
+/** What a bind that the breaker let through only in part says about the removals it held back. */
+export function heldNote(held: { removals: number; message: string }): string {
+  return `${held.message}: ${held.removals} removal(s) held back for a later step`;
 }

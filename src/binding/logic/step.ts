@@ -11,7 +11,7 @@ import type { Drain } from "./drain.ts";
 import type { DrainedRemoval } from "./hold-overrun.ts";
 import { originKey } from "./origin.ts";
 import { type Change, type Plan, type PlanInput, plan, planRelease, splitOwnership } from "./plan.ts";
-import type { Outcome } from "./status.ts";
+import { heldNote, type Outcome } from "./status.ts";
 
 /** Why the key comes back, and so after how long: the applier knows the settings and the task estimate. */
 export type Requeue = "busyPoll" | "hold" | "verify" | "afterBind";
@@ -132,13 +132,8 @@ export function syncStep(input: SyncInput): Step {
             }
           : { type: "Normal", reason: "Bound", action: "Bind", note: what },
       ];
-      if (p.heldRemovals) {
-        events.push({
-          type: "Warning",
-          reason: "MassUnbind",
-          action: "Hold",
-          note: `${p.heldRemovals} removal(s) held back by maxUnbindPercent (${spec.maxUnbindPercent}%)`,
-        });
+      if (p.held) {
+        events.push({ type: "Warning", reason: "MassUnbind", action: "Hold", note: heldNote(p.held) });
       }
       return {
         kind: "act",
@@ -151,7 +146,7 @@ export function syncStep(input: SyncInput): Step {
           owned: [...new Set([...owned, ...p.owned])].sort(),
           desiredCount: desiredCount ?? 0,
           change: p.change,
-          ...(p.heldRemovals ? { heldRemovals: p.heldRemovals } : {}),
+          ...(p.held ? { held: p.held } : {}),
           notes,
         },
         bind: {
@@ -163,7 +158,7 @@ export function syncStep(input: SyncInput): Step {
         },
         events,
         requeue: "afterBind",
-        ...(p.heldRemovals ? { held: "MassUnbind" } : {}),
+        ...(p.held ? { held: "MassUnbind" } : {}),
         drift,
         ...gates,
       };

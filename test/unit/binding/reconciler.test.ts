@@ -64,14 +64,6 @@ describe("Reconciler", () => {
       ready: "EmptyEndpoints",
       event: "EmptyEndpoints",
     },
-    {
-      name: "a removal over maxUnbindPercent with nothing to add: hold",
-      listener: {},
-      ips: ["10.0.0.1"],
-      requeue: VERIFY_MS,
-      ready: "MassUnbind",
-      event: "MassUnbind",
-    },
   ])("$name", async ({ listener, ips, requeue, ready, event }) => {
     const w = new World();
     w.addListener(["10.0.0.1", "10.0.0.2", "10.0.0.3"].map(origin), listener);

@@ -101,6 +101,27 @@ describe("the peak without a sample", () => {
     expect(w.peak("k")).toBe(0);
   });
 
+  it("says when the peak falls: as its last sample leaves the window", () => {
+    let now = 0;
+    const w = new PeakWindow(1000, { now: () => now });
+    expect(w.fallsAt("k")).toBeUndefined();
+    w.observe("k", 10);
+    now = 300;
+    w.observe("k", 5);
+    expect(w.fallsAt("k")).toBe(1001);
+    // Seen again at 10: the peak lasts a window from then.
+    now = 400;
+    w.observe("k", 10);
+    expect(w.fallsAt("k")).toBe(1401);
+    now = 1400;
+    expect(w.peak("k")).toBe(10);
+    // Past it nothing is left: the 10 seen at 400 replaced the 5 seen before it.
+    now = 1401;
+    expect(w.peak("k")).toBe(0);
+    expect(w.fallsAt("k")).toBeUndefined();
+    expect(new PeakWindow(0, { now: () => now }).fallsAt("k")).toBeUndefined();
+  });
+
   it("keeps no key whose samples have all left the window", () => {
     let now = 0;
     const w = new PeakWindow(1000, { now: () => now });

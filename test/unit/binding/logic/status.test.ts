@@ -125,7 +125,7 @@ describe("status from outcomes", () => {
         owned: [],
         desiredCount: 3,
         change: { added: 3, removed: 0, updated: 0 },
-        heldRemovals: 3,
+        held: { removals: 3, message: "removing 3 of 3 bound origins exceeds maxUnbindPercent (50%)" },
         notes: [],
       },
       t0,

@@ -82,7 +82,7 @@ export const short = (ip: string) =>
 export const summary = (p: Plan) => {
   switch (p.kind) {
     case "bind":
-      return `bind ${p.set.map((x) => `${short(x.ip)}${x.weight === undefined ? "" : `w${x.weight}`}${x.role ? `/${x.role}` : ""}`).join(",")}${p.heldRemovals ? ` held=${p.heldRemovals}` : ""}`;
+      return `bind ${p.set.map((x) => `${short(x.ip)}${x.weight === undefined ? "" : `w${x.weight}`}${x.role ? `/${x.role}` : ""}`).join(",")}${p.held ? ` held=${p.held.removals}` : ""}`;
     case "hold":
       return `hold ${p.reason}`;
     case "register":

@@ -94,10 +94,10 @@ describe("plan: IPv6 origins", () => {
       want: "hold EmptyEndpoints",
     },
     {
-      name: "removing 2 of 3 IPv6 origins (67%) is held",
+      name: "removing 2 of 3 IPv6 origins (67%) removes 1 and holds the other back",
       desired: desired(o6(1)),
       bound: [b6(1), b6(2), b6(3)],
-      want: "hold MassUnbind",
+      want: "bind :1w10,:3w10 held=1",
     },
     {
       name: "removing 1 of 2 IPv6 origins (50%) is within the default 50%",
@@ -106,10 +106,10 @@ describe("plan: IPv6 origins", () => {
       want: "bind :1w10",
     },
     {
-      name: "a rolling IPv6 replacement adds first and holds the removals",
+      name: "a rolling IPv6 replacement adds first and removes at most maxUnbindPercent of the old",
       desired: desired(o6(4), o6(5), o6(6)),
       bound: [b6(1), b6(2), b6(3)],
-      want: "bind :1w10,:2w10,:3w10,:4w10,:5w10,:6w10 held=3",
+      want: "bind :2w10,:3w10,:4w10,:5w10,:6w10 held=2",
     },
     {
       name: "the listener's limit counts IPv6 origins",
@@ -149,8 +149,8 @@ describe("plan: IPv6 origins", () => {
       listener: listener([b6(1), b6(2)]),
       owned: [key6(1), key6(2)],
     });
-    expect(summary(p)).toBe("bind :1w10,:2w10,:4w10,:5w10 held=2");
-    expect(p.kind === "bind" && p.owned).toEqual([key6(1), key6(2), key6(4), key6(5)]);
+    expect(summary(p)).toBe("bind :2w10,:4w10,:5w10 held=1");
+    expect(p.kind === "bind" && p.owned).toEqual([key6(2), key6(4), key6(5)]);
   });
 });
 
@@ -210,12 +210,14 @@ describe("plan: Shared ownership with IPv6", () => {
     expect(summary(p)).toBe("bind :1w10");
   });
 
-  it("holds removing more than maxUnbindPercent of its own IPv6 entries, not counting others'", () => {
+  it("holds back what goes beyond maxUnbindPercent of its own IPv6 entries, not counting others'", () => {
     const s = { ownership: "Shared" as const };
     const l = listener([b6(1), b6(2), b6(3), b6(7), b6(8), b6(9)]);
     const owned = [key6(1), key6(2), key6(3)];
-    // 2 of its 3 (67%) would go; against all 6 entries it would be 33%.
-    expect(summary(run({ spec: s, desired: desired(o6(1)), listener: l, owned }))).toBe("hold MassUnbind");
+    // 2 of its 3 (67%) would go, so 1 does; against all 6 entries both would (33%).
+    expect(summary(run({ spec: s, desired: desired(o6(1)), listener: l, owned }))).toBe(
+      "bind :7w10,:8w10,:9w10,:1w10,:3w10 held=1",
+    );
     const p = run({ spec: { ...s, maxUnbindPercent: 100 }, desired: desired(o6(1)), listener: l, owned });
     expect(summary(p)).toBe("bind :7w10,:8w10,:9w10,:1w10");
     expect(p.kind === "bind" && [p.owned, p.change]).toEqual([

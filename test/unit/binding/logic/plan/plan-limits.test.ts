@@ -133,22 +133,108 @@ describe("plan: the breaker judges removals against the recent peak", () => {
       bound: 3,
       after: 1,
       peak: 3,
-      want: "removing 2 of 3 bound origins exceeds maxUnbindPercent (50%)",
+      want: { allowed: 1, message: "removing 2 of 3 bound origins exceeds maxUnbindPercent (50%)" },
     },
     {
       removed: 1,
       bound: 5,
       after: 4,
       peak: 10,
-      want: "removing 1 would leave 4 bound origin(s), more than maxUnbindPercent (50%) below the recent peak of 10",
+      want: {
+        allowed: 0,
+        message:
+          "removing 1 would leave 4 bound origin(s), more than maxUnbindPercent (50%) below the recent peak of 10",
+      },
+    },
+    // The window lets the set fall to 5 of its peak of 10: 3 of these 5 go, though one bind could remove 4 of 8.
+    {
+      removed: 5,
+      bound: 8,
+      after: 3,
+      peak: 10,
+      want: {
+        allowed: 3,
+        message:
+          "removing 5 would leave 3 bound origin(s), more than maxUnbindPercent (50%) below the recent peak of 10",
+      },
+    },
+    // A replacement: all 4 would go for 4 new ones; one bind removes at most 2 of the 4.
+    {
+      removed: 4,
+      bound: 4,
+      after: 4,
+      peak: 4,
+      want: { allowed: 2, message: "removing 4 of 4 bound origins exceeds maxUnbindPercent (50%)" },
     },
     { removed: 1, bound: 5, after: 4, peak: 3, want: undefined },
   ])(
     "judgeRemovals($removed of $bound, after $after, peak $peak)",
     ({ removed, bound, after, peak, want }) => {
-      expect(judgeRemovals(removed, bound, after, peak, 50)).toBe(want);
+      expect(judgeRemovals(removed, bound, after, peak, 50)).toEqual(want);
     },
   );
+
+  it.each([
+    { percent: 0, removed: 3, bound: 4, want: 0 },
+    { percent: 33, removed: 3, bound: 4, want: 1 },
+    { percent: 75, removed: 3, bound: 4, want: undefined },
+    { percent: 100, removed: 4, bound: 4, want: undefined },
+  ])("maxUnbindPercent $percent lets $want of $removed of $bound go", ({ percent, removed, bound, want }) => {
+    expect(judgeRemovals(removed, bound, bound - removed, bound, percent)?.allowed).toBe(want);
+  });
+});
+
+describe("plan: a shrink the breaker holds back finishes in steps, and rollouts meanwhile leave nothing behind", () => {
+  /**
+   * Steps a binding through binds as the reconciler would: each pass plans against what GAAP holds, the window's
+   * peak is the most bound and wanted (or kept by the breaker) within `window` passes, and a bind is applied at once.
+   */
+  function passes(p: { bound: number[]; wants: number[][]; window: number }) {
+    let bound = p.bound;
+    const seen: number[] = [bound.length];
+    const trail: string[] = [];
+    for (const want of p.wants) {
+      const plan = run({
+        desired: desired(...want.map((n) => o(n))),
+        listener: listener(bound.map((n) => b(n))),
+        peak: Math.max(...seen.slice(-p.window)),
+      });
+      trail.push(summary(plan));
+      // What the window remembers (reconciler.ts): the set held when the breaker held anything back, else what is
+      // bound and wanted.
+      const held = plan.kind === "bind" ? plan.held !== undefined : summary(plan) === "hold MassUnbind";
+      seen.push(held ? bound.length : Math.min(bound.length, want.length));
+      if (plan.kind === "bind") bound = plan.set.map((x) => Number(x.ip.split(".")[3]));
+    }
+    return { bound, trail };
+  }
+
+  it("a scale-down from 10 to 1 reaches 1 in steps of maxUnbindPercent a window", () => {
+    // Every pass wants only origin 1; the window spans 3 passes.
+    const { bound, trail } = passes({ bound: range(1, 10), wants: Array(20).fill([1]), window: 3 });
+    expect(bound).toEqual([1]);
+    const binds = trail.flatMap((t, pass) =>
+      t.startsWith("bind") ? [[pass, t.split(" ")[1]?.split(",").length]] : [],
+    );
+    // 5, 3, 2, 1, each a window (3 passes) after the set it shrank was last held.
+    expect(binds).toEqual([
+      [0, 5],
+      [4, 3],
+      [8, 2],
+      [12, 1],
+    ]);
+  });
+
+  it("rollouts on a held binding replace its origins instead of piling them up", () => {
+    // 10 bound, the Service down to 1 and rolled to a new IP every pass: 11, 12, ... 30. A window longer than the
+    // run, so the peak of 10 never leaves it.
+    const wants = range(11, 30).map((n) => [n]);
+    const { bound, trail } = passes({ bound: range(1, 10), wants, window: 100 });
+    // 5 stay bound (50% of the peak of 10): the newest origin and 4 of the old, never more.
+    expect(bound).toHaveLength(5);
+    expect(bound).toContain(30);
+    for (const t of trail) expect(t.split(" ")[1]?.split(",").length ?? 0).toBeLessThanOrEqual(6);
+  });
 });
 
 describe("plan: removals of held pods wait for the additions on their way", () => {

@@ -112,29 +112,55 @@ describe("plan: never shrink by accident", () => {
       want: [1],
       expect: "bind 1w10",
     },
-    { name: "removing 2 of 3 (67%) is held", bound: [1, 2, 3], want: [1], expect: "hold MassUnbind" },
-    { name: "removing 8 of 10 is held", bound: range(1, 10), want: [1, 2], expect: "hold MassUnbind" },
     {
-      name: "a rolling replacement adds first and holds the removals",
+      name: "removing 2 of 3 (67%) removes 1 (33%) and holds the other back",
       bound: [1, 2, 3],
-      want: [4, 5, 6],
-      expect: "bind 1w10,2w10,3w10,4w10,5w10,6w10 held=3",
+      want: [1],
+      expect: "bind 1w10,3w10 held=1",
     },
     {
-      name: "then removes the old half (50%)",
-      bound: [1, 2, 3, 4, 5, 6],
+      name: "removing 8 of 10 removes 5 (in address order) and holds 3 back",
+      bound: range(1, 10),
+      want: [1, 2],
+      expect: "bind 1w10,2w10,8w10,9w10,10w10 held=3",
+    },
+    {
+      name: "a rolling replacement adds first and removes at most maxUnbindPercent of the old",
+      bound: [1, 2, 3],
+      want: [4, 5, 6],
+      expect: "bind 2w10,3w10,4w10,5w10,6w10 held=2",
+    },
+    {
+      name: "then removes the rest of the old (2 of 5)",
+      bound: [2, 3, 4, 5, 6],
       want: [4, 5, 6],
       expect: "bind 4w10,5w10,6w10",
+    },
+    {
+      name: "removing 1 of 1 for a new one adds first",
+      bound: [1],
+      want: [2],
+      expect: "bind 1w10,2w10 held=1",
     },
   ])("$name", ({ bound, want, expect: e }) => {
     const p = run({ desired: desired(...want.map((n) => o(n))), listener: listener(bound.map((n) => b(n))) });
     expect(summary(p)).toBe(e);
   });
 
+  it("removes first what the breaker holds back, abnormal origins before the rest", () => {
+    const p = run({
+      desired: desired(o(1)),
+      listener: listener([b(1), b(2), b(3, { health: 1 }), b(4)]),
+    });
+    // 2 of the 3 go: the abnormal 3 first, then 2.
+    expect(summary(p)).toBe("bind 1w10,4w10 held=1");
+  });
+
   it("holds a rolling replacement whose add-first step would exceed the listener's limit", () => {
-    const p = run({ desired: desired(o(4), o(5), o(6)), listener: listener([b(1), b(2), b(3)]), max: 5 });
+    // 3 new beside the 2 old the breaker keeps: 5, over a limit of 4.
+    const p = run({ desired: desired(o(4), o(5), o(6)), listener: listener([b(1), b(2), b(3)]), max: 4 });
     expect(summary(p)).toBe("hold MassUnbind");
-    expect(p.kind === "hold" && p.message).toMatch(/adding first would exceed the listener's limit of 5/);
+    expect(p.kind === "hold" && p.message).toMatch(/adding first would exceed the listener's limit of 4/);
   });
 
   it("maxUnbindPercent 100 turns the breaker off", () => {
