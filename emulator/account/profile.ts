@@ -45,7 +45,8 @@ export function behaviorFromReport(report: unknown): Partial<Behavior> {
       if (typeof median === "number" && median > 0) out.bindTaskMs = Math.round(median);
     } else if (key === "maxDescribeListenersLimit" && typeof f.answer === "number")
       out.maxDescribeListenersLimit = f.answer;
-    else if (key === "allowSameIpDifferentPorts") out.allowSameIpDifferentPorts = f.answer === "true";
+    else if (key === "allowSameIpDifferentPorts" && (f.answer === "true" || f.answer === "false"))
+      out.allowSameIpDifferentPorts = f.answer === "true";
   }
   // A rule's empty list stands for the listener's only when the listener's was not answered at all (the emulator
   // has one setting): a listener answer the emulator cannot play must not be overridden by the rule's.

@@ -6,7 +6,7 @@
 // stop; it retries what a retry may fix, within the task timeout, and names whatever it could not undo.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Failure, Outcome, Probe } from "./probe.ts";
-import { bind, foreign, type Target, targetName, view, type Waiting, waitIdle } from "./targets.ts";
+import { type BindSet, bind, foreign, type Target, targetName, type Waiting, waitIdle } from "./targets.ts";
 
 /** Tag on every origin a run registers, so they are recognisable in the console and never taken for others. */
 export const CONFORMANCE_TAG = "gaap.operator.dev/conformance";
@@ -20,6 +20,8 @@ export class Cleanup {
   private readonly origins = new Map<string, string>();
   /** Every RealServerId this run registered, removed or not: a bound one of these is never someone else's. */
   readonly own = new Set<string>();
+  /** The last bind each target was sent that GAAP accepted or may have applied (targets.ts send records it). */
+  readonly sent = new Map<string, BindSet>();
   /** IPs an AddRealServers may have registered that no lookup could confirm or deny. */
   private readonly unknown = new Set<string>();
   private readonly onMade: ((id: string, ip: string) => void) | undefined;
@@ -44,28 +46,55 @@ export class Cleanup {
     this.origins.delete(id);
   }
 
-  async run(p: Probe, w: Omit<Waiting, "signal" | "own">): Promise<{ complete: boolean; left: string[] }> {
+  async run(
+    p: Probe,
+    w: Omit<Waiting, "signal" | "own" | "sent" | "deadline">,
+  ): Promise<{ complete: boolean; left: string[] }> {
+    // Every wait and retry of the cleanup ends within one --task-timeout.
+    const own = { ...w, own: this.own, sent: this.sent, deadline: performance.now() + w.taskTimeoutMs };
+    let targets = await this.unbindAll(p, own);
+    let origins = await this.removeAll(p, own);
+    // A removal refused because something still binds the origin: a bind landed after the read that found its
+    // target empty. Unbind again, once, and retry.
+    if (origins.some((o) => o.code === "FailedOperation.RealServerAlreadyBound")) {
+      targets = await this.unbindAll(p, own);
+      origins = await this.removeAll(p, own);
+    }
+    const left = [
+      ...targets,
+      ...origins.map((o) => `origin ${o.id} (${o.ip}): ${o.code} ${o.message}`),
+      ...[...this.unknown].map(
+        (ip) => `may have registered ${ip} (named ${CONFORMANCE_ORIGIN_NAME}): look it up and remove it`,
+      ),
+    ];
+    return { complete: left.length === 0, left };
+  }
+
+  /** Empties every dedicated target; what it could not, and why. */
+  private async unbindAll(p: Probe, w: Omit<Waiting, "signal">): Promise<string[]> {
     const left: string[] = [];
-    const deadline = performance.now() + w.taskTimeoutMs;
-    const own = { ...w, own: this.own };
     for (const t of this.targets) {
       try {
-        const why = await emptied(p, t, own, deadline);
+        const why = await emptied(p, t, w);
         if (why) left.push(why);
       } catch (err) {
         left.push(`${targetName(t)}: ${(err as Error).message}`);
       }
     }
+    return left;
+  }
+
+  /** Removes every origin the run registered and has not removed; the ones GAAP refused, with its answer. */
+  private async removeAll(p: Probe, w: Omit<Waiting, "signal">) {
+    const refused: Array<{ id: string; ip: string; code: string; message: string }> = [];
     for (const [id, ip] of this.origins) {
-      const o = await retried(w.pollMs, deadline, () =>
+      const o = await retried(w.pollMs, w.deadline ?? 0, () =>
         p.write("RemoveRealServers", { RealServerIds: [id] }),
       );
       if (o.ok || o.kind === "notFound") this.origins.delete(id);
-      else left.push(`origin ${id} (${ip}): ${o.code} ${o.message}`);
+      else refused.push({ id, ip, code: o.code, message: o.message });
     }
-    for (const ip of this.unknown)
-      left.push(`may have registered ${ip} (named ${CONFORMANCE_ORIGIN_NAME}): look it up and remove it`);
-    return { complete: left.length === 0, left };
+    return refused;
   }
 
   /**
@@ -140,24 +169,19 @@ async function retried<T>(
 const passes = (o: Failure) => o.kind === "busy" || o.kind === "throttled" || o.kind === "transient";
 
 /**
- * Waits for a task in flight, then unbinds: first with an empty list, then, if that was refused or left origins,
- * without a set (documented for rules, and the other candidate for listeners). Undefined once the target is
- * empty; otherwise what is left. A target that holds anyone else's origin is left as it is.
+ * Waits for a task in flight and for the run's last bind there to show (a read may come before GAAP shows it), then
+ * unbinds: first with an empty list, then, if that was refused or left origins, without a set (documented for
+ * rules, and the other candidate for listeners). Undefined once the target is empty; otherwise what is left. A
+ * target that holds anyone else's origin is left as it is.
  */
-async function emptied(
-  p: Probe,
-  t: Target,
-  w: Omit<Waiting, "signal">,
-  deadline: number,
-): Promise<string | undefined> {
-  let v = await view(p, t);
-  if (v.status !== 0) v = (await waitIdle(p, t, w)).view;
+async function emptied(p: Probe, t: Target, w: Omit<Waiting, "signal">): Promise<string | undefined> {
+  let v = (await waitIdle(p, t, w, w.sent?.get(targetName(t)))).view;
   for (const how of ["empty", "omit"] as const) {
     if (v.bound.length === 0) return undefined;
     const others = foreign(v, w.own);
     if (others.length > 0) return leftForeign(t, v.bound, w.own);
     // bind() reads the target again right before it writes, and stops on a foreign origin.
-    const o = await retried(w.pollMs, deadline, () => bind(p, t, how, w));
+    const o = await retried(w.pollMs, w.deadline ?? 0, () => bind(p, t, how, w));
     if (o.ok) v = (await waitIdle(p, t, w, how)).view;
   }
   if (v.bound.length === 0) return undefined;

@@ -9,6 +9,7 @@ import {
   bind,
   bindAndSettle,
   type Entry,
+  glance,
   guard,
   send,
   setKey,
@@ -102,15 +103,17 @@ export async function listenerChecks(
   if (origins.list.length > 100) {
     const many = origins.list.slice(0, 101).map((o) => entry(o, port));
     const over = await bind(p, t, many, w);
-    if (over.ok) await waitIdle(p, t, w, many);
     const whyNot = over.ok ? undefined : noAnswer(over, (o) => isFailedOperation(o) || isParamError(o.code));
     if (whyNot) f.notTested("maxRealServersPerListener", whyNot);
-    else
+    else if (!over.ok) f.answer("maxRealServersPerListener", over.code, `${over.code}: ${over.message}`);
+    else {
+      const s = await waitIdle(p, t, w, many);
       f.answer(
         "maxRealServersPerListener",
-        over.ok ? "accepted" : over.code,
-        over.ok ? "101 origins bound" : `${over.code}: ${over.message}`,
+        s.view.bound.length === 101 ? "accepted" : "other",
+        `101 origins accepted; the listener then held ${s.view.bound.length}${unseen(s)}`,
       );
+    }
   } else f.notTested("maxRealServersPerListener", `needs 101 origin IPs, ${origins.list.length} given`);
 }
 
@@ -127,13 +130,34 @@ async function refusalCheck(
 ): Promise<void> {
   const o = await bind(p, t, set, w);
   if (o.ok) {
-    await waitIdle(p, t, w, set);
-    return f.answer(key, yes, `bound ${set.map((e) => `${e.ip}:${e.port}/${e.weight ?? "-"}`).join(", ")}`);
+    // Accepted is an answer only when the listener then holds what was sent, weights included.
+    const s = await waitIdle(p, t, w, set);
+    return f.answer(
+      key,
+      holds(s.view.bound, set) ? yes : "other",
+      `accepted ${weighed(set)}; the listener then held ${weighed(s.view.bound) || "nothing"}${unseen(s)}`,
+    );
   }
   const why = noAnswer(o, refuses);
   if (why) return f.notTested(key, why);
   f.answer(key, no, `${o.code}: ${o.message}`);
 }
+
+/** A set as "ip:port/weight" entries, sorted, for the evidence. */
+const weighed = (set: readonly Entry[]) =>
+  set
+    .map((e) => `${e.ip}:${e.port}/${e.weight ?? "-"}`)
+    .sort()
+    .join(", ");
+
+/** Whether a read shows exactly the entries sent, with the weight each was sent with (where one was). */
+export const holds = (bound: readonly Entry[], sent: readonly Entry[]) =>
+  setKey(bound) === setKey(sent) &&
+  sent.every(
+    (e) =>
+      e.weight === undefined ||
+      bound.some((b) => b.ip === e.ip && b.port === e.port && b.weight === e.weight),
+  );
 
 /**
  * Several binds, alternating two sets, each timed from the call to the read that shows the task over. The first
@@ -149,27 +173,31 @@ async function timedBinds(
 ): Promise<void> {
   const samples: number[] = [];
   let unseenCount = 0;
+  let unconfirmed = 0;
   for (let i = 0; i < binds; i++) {
     const set = sets[i % 2] as Entry[];
     // The guard's read comes before the clock starts: the sample is the bind's task, not our read.
     await guard(p, t, w);
     const started = performance.now();
-    const o = await send(p, t, set);
+    const o = await send(p, t, set, w);
     if (!o.ok) {
       f.notTested("bindTaskMs", `bind ${i + 1} was refused: ${o.code} ${o.message}`);
       return;
     }
-    const latest = i === 0 ? await duringTask(p, f, t, set, sets[1] as Entry[]) : set;
+    const latest = i === 0 ? await duringTask(p, f, t, set, sets[1] as Entry[], w) : set;
     const s = await waitIdle(p, t, w, latest, started);
     if (!s.sawBusy) unseenCount++;
-    // A second bind accepted during the first task makes the first sample two tasks long: left out.
-    if (latest === set) samples.push(s.ms);
+    // A wait that saw neither the task nor its set timed nothing; a second bind accepted during the first task
+    // makes the first sample two tasks long. Both are left out.
+    if (!s.confirmed) unconfirmed++;
+    else if (latest === set) samples.push(s.ms);
   }
-  if (samples.length === 0) return f.notTested("bindTaskMs", "no bind could be timed alone");
+  const left = unconfirmed > 0 ? `; ${unconfirmed} left out: the set never showed` : "";
+  if (samples.length === 0) return f.notTested("bindTaskMs", `no bind could be timed alone${left}`);
   f.measured(
     "bindTaskMs",
     timing(samples),
-    `${samples.length} binds, read every ${w.pollMs} ms: ${samples.join(", ")} ms${unseenCount > 0 ? `; ${unseenCount} never showed status 3 (timed to the read that showed the set)` : ""}`,
+    `${samples.length} binds, read every ${w.pollMs} ms: ${samples.join(", ")} ms${unseenCount > 0 ? `; ${unseenCount} never showed status 3 (timed to the read that showed the set)` : ""}${left}`,
   );
 }
 
@@ -177,10 +205,18 @@ async function timedBinds(
  * Right after the first bind, sends the other set (ListenerHasTask?), then reads what the listener shows while the
  * task runs. Returns the set the listener should end with.
  */
-async function duringTask(p: Probe, f: Findings, t: Target, set: Entry[], other: Entry[]): Promise<Entry[]> {
-  // Unguarded on purpose: the first bind's guard read this listener a moment ago, and a read in between would
-  // give the task time to end.
-  const again = await send(p, t, other);
+async function duringTask(
+  p: Probe,
+  f: Findings,
+  t: Target,
+  set: Entry[],
+  other: Entry[],
+  w: Waiting,
+): Promise<Entry[]> {
+  // One read, not a guard: the guard would wait the task out. The read after the bind tells whether the task was
+  // still on when the bind went.
+  await glance(p, t, w);
+  const again = await send(p, t, other, w);
   const v = await view(p, t);
   const latest = again.ok ? other : set;
   if (v.status === 0) {

@@ -35,6 +35,7 @@ export async function runConformance(opts: ConformanceOptions, deps: RunDeps): P
     taskTimeoutMs: opts.taskTimeoutMs,
     pollMs: opts.pollMs,
     own: cleanup.own,
+    sent: cleanup.sent,
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
   const runId = deps.runId ?? startedAt.toISOString();

@@ -31,6 +31,13 @@ export interface Waiting {
    * never unbound or replaced.
    */
   own: ReadonlySet<string>;
+  /**
+   * The last bind each target (by targetName) was sent that GAAP accepted or may have applied (an answer lost):
+   * cleanup waits for it to show before it trusts a read of that target.
+   */
+  sent?: Map<string, BindSet>;
+  /** No wait goes past this (performance.now()): cleanup's share of --task-timeout. */
+  deadline?: number;
 }
 
 /** What a bind sent, to know its effect when the read shows it: a full set, an empty list, or no set. */
@@ -123,8 +130,20 @@ export const foreign = (v: TargetView, own: ReadonlySet<string>) => v.bound.filt
  * guards, so a task running now is someone else's: it waits that out to see what it leaves bound.
  */
 export async function guard(p: Probe, t: Target, w: Waiting): Promise<TargetView> {
-  let v = await view(p, t);
-  if (v.status !== 0) v = (await waitIdle(p, t, w)).view;
+  const v = await view(p, t);
+  if (v.status === 0) return stopOnForeign(t, v, w);
+  return stopOnForeign(t, (await waitIdle(p, t, w)).view, w);
+}
+
+/**
+ * One read, without waiting for a task (the run's own may be running): stops on a foreign origin. For the binds
+ * that must go while a task runs, where guard() would wait it out.
+ */
+export async function glance(p: Probe, t: Target, w: Waiting): Promise<TargetView> {
+  return stopOnForeign(t, await view(p, t), w);
+}
+
+function stopOnForeign(t: Target, v: TargetView, w: Waiting): TargetView {
   const others = foreign(v, w.own);
   if (others.length > 0)
     throw new ConformanceStop(
@@ -136,14 +155,17 @@ export async function guard(p: Probe, t: Target, w: Waiting): Promise<TargetView
 /** Reads the target first and stops on a foreign origin (see Waiting.own), then binds. */
 export async function bind(p: Probe, t: Target, set: BindSet, w: Waiting): Promise<Outcome<unknown>> {
   await guard(p, t, w);
-  const o = await send(p, t, set);
+  const o = await send(p, t, set, w);
   // A task in the way right after the guard found none is someone else's write: say so if it bound anything.
   if (!o.ok && o.kind === "busy") await guard(p, t, w);
   return o;
 }
 
-/** The bind call alone: "empty" sends RealServerBindSet: []; "omit" leaves the field out. Callers guard first. */
-export function send(p: Probe, t: Target, set: BindSet): Promise<Outcome<unknown>> {
+/**
+ * The bind call alone: "empty" sends RealServerBindSet: []; "omit" leaves the field out. Callers guard (or glance)
+ * first. What GAAP accepted, or may have applied, is recorded for cleanup (Waiting.sent).
+ */
+export async function send(p: Probe, t: Target, set: BindSet, w: Waiting): Promise<Outcome<unknown>> {
   const entries =
     set === "omit"
       ? {}
@@ -155,9 +177,12 @@ export function send(p: Probe, t: Target, set: BindSet): Promise<Outcome<unknown
             ...(e.weight === undefined ? {} : { RealServerWeight: e.weight }),
           })),
         };
-  return t.kind === "listener"
-    ? p.write("BindListenerRealServers", { ListenerId: t.listenerId, ...entries })
-    : p.write("BindRuleRealServers", { RuleId: t.ruleId, ...entries });
+  const o =
+    t.kind === "listener"
+      ? await p.write("BindListenerRealServers", { ListenerId: t.listenerId, ...entries })
+      : await p.write("BindRuleRealServers", { RuleId: t.ruleId, ...entries });
+  if (o.ok || o.kind === "transient") w.sent?.set(targetName(t), set);
+  return o;
 }
 
 export interface Settled {
@@ -166,13 +191,19 @@ export interface Settled {
   view: TargetView;
   /** Whether any read showed the task running (status 3). */
   sawBusy: boolean;
+  /** Whether the wait saw the task (running, or its set shown): otherwise it gave up on a quiet target. */
+  confirmed: boolean;
 }
+
+/** A target that never showed a task nor the set sent, unchanged over this many reads, did nothing with it. */
+export const QUIET_READS = 10;
 
 /**
  * Reads until the target's task is over. GAAP may show status 3 only a moment after it answered a bind, so a first
  * status 0 proves nothing: idle counts once a read showed the task running, or once the target holds what `sent`
- * asked for (for [] or no set: nothing), and never before the second read. A target at status 0 that never
- * shows the set is returned at the deadline, as it is (that is then the answer).
+ * asked for (for [] or no set: nothing), and never before the second read. A target at status 0 that never shows
+ * the set is returned as it is (unconfirmed: that is then the answer) once it has read the same for QUIET_READS
+ * reads, or at the deadline: --task-timeout from `since`, or Waiting.deadline if sooner.
  */
 export async function waitIdle(
   p: Probe,
@@ -182,16 +213,22 @@ export async function waitIdle(
   since = performance.now(),
 ): Promise<Settled> {
   let sawBusy = false;
+  let quiet = 0;
+  let last = "";
+  const deadline = Math.min(since + w.taskTimeoutMs, w.deadline ?? Number.POSITIVE_INFINITY);
   for (let reads = 1; ; reads++) {
     const v = await view(p, t);
     const ms = Math.round(performance.now() - since);
+    const seen = `${v.status} ${setKey(v.bound)}`;
+    quiet = seen === last ? quiet + 1 : 1;
+    last = seen;
     if (v.status !== 0) sawBusy = true;
-    else if (reads >= 2 && (sawBusy || sent === undefined || shows(v, sent))) return { ms, view: v, sawBusy };
-    if (ms > w.taskTimeoutMs) {
-      if (v.status === 0) return { ms, view: v, sawBusy };
-      throw new ConformanceStop(
-        `${targetName(t)} still has a task (status ${v.status}) after ${w.taskTimeoutMs} ms`,
-      );
+    else if (reads >= 2 && (sawBusy || sent === undefined || shows(v, sent)))
+      return { ms, view: v, sawBusy, confirmed: true };
+    else if (quiet >= QUIET_READS) return { ms, view: v, sawBusy, confirmed: false };
+    if (performance.now() > deadline) {
+      if (v.status === 0) return { ms, view: v, sawBusy, confirmed: false };
+      throw new ConformanceStop(`${targetName(t)} still has a task (status ${v.status}) after ${ms} ms`);
     }
     try {
       await sleep(w.pollMs, undefined, w.signal ? { signal: w.signal } : {});

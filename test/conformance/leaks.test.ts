@@ -8,7 +8,7 @@ import { exitCode } from "../../src/conformance/report.ts";
 import { CONFORMANCE_ORIGIN_NAME, CONFORMANCE_TAG } from "../../src/conformance/run.ts";
 import { GaapTransport } from "../../src/gaap/transport.ts";
 import { DEMO_CREDENTIAL } from "../../testenv/gaap.ts";
-import { account, FOREIGN_IP, FOREIGN_LISTENER, FOREIGN_RULE, LISTENER, useWorld } from "./world.ts";
+import { account, FOREIGN_IP, FOREIGN_LISTENER, FOREIGN_RULE, LISTENER, SIBLING, useWorld } from "./world.ts";
 
 describe("a conformance write run, on an account that changes under it", () => {
   const w = useWorld();
@@ -66,6 +66,54 @@ describe("a conformance write run, on an account that changes under it", () => {
     );
     expect(exitCode(report)).toBe(1);
   });
+
+  it.each([
+    // The read right before the sibling's bind shows their origin: no bind goes to the sibling.
+    { visibility: "immediate" as const, siblingBinds: [] },
+    // Their set shows only once their task is over: the run's bind meets their task, is refused, and the run waits
+    // that task out before it goes on.
+    { visibility: "onComplete" as const, siblingBinds: ["FailedOperation.ListenerHasTask"] },
+  ])(
+    "stops when someone binds onto its sibling rule while its rule's task runs (visibility $visibility), leaving that origin bound",
+    async ({ visibility, siblingBinds }) => {
+      // A task on one rule must not block the sibling here, so that someone else's bind can go in between.
+      await w.behave({ ruleTaskScope: "rule", bindVisibility: visibility });
+      let foreignAt: number | undefined;
+      const report = await w.run(
+        {},
+        {
+          observer: {
+            // Right after the run's first bind of its rule (sibling-rule scope), before it binds the sibling.
+            call: (action, code) => {
+              if (foreignAt !== undefined || action !== "BindRuleRealServers" || code !== "Success") return;
+              w.emu.world.handle("BindRuleRealServers", {
+                RuleId: SIBLING,
+                RealServerBindSet: [
+                  {
+                    RealServerId: "rs-other001",
+                    RealServerIP: FOREIGN_IP,
+                    RealServerPort: 80,
+                    RealServerWeight: 1,
+                  },
+                ],
+              });
+              foreignAt = w.emu.calls.list().length;
+            },
+          },
+        },
+      );
+      expect(foreignAt).toBeDefined();
+      expect(report.aborted).toMatch(
+        /rule rule-cf000002 now holds origins this run did not register \(198\.18\.0\.1:80\)/,
+      );
+      const sibling = w.emu.snapshot().bindings.filter((b) => b.ruleId === SIBLING);
+      expect(sibling.map((b) => b.realServerId)).toEqual(["rs-other001"]);
+      const later = w.emu.calls.list().slice(foreignAt);
+      expect(
+        later.filter((c) => c.action === "BindRuleRealServers" && c.ruleId === SIBLING).map((c) => c.code),
+      ).toEqual(siblingBinds);
+    },
+  );
 
   it("reports no channel, listener, rule or origin but its own", async () => {
     const report = JSON.stringify(await w.run());

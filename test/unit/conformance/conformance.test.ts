@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BEHAVIOR } from "../../../emulator/account/state.ts";
 import { EXPECTATIONS } from "../../../src/conformance/expectations.ts";
+import { holds } from "../../../src/conformance/listener-checks.ts";
 import { parseConformanceArgs } from "../../../src/conformance/options.ts";
 import { redact } from "../../../src/conformance/redact.ts";
 import { type ConformanceReport, exitCode, Findings, timing } from "../../../src/conformance/report.ts";
@@ -17,6 +18,18 @@ describe("conformance", () => {
           String(e.emulatorDefault),
         );
     }
+  });
+
+  it.each([
+    { what: "the set, no weight sent", bound: [{ weight: 1 }], sent: [{}], want: true },
+    { what: "weight 0 read back as 0", bound: [{ weight: 0 }], sent: [{ weight: 0 }], want: true },
+    { what: "weight 0 accepted but stored as 1", bound: [{ weight: 1 }], sent: [{ weight: 0 }], want: false },
+    { what: "weight 0 read back without a weight", bound: [{}], sent: [{ weight: 0 }], want: false },
+    { what: "one of two ports missing", bound: [{}], sent: [{}, { port: 81 }], want: false },
+    { what: "one more than sent", bound: [{}, { port: 81 }], sent: [{}], want: false },
+  ])("an accepted bind counts as held only when read back as sent: $what", ({ bound, sent, want }) => {
+    const e = (x: { weight?: number; port?: number }) => ({ id: "rs-a", ip: "198.51.100.1", port: 80, ...x });
+    expect(holds(bound.map(e), sent.map(e))).toBe(want);
   });
 
   it("parses the GAAP flags with the operator's parser", () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { behaviorFromReport } from "../../../emulator/account/profile.ts";
 import { type Failure, isParamError, noAnswer, Probe } from "../../../src/conformance/probe.ts";
-import { type Entry, type Target, waitIdle } from "../../../src/conformance/targets.ts";
+import { type Entry, QUIET_READS, type Target, waitIdle } from "../../../src/conformance/targets.ts";
 import type { GaapTransport } from "../../../src/gaap/transport.ts";
 
 const TARGET: Target = { kind: "listener", listenerId: "listener-a", protocol: "TCP", scheduler: "rr" };
@@ -62,11 +62,25 @@ describe("waiting for a bind's task", () => {
     expect(await waitIdle(empty.probe, TARGET, w, "empty")).toMatchObject({ view: { bound: [] } });
   });
 
-  it("gives back what the target holds at the deadline when the set never shows and no task did", async () => {
+  it("gives up on a target that reads the same and never shows the set, after QUIET_READS reads", async () => {
     const s = scripted([{ status: 0, bound: [A] }]);
-    const settled = await waitIdle(s.probe, TARGET, { taskTimeoutMs: 30, pollMs: 1 }, "omit");
-    expect(settled).toMatchObject({ sawBusy: false, view: { bound: [A] } });
-    expect(settled.ms).toBeGreaterThan(30);
+    const settled = await waitIdle(s.probe, TARGET, { taskTimeoutMs: 600_000, pollMs: 1 }, "omit");
+    expect(settled).toMatchObject({ sawBusy: false, confirmed: false, view: { bound: [A] } });
+    expect(s.reads()).toBe(QUIET_READS);
+  });
+
+  it("gives back what a changing target holds at the deadline, the sooner of --task-timeout and the caller's", async () => {
+    // Never the same twice, never the set sent: only the deadline ends the wait.
+    const reads = Array.from({ length: 10_000 }, (_, i) => ({
+      status: 0,
+      bound: [{ ...A, port: 1000 + i }],
+    }));
+    const s = scripted(reads);
+    const deadline = performance.now() + 30;
+    const settled = await waitIdle(s.probe, TARGET, { taskTimeoutMs: 600_000, pollMs: 1, deadline }, [A]);
+    expect(settled).toMatchObject({ sawBusy: false, confirmed: false });
+    expect(performance.now()).toBeGreaterThan(deadline);
+    expect(s.reads()).toBeGreaterThan(QUIET_READS);
   });
 
   it("stops when a task outlasts the deadline", async () => {
@@ -96,8 +110,19 @@ describe("which failures answer a check", () => {
   });
 });
 
-describe("a profile's empty-set setting", () => {
+describe("a profile's settings", () => {
   const report = (findings: object[]) => ({ kind: "gaap-conformance-report", findings });
+  it('keeps the default for an accepted bind read back otherwise than sent ("other")', () => {
+    const other = (key: string) => ({ key, status: "differs", answer: "other" });
+    const b = behaviorFromReport(
+      report(["allowSameIpDifferentPorts", "weightZero", "ruleOverLimit"].map(other)),
+    );
+    expect(b).toEqual({});
+    expect(
+      behaviorFromReport(report([{ key: "allowSameIpDifferentPorts", status: "differs", answer: "true" }])),
+    ).toEqual({ allowSameIpDifferentPorts: true });
+  });
+
   it("takes the rule's answer only when the listener's was not answered at all", () => {
     expect(
       behaviorFromReport(
