@@ -8,7 +8,18 @@ import { exitCode } from "../../src/conformance/report.ts";
 import { CONFORMANCE_ORIGIN_NAME, CONFORMANCE_TAG } from "../../src/conformance/run.ts";
 import { GaapTransport } from "../../src/gaap/transport.ts";
 import { DEMO_CREDENTIAL } from "../../testenv/gaap.ts";
-import { account, FOREIGN_IP, FOREIGN_LISTENER, FOREIGN_RULE, LISTENER, SIBLING, useWorld } from "./world.ts";
+import {
+  account,
+  FOREIGN_IP,
+  FOREIGN_LISTENER,
+  FOREIGN_RULE,
+  LISTENER,
+  OTHER_CHANNEL,
+  OTHER_PROXY,
+  READ_ONLY,
+  SIBLING,
+  useWorld,
+} from "./world.ts";
 
 describe("a conformance write run, on an account that changes under it", () => {
   const w = useWorld();
@@ -117,18 +128,15 @@ describe("a conformance write run, on an account that changes under it", () => {
 
   it("reports no channel, listener, rule or origin but its own", async () => {
     const report = JSON.stringify(await w.run());
-    for (const other of [FOREIGN_LISTENER, FOREIGN_RULE, FOREIGN_IP, "rs-other001"])
+    for (const other of [FOREIGN_LISTENER, FOREIGN_RULE, FOREIGN_IP, "rs-other001", ...OTHER_CHANNEL])
       expect(report).not.toContain(other);
-    const read = JSON.stringify(
-      await w.run({
-        write: false,
-        listenerId: undefined,
-        ruleId: undefined,
-        siblingRuleId: undefined,
-        originIps: [],
-      }),
-    );
-    for (const other of [FOREIGN_LISTENER, FOREIGN_IP, LISTENER]) expect(read).not.toContain(other);
+    const read = JSON.stringify(await w.run(READ_ONLY));
+    for (const other of [FOREIGN_LISTENER, FOREIGN_IP, LISTENER, ...OTHER_CHANNEL])
+      expect(read).not.toContain(other);
+    // Paging the other channel by name publishes that name (the user gave it), never what the pages hold.
+    const paged = JSON.stringify(await w.run({ ...READ_ONLY, proxyId: OTHER_PROXY }));
+    expect(paged).toContain(OTHER_PROXY);
+    for (const other of OTHER_CHANNEL.filter((id) => id !== OTHER_PROXY)) expect(paged).not.toContain(other);
   });
 
   it("tags every origin it registers, duplicates included, with the run's ID", async () => {

@@ -1,15 +1,24 @@
 // What makes the conformance run safe to point at a real account: it refuses targets that hold origins before
 // writing anything, writes only to its dedicated listener and rules and to the origins it registered, and leaves
-// the account as it found it: after a full run, after a failure midway, and after an interruption.
-import { describe, expect, it } from "vitest";
+// the account as it found it: after a full run, after a failure midway, and after an interruption. Another channel
+// of the account is left alone by write and read runs alike.
+import { describe, expect, it, vi } from "vitest";
 import { exitCode } from "../../src/conformance/report.ts";
 import { WRITE_ACTIONS } from "../../src/gaap/actions.ts";
 import {
+  channelOf,
   FOREIGN_IP,
   FOREIGN_LISTENER,
   FOREIGN_RULE,
   HTTP_LISTENER,
   LISTENER,
+  OTHER_CHANNEL,
+  OTHER_IP,
+  OTHER_ORIGIN,
+  OTHER_PROXY,
+  OTHER_TCP,
+  OTHER_UDP,
+  READ_ONLY,
   RULE,
   SIBLING,
   useWorld,
@@ -173,5 +182,46 @@ describe("a conformance write run", () => {
     );
     expect(report.cleanup).toEqual({ complete: true, left: [] });
     expect(w.emu.snapshot()).toEqual(before);
+  });
+});
+
+describe("a conformance run, beside someone else's channel", () => {
+  const w = useWorld();
+  // Anything but a read is a write here, whatever the operator's own list of writes says.
+  const isRead = (action: string) => /^(Describe|Inquiry)/.test(action);
+  const other = () => channelOf(w.emu.snapshot(), OTHER_PROXY);
+
+  it.each([
+    { what: "a write run on the listener, the rule and its sibling", opts: {}, writes: true },
+    { what: "a read run", opts: READ_ONLY, writes: false },
+    { what: "a read run paging that channel", opts: { ...READ_ONLY, proxyId: OTHER_PROXY }, writes: false },
+  ])("$what names it in no write and leaves it holding what it held", async ({ opts, writes }) => {
+    const before = other();
+    expect(before.bindings.map((b) => b.listenerId)).toEqual([OTHER_TCP, OTHER_UDP]);
+    // Every request that reaches the emulator's actions, with its parameters: what GAAP saw, not the run's journal.
+    const handle = vi.spyOn(w.emu.world, "handle");
+    const report = await w.run(opts);
+    expect(report.aborted).toBeUndefined();
+    const written = handle.mock.calls.filter(([action]) => !isRead(action));
+    if (writes) expect(written.length).toBeGreaterThan(0);
+    else expect(written).toEqual([]);
+    for (const [action, params] of written)
+      for (const id of OTHER_CHANNEL) expect(JSON.stringify(params), action).not.toContain(id);
+    // And as the run journalled them: a request the emulator refuses before its actions shows only here.
+    for (const c of report.calls.filter((x) => !isRead(x.action)))
+      for (const id of OTHER_CHANNEL) expect(JSON.stringify(c.request), c.action).not.toContain(id);
+    for (const c of w.emu.calls.list().filter((x) => !isRead(x.action))) {
+      expect([OTHER_TCP, OTHER_UDP]).not.toContain(c.listenerId);
+      for (const entry of c.bindSet ?? []) expect(entry).not.toContain(OTHER_IP);
+    }
+    if ("proxyId" in opts)
+      expect(handle.mock.calls).toContainEqual([
+        "DescribeTCPListeners",
+        expect.objectContaining({ ProxyId: OTHER_PROXY }),
+      ]);
+    expect(other()).toEqual(before);
+    expect(w.emu.snapshot().realServers).toContainEqual(
+      expect.objectContaining({ realServerId: OTHER_ORIGIN, ip: OTHER_IP }),
+    );
   });
 });

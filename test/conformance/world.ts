@@ -1,8 +1,9 @@
 // The account the conformance tests run against: a dedicated empty TCP listener, an HTTP listener with two empty
-// dedicated rules, and other people's listener, rule and origins (which a run must never touch); plus a helper
-// that runs the conformance command in process, through the operator's transport, with small task times.
+// dedicated rules, and other people's listener, rule and origins (which a run must never touch), on one channel;
+// and a second channel that is all someone else's. Plus a helper that runs the conformance command in process,
+// through the operator's transport, with small task times.
 import { afterEach, beforeEach } from "vitest";
-import type { Behavior } from "../../emulator/account/model.ts";
+import type { Behavior, EmulatorState } from "../../emulator/account/model.ts";
 import { normalizeState } from "../../emulator/account/state.ts";
 import { type GaapEmulator, startEmulator } from "../../emulator/server.ts";
 import type { ConformanceOptions } from "../../src/conformance/options.ts";
@@ -20,6 +21,14 @@ export const SIBLING = "rule-cf000002";
 export const FOREIGN_LISTENER = "listener-other001";
 export const FOREIGN_RULE = "rule-other001";
 export const FOREIGN_IP = "198.18.0.1";
+/** Someone else's channel: a TCP and a UDP listener, both holding their origin. */
+export const OTHER_PROXY = "link-other002";
+export const OTHER_TCP = "listener-other002";
+export const OTHER_UDP = "listener-other003";
+export const OTHER_ORIGIN = "rs-other002";
+export const OTHER_IP = "198.19.2.2";
+/** Everything that names the other channel: none of it may appear in a write or (unless paged) a report. */
+export const OTHER_CHANNEL = [OTHER_PROXY, OTHER_TCP, OTHER_UDP, OTHER_ORIGIN, OTHER_IP];
 export const TASK_MS = 50;
 
 export const ips = (n: number) => Array.from({ length: n }, (_, i) => `198.51.100.${i + 1}`);
@@ -28,11 +37,14 @@ export function account(behavior: Partial<Behavior> = {}) {
   return normalizeState({
     credentials: [DEMO_CREDENTIAL],
     projects: [0, 7],
-    proxies: [{ proxyId: PROXY }],
+    // The dedicated channel first: a read run pages the first channel unless --proxy names another.
+    proxies: [{ proxyId: PROXY }, { proxyId: OTHER_PROXY, name: "someone else's" }],
     listeners: [
       { listenerId: LISTENER, proxyId: PROXY, protocol: "TCP", port: 80, scheduler: "wrr" },
       { listenerId: FOREIGN_LISTENER, proxyId: PROXY, protocol: "TCP", port: 81, scheduler: "wrr" },
       { listenerId: HTTP_LISTENER, proxyId: PROXY, protocol: "HTTP", port: 8080 },
+      { listenerId: OTHER_TCP, proxyId: OTHER_PROXY, protocol: "TCP", port: 80, scheduler: "wrr" },
+      { listenerId: OTHER_UDP, proxyId: OTHER_PROXY, protocol: "UDP", port: 53, scheduler: "wrr" },
     ],
     domains: [{ listenerId: HTTP_LISTENER, domain: "conformance.example.com" }],
     rules: [
@@ -58,14 +70,49 @@ export function account(behavior: Partial<Behavior> = {}) {
         scheduler: "wrr",
       },
     ],
-    realServers: [{ realServerId: "rs-other001", ip: FOREIGN_IP, name: "someone else's" }],
+    realServers: [
+      { realServerId: "rs-other001", ip: FOREIGN_IP, name: "someone else's" },
+      { realServerId: OTHER_ORIGIN, ip: OTHER_IP, name: "someone else's" },
+    ],
     bindings: [
       { listenerId: FOREIGN_LISTENER, realServerId: "rs-other001", port: 80 },
       { ruleId: FOREIGN_RULE, realServerId: "rs-other001", port: 80 },
+      { listenerId: OTHER_TCP, realServerId: OTHER_ORIGIN, port: 80 },
+      { listenerId: OTHER_UDP, realServerId: OTHER_ORIGIN, port: 53 },
     ],
     behavior: { bindTaskMs: TASK_MS, rateLimits: { default: 1000 }, ...behavior },
   });
 }
+
+/** What a channel holds in `state`: the channel, its listeners, their rules and bindings, and the origins bound. */
+export function channelOf(state: EmulatorState, proxyId: string) {
+  const listeners = state.listeners.filter((l) => l.proxyId === proxyId);
+  const onIt = new Set(listeners.map((l) => l.listenerId));
+  const rules = state.rules.filter((r) => onIt.has(r.listenerId));
+  const ruleIds = new Set(rules.map((r) => r.ruleId));
+  const bindings = state.bindings.filter(
+    (b) =>
+      (b.listenerId !== undefined && onIt.has(b.listenerId)) ||
+      (b.ruleId !== undefined && ruleIds.has(b.ruleId)),
+  );
+  const bound = new Set(bindings.map((b) => b.realServerId));
+  return {
+    proxies: state.proxies.filter((p) => p.proxyId === proxyId),
+    listeners,
+    rules,
+    bindings,
+    realServers: state.realServers.filter((r) => bound.has(r.realServerId)),
+  };
+}
+
+/** The options of a read-only run: no targets, no origins. */
+export const READ_ONLY: Partial<ConformanceOptions> = {
+  write: false,
+  listenerId: undefined,
+  ruleId: undefined,
+  siblingRuleId: undefined,
+  originIps: [],
+};
 
 /** A write run on the dedicated targets with two origins, unless `opts` says otherwise. */
 export function options(opts: Partial<ConformanceOptions> = {}): ConformanceOptions {
