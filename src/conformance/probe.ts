@@ -57,15 +57,48 @@ export class Probe {
   private readonly transport: GaapTransport;
   private readonly signal: AbortSignal | undefined;
 
-  constructor(transport: GaapTransport, signal?: AbortSignal, calls: CallRecord[] = []) {
+  /** Values the journal shows under another name (alias). */
+  private readonly aliases: Map<string, string>;
+
+  constructor(
+    transport: GaapTransport,
+    signal?: AbortSignal,
+    calls: CallRecord[] = [],
+    aliases = new Map<string, string>(),
+  ) {
     this.transport = transport;
     this.signal = signal;
     this.calls = calls;
+    this.aliases = aliases;
   }
 
   /** The same transport and journal, deaf to the interruption: cleanup must run to its end. */
   uninterruptible(): Probe {
-    return new Probe(this.transport, undefined, this.calls);
+    return new Probe(this.transport, undefined, this.calls, this.aliases);
+  }
+
+  /**
+   * From now on the journal shows `value` as `as`: an ID of the account's inventory the user did not name (the
+   * channel the read checks page), which the report must not publish.
+   */
+  alias(value: string, as: string): void {
+    this.aliases.set(value, as);
+  }
+
+  /** Redacted, with every aliased value under its alias. */
+  private journal<T>(value: T): T {
+    const named = (v: unknown): unknown => {
+      if (typeof v === "string") {
+        let out = v;
+        for (const [value, as] of this.aliases) out = out.replaceAll(value, as);
+        return out;
+      }
+      if (Array.isArray(v)) return v.map(named);
+      if (v && typeof v === "object")
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, named(x)]));
+      return v;
+    };
+    return named(redact(value)) as T;
   }
 
   read<T>(action: string, req: object): Promise<Outcome<T>> {
@@ -120,9 +153,9 @@ export class Probe {
       const { RequestId, ...rest } = (res ?? {}) as { RequestId?: string };
       this.calls.push({
         action,
-        request: redact(req),
+        request: this.journal(req),
         outcome: "Success",
-        response: summary ? summary(rest) : redact(rest),
+        response: this.journal(summary ? summary(rest) : rest),
         ...(RequestId ? { requestId: RequestId } : {}),
         ms: ms(),
       });
@@ -130,10 +163,10 @@ export class Probe {
     } catch (err) {
       if (!(err instanceof OperatorError)) throw err;
       const cause = err.cause as { message?: string } | undefined;
-      const message = redactText(cause?.message ?? err.message);
+      const message = this.journal(redactText(cause?.message ?? err.message));
       this.calls.push({
         action,
-        request: redact(req),
+        request: this.journal(req),
         outcome: err.code,
         message,
         ...(err.requestId ? { requestId: err.requestId } : {}),

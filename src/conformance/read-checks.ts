@@ -8,6 +8,9 @@ import type { Findings } from "./report.ts";
 export const UNKNOWN_LISTENER = "listener-00000000";
 export const UNKNOWN_RULE = "rule-00000000";
 
+/** How the report names the channel the read checks page when the user named none. */
+export const FIRST_CHANNEL = "(the account's first channel)";
+
 /** The Limits tried on DescribeTCPListeners, ascending: 20 is documented, 50 is what Terraform uses. */
 const LIMITS = [20, 50, 100, 200];
 
@@ -16,7 +19,9 @@ type ListenerPage = { TotalCount?: number; ListenerSet?: unknown[] };
 
 export async function readChecks(p: Probe, f: Findings, opts: ConformanceOptions): Promise<void> {
   const proxyId = opts.proxyId ?? (await firstProxy(p));
-  if (proxyId) await listenerPaging(p, f, proxyId);
+  // A channel the user did not name may be anyone's in the account: the report names it by what it is.
+  if (proxyId && !opts.proxyId) p.alias(proxyId, FIRST_CHANNEL);
+  if (proxyId) await listenerPaging(p, f, proxyId, opts.proxyId ?? FIRST_CHANNEL);
   else f.notTested("maxDescribeListenersLimit", "the account has no channel to page listeners of");
 
   const listener = await p.read("DescribeTCPListeners", { ListenerId: UNKNOWN_LISTENER });
@@ -69,7 +74,7 @@ async function firstProxy(p: Probe): Promise<string | undefined> {
   return first?.ProxyId ?? first?.InstanceId;
 }
 
-async function listenerPaging(p: Probe, f: Findings, proxyId: string): Promise<void> {
+async function listenerPaging(p: Probe, f: Findings, proxyId: string, name: string): Promise<void> {
   let largest: number | undefined;
   let refused = "";
   for (const limit of LIMITS) {
@@ -111,6 +116,6 @@ async function listenerPaging(p: Probe, f: Findings, proxyId: string): Promise<v
   f.answer(
     "maxDescribeListenersLimit",
     largest,
-    `Limit ${largest} accepted${atLeast}${refused}; ${seen} of ${total} TCP listeners of ${proxyId} in ${pages} pages`,
+    `Limit ${largest} accepted${atLeast}${refused}; ${seen} of ${total} TCP listeners of ${name} in ${pages} pages`,
   );
 }

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { Cleanup } from "../../src/conformance/cleanup.ts";
 import { Probe } from "../../src/conformance/probe.ts";
+import { FIRST_CHANNEL } from "../../src/conformance/read-checks.ts";
 import { exitCode } from "../../src/conformance/report.ts";
 import { CONFORMANCE_ORIGIN_NAME, CONFORMANCE_TAG } from "../../src/conformance/run.ts";
 import { GaapTransport } from "../../src/gaap/transport.ts";
@@ -16,6 +17,7 @@ import {
   LISTENER,
   OTHER_CHANNEL,
   OTHER_PROXY,
+  PROXY,
   READ_ONLY,
   SIBLING,
   useWorld,
@@ -133,6 +135,9 @@ describe("a conformance write run, on an account that changes under it", () => {
     const read = JSON.stringify(await w.run(READ_ONLY));
     for (const other of [FOREIGN_LISTENER, FOREIGN_IP, LISTENER, ...OTHER_CHANNEL])
       expect(read).not.toContain(other);
+    // The channel it pages unasked may be anyone's: named by what it is, never by its ID.
+    expect(read).not.toContain(PROXY);
+    expect(read).toContain(FIRST_CHANNEL);
     // Paging the other channel by name publishes that name (the user gave it), never what the pages hold.
     const paged = JSON.stringify(await w.run({ ...READ_ONLY, proxyId: OTHER_PROXY }));
     expect(paged).toContain(OTHER_PROXY);
