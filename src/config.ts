@@ -118,7 +118,7 @@ export const FLAGS: Record<string, Flag> = {
     type: "string",
     kind: "duration",
     default: "5m",
-    help: "how far back the mass-unbind breaker looks for a binding's peak: removals may not take the set more than maxUnbindPercent below the most origins it held within this window, so a collapse in small steps is held like one big step (0: judge each bind alone)",
+    help: "how far back the mass-unbind breaker looks for a binding's peak: removals may not take the set more than maxUnbindPercent below the most origins it held within this window, so a collapse in small steps is held like one big step and a larger shrink goes a window at a time (0: judge each bind alone, so a collapse goes through in a few binds)",
   },
   "gc-delay": {
     type: "string",

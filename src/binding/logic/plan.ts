@@ -317,7 +317,9 @@ function fitLimit(
  * The circuit breaker: how many of these removals may go now, and why not all of them (undefined: all may go). One
  * bind removes at most maxUnbindPercent of the set of the moment, and never leaves the set more than
  * maxUnbindPercent below the window's peak: a collapse in small steps is held like one big step, and a shrink larger
- * than that goes in steps of at most maxUnbindPercent a window. `after` is the set's size with every removal made.
+ * than that goes in steps of at most maxUnbindPercent a window. A set too small for maxUnbindPercent to allow one
+ * origin still loses one a window (once the window holds nothing above it) when nothing is added, so every shrink
+ * finishes; only maxUnbindPercent 0 holds for good. `after` is the set's size with every removal made.
  */
 export function judgeRemovals(
   removed: number,
@@ -331,12 +333,17 @@ export function judgeRemovals(
   const top = Math.max(peak ?? 0, bound);
   const byStep = share(bound);
   const byPeak = Math.max(0, after + removed - (top - share(top)));
-  if (removed <= byStep && removed <= byPeak) return undefined;
+  const adding = after > bound - removed;
+  const allowed = Math.max(
+    Math.min(byStep, byPeak),
+    maxUnbindPercent > 0 && top === bound && !adding ? 1 : 0,
+  );
+  if (allowed >= removed) return undefined;
   const message =
     byStep <= byPeak
       ? `removing ${removed} of ${bound} bound origins exceeds maxUnbindPercent (${maxUnbindPercent}%)`
       : `removing ${removed} would leave ${after} bound origin(s), more than maxUnbindPercent (${maxUnbindPercent}%) below the recent peak of ${top}`;
-  return { allowed: Math.min(byStep, byPeak), message };
+  return { allowed, message };
 }
 
 /** Which held-back removals go first: origins GAAP reports abnormal, then in a fixed order (the same input, the same step). */

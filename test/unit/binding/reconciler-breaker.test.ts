@@ -116,6 +116,31 @@ describe("Reconciler: the breaker's window", () => {
     expect(w.condition(key, "Degraded")?.status).toBe("False");
   });
 
+  it("remembers the set a collapse starts from when no pass ran for longer than the window", async () => {
+    const w = new World();
+    w.addListener(ips(10).map(origin));
+    const key = w.addBinding("web", {}, ips(10));
+    const r = w.reconciler({ unbindWindowMs: 60_000 });
+    await r.reconcile(key);
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.get(key).status?.desiredCount).toBe(10);
+    // Quiet for longer than the window, then a collapse in two quick steps: 10 -> 5 is 50%, 5 -> 1 is held at 5.
+    w.t += 90_000;
+    w.views.set(key, podView(ips(5)));
+    await r.reconcile(key);
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.bound()).toHaveLength(5);
+    w.views.set(key, podView(ips(1)));
+    w.t += 1;
+    await r.reconcile(key);
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.bound()).toHaveLength(5);
+    expect(w.condition(key, "Degraded")?.reason).toBe("MassUnbind");
+  });
+
   it("rollouts while a shrink is held back replace origins instead of piling them up", async () => {
     const w = new World();
     w.addListener(ips(10).map(origin));

@@ -175,12 +175,39 @@ describe("plan: the breaker judges removals against the recent peak", () => {
   );
 
   it.each([
-    { percent: 0, removed: 3, bound: 4, want: 0 },
-    { percent: 33, removed: 3, bound: 4, want: 1 },
-    { percent: 75, removed: 3, bound: 4, want: undefined },
-    { percent: 100, removed: 4, bound: 4, want: undefined },
-  ])("maxUnbindPercent $percent lets $want of $removed of $bound go", ({ percent, removed, bound, want }) => {
-    expect(judgeRemovals(removed, bound, bound - removed, bound, percent)?.allowed).toBe(want);
+    { percent: 0, removed: 3, bound: 4, peak: 4, want: 0 },
+    { percent: 33, removed: 3, bound: 4, peak: 4, want: 1 },
+    { percent: 75, removed: 3, bound: 4, peak: 4, want: undefined },
+    { percent: 100, removed: 4, bound: 4, peak: 4, want: undefined },
+    // Too small a set for the share to allow one: one a window, once the window holds nothing above it.
+    { percent: 30, removed: 2, bound: 3, peak: 3, want: 1 },
+    { percent: 30, removed: 2, bound: 3, peak: 4, want: 0 },
+    { percent: 30, removed: 2, bound: 3, peak: undefined, want: 1 },
+    { percent: 0, removed: 2, bound: 3, peak: 3, want: 0 },
+  ])(
+    "maxUnbindPercent $percent lets $want of $removed of $bound go (peak $peak)",
+    ({ percent, removed, bound, peak, want }) => {
+      expect(judgeRemovals(removed, bound, bound - removed, peak, percent)?.allowed).toBe(want);
+    },
+  );
+
+  it("a set too small for maxUnbindPercent still adds first and then loses one a window", () => {
+    const s = { maxUnbindPercent: 30 };
+    // A one-replica rollout: the new origin is added beside the old, which goes at the next bind.
+    expect(summary(run({ spec: s, desired: desired(o(2)), listener: listener([b(1)]), peak: 1 }))).toBe(
+      "bind 1w10,2w10 held=1",
+    );
+    expect(summary(run({ spec: s, desired: desired(o(2)), listener: listener([b(1), b(2)]), peak: 1 }))).toBe(
+      "bind 2w10",
+    );
+    // Scaled from 3 to 1: one goes, and the next only once the window has nothing above 2.
+    const three = listener([b(1), b(2), b(3)]);
+    expect(summary(run({ spec: s, desired: desired(o(1)), listener: three, peak: 3 }))).toBe(
+      "bind 1w10,3w10 held=1",
+    );
+    const two = listener([b(1), b(3)]);
+    expect(summary(run({ spec: s, desired: desired(o(1)), listener: two, peak: 3 }))).toBe("hold MassUnbind");
+    expect(summary(run({ spec: s, desired: desired(o(1)), listener: two, peak: 2 }))).toBe("bind 1w10");
   });
 });
 
