@@ -108,30 +108,38 @@ export class OperatorProcess {
     return this.group.readLogs(this.name);
   }
 
-  /** Parsed JSON log lines. */
+  /** Parsed JSON log lines of every process this helper started. */
   logs(): Array<Record<string, unknown>> {
-    return this.output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          return {};
-        }
-      });
+    return parseLines(this.output());
   }
 
-  /** The URLs the latest process serves on: [metrics, probes]. */
+  /** Parsed JSON log lines of the latest process only: a restart's earlier lines would say it is up already. */
+  currentLogs(): Array<Record<string, unknown>> {
+    return parseLines(this.group.readLogs(`${this.name}-${this.starts}.`));
+  }
+
+  /** The URLs the latest process serves on: [metrics, probes]; none until it serves both. */
   urls(): string[] {
-    const started = this.logs().filter((l) => l.msg === "starting").length;
-    const served = this.logs()
+    const served = this.currentLogs()
       .filter((l) => l.msg === "serving http")
       .map((l) => l.url as string);
-    return served.slice((started - 1) * 2, (started - 1) * 2 + 2);
+    return served.length >= 2 ? served.slice(0, 2) : [];
   }
 
   async close(): Promise<void> {
     await this.group.close();
   }
+}
+
+function parseLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
 }

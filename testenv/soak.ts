@@ -345,7 +345,8 @@ async function scrape(
 
 async function untilSynced(op: OperatorProcess): Promise<void> {
   for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(200))
-    if (op.logs().some((l) => l.msg === "caches synced; starting workers") && op.urls().length === 2) return;
+    if (op.currentLogs().some((l) => l.msg === "caches synced; starting workers") && op.urls().length === 2)
+      return;
   throw new Error("the operator did not sync its caches within 300 s");
 }
 

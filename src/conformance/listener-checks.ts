@@ -11,8 +11,10 @@ import {
   type Entry,
   glance,
   guard,
+  quietSpan,
   send,
   setKey,
+  shows,
   type Target,
   unseen,
   view,
@@ -160,8 +162,9 @@ export const holds = (bound: readonly Entry[], sent: readonly Entry[]) =>
   );
 
 /**
- * Several binds, alternating two sets, each timed from the call to the read that shows the task over. The first
- * also checks what GAAP does during its task: a second bind (ListenerHasTask?) and what a read shows.
+ * Several binds, alternating two sets, each timed from the call to the read that shows the task over. The last also
+ * asks what GAAP does during a task (a second bind at once: ListenerHasTask? what a read shows), once the binds
+ * before it have said how long a task takes. The times measured set how long a quiet target is waited for.
  */
 async function timedBinds(
   p: Probe,
@@ -173,77 +176,94 @@ async function timedBinds(
 ): Promise<void> {
   const samples: number[] = [];
   let unseenCount = 0;
-  let unconfirmed = 0;
+  let left = 0;
   for (let i = 0; i < binds; i++) {
     const set = sets[i % 2] as Entry[];
     // The guard's read comes before the clock starts: the sample is the bind's task, not our read.
-    await guard(p, t, w);
+    const before = await guard(p, t, w);
     const started = performance.now();
     const o = await send(p, t, set, w);
     if (!o.ok) {
       f.notTested("bindTaskMs", `bind ${i + 1} was refused: ${o.code} ${o.message}`);
       return;
     }
-    const latest = i === 0 ? await duringTask(p, f, t, set, sets[1] as Entry[], w) : set;
+    const during = i === binds - 1 && samples.length > 0;
+    const latest = during
+      ? await duringTask(p, f, t, { set, sentAt: started }, sets[(i + 1) % 2] as Entry[], w, samples)
+      : set;
     const s = await waitIdle(p, t, w, latest, started);
     if (!s.sawBusy) unseenCount++;
-    // A wait that saw neither the task nor its set timed nothing; a second bind accepted during the first task
-    // makes the first sample two tasks long. Both are left out.
-    if (!s.confirmed) unconfirmed++;
+    // Left out: a wait that saw neither the task nor its set, a bind of what the target held already (its wait
+    // proves nothing), and a bind followed by a second one accepted during its task (two tasks long).
+    if (!s.confirmed || shows(before, set)) left++;
     else if (latest === set) samples.push(s.ms);
   }
-  const left = unconfirmed > 0 ? `; ${unconfirmed} left out: the set never showed` : "";
-  if (samples.length === 0) return f.notTested("bindTaskMs", `no bind could be timed alone${left}`);
+  if (binds < 2 || samples.length === 0) {
+    const why = binds < 2 ? "needs --binds 2 or more" : "no bind was timed before the last";
+    f.notTested("bindVisibility", why);
+    f.notTested("listenerHasTask", why);
+  }
+  const leftOut = left > 0 ? `; ${left} left out: the set never showed, or was held already` : "";
+  if (samples.length === 0) return f.notTested("bindTaskMs", `no bind could be timed alone${leftOut}`);
+  w.quietMs = quietSpan(samples, w.pollMs);
   f.measured(
     "bindTaskMs",
     timing(samples),
-    `${samples.length} binds, read every ${w.pollMs} ms: ${samples.join(", ")} ms${unseenCount > 0 ? `; ${unseenCount} never showed status 3 (timed to the read that showed the set)` : ""}${left}`,
+    `${samples.length} binds, read every ${w.pollMs} ms: ${samples.join(", ")} ms${unseenCount > 0 ? `; ${unseenCount} never showed status 3 (timed to the read that showed the set)` : ""}${leftOut}`,
   );
 }
 
 /**
- * Right after the first bind, sends the other set (ListenerHasTask?), then reads what the listener shows while the
- * task runs. Returns the set the listener should end with.
+ * Right after a bind, reads the listener (its task must be on) and sends the other set: ListenerHasTask? An
+ * acceptance counts only when answered within half the shortest task measured from the first bind's call, when
+ * that task was surely still on; otherwise the first task may have ended and the second bind started its own.
+ * Returns the set the listener should end with.
  */
-async function duringTask(
+export async function duringTask(
   p: Probe,
   f: Findings,
   t: Target,
-  set: Entry[],
+  first: { set: Entry[]; sentAt: number },
   other: Entry[],
   w: Waiting,
+  samples: readonly number[],
 ): Promise<Entry[]> {
-  // One read, not a guard: the guard would wait the task out. The read after the bind tells whether the task was
-  // still on when the bind went.
-  await glance(p, t, w);
-  const again = await send(p, t, other, w);
-  const v = await view(p, t);
-  const latest = again.ok ? other : set;
+  // One read, not a guard (the guard would wait the task out): it stops on a foreign origin, and is the read
+  // during the task.
+  const v = await glance(p, t, w);
   if (v.status === 0) {
-    const why = "the first bind's task was over before it could be read";
+    const why = "the bind's task was not seen running before the second bind could go";
     f.notTested("bindVisibility", why);
     f.notTested("listenerHasTask", why);
-    return latest;
+    return first.set;
   }
   const shown = setKey(v.bound);
-  const immediate = shown === setKey(set) || (again.ok && shown === setKey(other));
   f.answer(
     "bindVisibility",
-    immediate ? "immediate" : "onComplete",
-    `during the task (status ${v.status}) a read showed ${shown || "nothing"}; the bind sent ${setKey(set)}`,
+    shown === setKey(first.set) ? "immediate" : "onComplete",
+    `during the task (status ${v.status}) a read showed ${shown || "nothing"}; the bind sent ${setKey(first.set)}`,
   );
-  if (again.ok)
-    f.answer(
-      "listenerHasTask",
-      "accepted",
-      `a second bind sent at once succeeded, and a read after its answer still showed a task (status ${v.status})`,
-    );
-  else {
+  const again = await send(p, t, other, w);
+  const answeredMs = Math.round(performance.now() - first.sentAt);
+  const withinMs = Math.floor(Math.min(...samples) / 2);
+  if (!again.ok) {
     const why = noAnswer(again, (o) => isBusy(o) || isFailedOperation(o));
     if (why) f.notTested("listenerHasTask", why);
     else f.answer("listenerHasTask", again.code, `${again.code}: ${again.message}`);
+    return first.set;
   }
-  return latest;
+  if (answeredMs < withinMs)
+    f.answer(
+      "listenerHasTask",
+      "accepted",
+      `a second bind was accepted ${answeredMs} ms after the first, within half the shortest task (${withinMs} ms)`,
+    );
+  else
+    f.notTested(
+      "listenerHasTask",
+      `a second bind was accepted ${answeredMs} ms after the first: not within half the shortest task (${withinMs} ms), so the first may have ended`,
+    );
+  return other;
 }
 
 /** Binds `seed`, then unbinds the way `how` says; the answer is what the listener then holds. */

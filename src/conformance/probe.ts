@@ -85,8 +85,8 @@ export class Probe {
     this.aliases.set(value, as);
   }
 
-  /** Redacted, with every aliased value under its alias. */
-  private journal<T>(value: T): T {
+  /** Redacted, with every aliased value under its alias: what the report may show of a request, answer or text. */
+  scrub<T>(value: T): T {
     const named = (v: unknown): unknown => {
       if (typeof v === "string") {
         let out = v;
@@ -153,9 +153,9 @@ export class Probe {
       const { RequestId, ...rest } = (res ?? {}) as { RequestId?: string };
       this.calls.push({
         action,
-        request: this.journal(req),
+        request: this.scrub(req),
         outcome: "Success",
-        response: this.journal(summary ? summary(rest) : rest),
+        response: this.scrub(summary ? summary(rest) : rest),
         ...(RequestId ? { requestId: RequestId } : {}),
         ms: ms(),
       });
@@ -163,10 +163,10 @@ export class Probe {
     } catch (err) {
       if (!(err instanceof OperatorError)) throw err;
       const cause = err.cause as { message?: string } | undefined;
-      const message = this.journal(redactText(cause?.message ?? err.message));
+      const message = this.scrub(redactText(cause?.message ?? err.message));
       this.calls.push({
         action,
-        request: this.journal(req),
+        request: this.scrub(req),
         outcome: err.code,
         message,
         ...(err.requestId ? { requestId: err.requestId } : {}),

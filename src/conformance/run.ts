@@ -54,14 +54,16 @@ export async function runConformance(opts: ConformanceOptions, deps: RunDeps): P
         await ruleChecks(probe, findings, targets.rule, targets.sibling, origins, opts.binds, waiting);
     }
   } catch (err) {
-    aborted =
+    aborted = probe.scrub(
       err instanceof ConformanceStop
         ? err.message
-        : `unexpected error: ${redactText((err as Error).message)}`;
+        : `unexpected error: ${redactText((err as Error).message)}`,
+    );
   } finally {
     cleaned = await cleanup.run(probe.uninterruptible(), {
       taskTimeoutMs: opts.taskTimeoutMs,
       pollMs: opts.pollMs,
+      ...(waiting.quietMs === undefined ? {} : { quietMs: waiting.quietMs }),
     });
   }
   return {

@@ -38,6 +38,11 @@ export interface Waiting {
   sent?: Map<string, BindSet>;
   /** No wait goes past this (performance.now()): cleanup's share of --task-timeout. */
   deadline?: number;
+  /**
+   * How long a target must read the same, showing neither a task nor the set sent, before a wait takes it as it is
+   * (quietSpan: from the task times measured); undefined until they are: such a wait then runs to its deadline.
+   */
+  quietMs?: number;
 }
 
 /** What a bind sent, to know its effect when the read shows it: a full set, an empty list, or no set. */
@@ -195,15 +200,19 @@ export interface Settled {
   confirmed: boolean;
 }
 
-/** A target that never showed a task nor the set sent, unchanged over this many reads, did nothing with it. */
+/** A target quiet for fewer reads than this is never taken as done, however long they took. */
 export const QUIET_READS = 10;
+
+/** Waiting.quietMs from the task times measured: four times the longest, and never under QUIET_READS polls. */
+export const quietSpan = (samples: readonly number[], pollMs: number) =>
+  Math.max(QUIET_READS * pollMs, 4 * Math.max(0, ...samples));
 
 /**
  * Reads until the target's task is over. GAAP may show status 3 only a moment after it answered a bind, so a first
  * status 0 proves nothing: idle counts once a read showed the task running, or once the target holds what `sent`
  * asked for (for [] or no set: nothing), and never before the second read. A target at status 0 that never shows
- * the set is returned as it is (unconfirmed: that is then the answer) once it has read the same for QUIET_READS
- * reads, or at the deadline: --task-timeout from `since`, or Waiting.deadline if sooner.
+ * the set is returned as it is (unconfirmed: that is then the answer) once it has read the same for Waiting.quietMs
+ * and QUIET_READS reads, or at the deadline: --task-timeout from `since`, or Waiting.deadline if sooner.
  */
 export async function waitIdle(
   p: Probe,
@@ -214,18 +223,22 @@ export async function waitIdle(
 ): Promise<Settled> {
   let sawBusy = false;
   let quiet = 0;
+  let quietSince = since;
   let last = "";
   const deadline = Math.min(since + w.taskTimeoutMs, w.deadline ?? Number.POSITIVE_INFINITY);
   for (let reads = 1; ; reads++) {
     const v = await view(p, t);
     const ms = Math.round(performance.now() - since);
     const seen = `${v.status} ${setKey(v.bound)}`;
+    if (seen !== last) quietSince = performance.now();
     quiet = seen === last ? quiet + 1 : 1;
     last = seen;
+    const quietFor = performance.now() - quietSince;
     if (v.status !== 0) sawBusy = true;
     else if (reads >= 2 && (sawBusy || sent === undefined || shows(v, sent)))
       return { ms, view: v, sawBusy, confirmed: true };
-    else if (quiet >= QUIET_READS) return { ms, view: v, sawBusy, confirmed: false };
+    else if (quiet >= QUIET_READS && w.quietMs !== undefined && quietFor >= w.quietMs)
+      return { ms, view: v, sawBusy, confirmed: false };
     if (performance.now() > deadline) {
       if (v.status === 0) return { ms, view: v, sawBusy, confirmed: false };
       throw new ConformanceStop(`${targetName(t)} still has a task (status ${v.status}) after ${ms} ms`);
@@ -244,7 +257,11 @@ export const shows = (v: TargetView, sent: BindSet) =>
 
 /** For the evidence: a wait that never saw the task running was judged by the set read back. */
 export const unseen = (s: Settled) =>
-  s.sawBusy ? "" : " (status 3 was never seen: judged by the set read back)";
+  !s.confirmed
+    ? ` (neither a task nor the set sent showed within ${s.ms} ms: taken as the target then read)`
+    : s.sawBusy
+      ? ""
+      : " (status 3 was never seen: judged by the set read back)";
 
 /** Binds and waits for the task; a refused bind stops the run (these binds are the checks' groundwork). */
 export async function bindAndSettle(p: Probe, t: Target, set: BindSet, w: Waiting): Promise<Settled> {

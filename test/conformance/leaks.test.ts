@@ -90,7 +90,8 @@ describe("a conformance write run, on an account that changes under it", () => {
     "stops when someone binds onto its sibling rule while its rule's task runs (visibility $visibility), leaving that origin bound",
     async ({ visibility, siblingBinds }) => {
       // A task on one rule must not block the sibling here, so that someone else's bind can go in between.
-      await w.behave({ ruleTaskScope: "rule", bindVisibility: visibility });
+      // Tasks long enough that theirs is still on when the run's bind of the sibling goes, on a busy machine too.
+      await w.behave({ ruleTaskScope: "rule", bindVisibility: visibility, bindTaskMs: 500 });
       let foreignAt: number | undefined;
       const report = await w.run(
         {},

@@ -104,14 +104,14 @@ describe("a conformance write run", () => {
 
   it("cleans up when GAAP fails it midway", async () => {
     const before = w.emu.snapshot();
-    let binds = 0;
     const report = await w.run(
       {},
       {
-        // After the timed binds, the next listener bind fails once: the run stops with origins registered and bound.
+        // After the timed binds (the last one's second bind meets its task), the next listener bind fails once: the
+        // run stops with origins registered and bound.
         observer: {
           call: (action, code) => {
-            if (action === "BindListenerRealServers" && code === "Success" && ++binds === 2)
+            if (action === "BindListenerRealServers" && code === "FailedOperation.ListenerHasTask")
               w.emu.faults.set([{ action: "BindListenerRealServers", errorCode: "InternalError", count: 1 }]);
           },
         },

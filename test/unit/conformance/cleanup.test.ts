@@ -118,6 +118,21 @@ describe("the conformance cleanup", () => {
     expect(gaap.registered.size).toBe(0);
   });
 
+  it("unbinds a target that reads empty when the run's last bind there never showed, then removes", async () => {
+    const gaap = new LaggingListener(1);
+    const cleanup = setUp(gaap);
+    // The run's last bind (A) was accepted, but no read ever shows it (it may still land).
+    cleanup.sent.set(targetName(TARGET), [A]);
+    const result = await cleanup.run(new Probe(gaap.transport), {
+      taskTimeoutMs: 60_000,
+      pollMs: 1,
+      quietMs: 0,
+    });
+    expect(result).toEqual({ complete: true, left: [] });
+    expect(gaap.log.filter((l) => l.startsWith("bind"))).toEqual(["bind []"]);
+    expect(gaap.log.indexOf("bind []")).toBeLessThan(gaap.log.indexOf(`remove ${A.id}`));
+  });
+
   it("says what it could not undo when GAAP keeps refusing", async () => {
     const gaap = new LaggingListener(1);
     const cleanup = setUp(gaap);
@@ -132,7 +147,11 @@ describe("the conformance cleanup", () => {
         );
       return {};
     }) as GaapTransport["write"];
-    const result = await cleanup.run(new Probe(gaap.transport), { taskTimeoutMs: 60_000, pollMs: 1 });
+    const result = await cleanup.run(new Probe(gaap.transport), {
+      taskTimeoutMs: 60_000,
+      pollMs: 1,
+      quietMs: 0,
+    });
     expect(result.complete).toBe(false);
     expect(result.left).toEqual([
       "listener listener-a still holds origins",

@@ -2,7 +2,9 @@
 // after it answered), which failures are answers, and which profile setting an empty-set answer becomes.
 import { describe, expect, it } from "vitest";
 import { behaviorFromReport } from "../../../emulator/account/profile.ts";
+import { duringTask } from "../../../src/conformance/listener-checks.ts";
 import { type Failure, isParamError, noAnswer, Probe } from "../../../src/conformance/probe.ts";
+import { Findings } from "../../../src/conformance/report.ts";
 import { type Entry, QUIET_READS, type Target, waitIdle } from "../../../src/conformance/targets.ts";
 import type { GaapTransport } from "../../../src/gaap/transport.ts";
 
@@ -62,11 +64,26 @@ describe("waiting for a bind's task", () => {
     expect(await waitIdle(empty.probe, TARGET, w, "empty")).toMatchObject({ view: { bound: [] } });
   });
 
-  it("gives up on a target that reads the same and never shows the set, after QUIET_READS reads", async () => {
+  it("gives up on a target that reads the same and never shows the set, after QUIET_READS reads and quietMs", async () => {
     const s = scripted([{ status: 0, bound: [A] }]);
-    const settled = await waitIdle(s.probe, TARGET, { taskTimeoutMs: 600_000, pollMs: 1 }, "omit");
-    expect(settled).toMatchObject({ sawBusy: false, confirmed: false, view: { bound: [A] } });
+    const quick = await waitIdle(s.probe, TARGET, { taskTimeoutMs: 600_000, pollMs: 1, quietMs: 0 }, "omit");
+    expect(quick).toMatchObject({ sawBusy: false, confirmed: false, view: { bound: [A] } });
     expect(s.reads()).toBe(QUIET_READS);
+    // With a span to wait out, ten reads are not enough: it keeps reading until the span has passed.
+    const t = scripted([{ status: 0, bound: [A] }]);
+    const started = performance.now();
+    const slow = await waitIdle(t.probe, TARGET, { taskTimeoutMs: 600_000, pollMs: 1, quietMs: 50 }, "omit");
+    expect(slow.confirmed).toBe(false);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+    expect(t.reads()).toBeGreaterThanOrEqual(QUIET_READS);
+  });
+
+  it("without a quiet span (no task measured yet), waits for a quiet target until the deadline", async () => {
+    const s = scripted([{ status: 0, bound: [A] }]);
+    const deadline = performance.now() + 40;
+    const settled = await waitIdle(s.probe, TARGET, { taskTimeoutMs: 600_000, pollMs: 1, deadline }, "omit");
+    expect(settled.confirmed).toBe(false);
+    expect(performance.now()).toBeGreaterThan(deadline);
   });
 
   it("gives back what a changing target holds at the deadline, the sooner of --task-timeout and the caller's", async () => {
@@ -88,6 +105,41 @@ describe("waiting for a bind's task", () => {
     await expect(waitIdle(s.probe, TARGET, { taskTimeoutMs: 30, pollMs: 1 }, [A])).rejects.toThrow(
       /still has a task \(status 3\)/,
     );
+  });
+});
+
+describe("a second bind during a task", () => {
+  const B: Entry = { id: "rs-b", ip: "198.51.100.2", port: 80 };
+  /** A listener busy with a task for good that accepts every bind. */
+  const accepting = () => {
+    const s = scripted([{ status: 3, bound: [] }]);
+    (s.probe as unknown as { transport: { write: () => Promise<object> } }).transport.write =
+      async () => ({});
+    return s.probe;
+  };
+  const w = { taskTimeoutMs: 2000, pollMs: 1, own: new Set([A.id, B.id]) };
+
+  it("counts as accepted during the task only when answered within half the shortest task", async () => {
+    const f = new Findings();
+    await duringTask(accepting(), f, TARGET, { set: [A], sentAt: performance.now() }, [B], w, [600_000]);
+    expect(f.get("listenerHasTask")).toMatchObject({ answer: "accepted" });
+    expect(f.get("bindVisibility")).toMatchObject({ answer: "onComplete" });
+  });
+
+  it("is no answer when it came later: the first task may have ended and the second started its own", async () => {
+    const f = new Findings();
+    const sentAt = performance.now() - 10_000;
+    await duringTask(accepting(), f, TARGET, { set: [A], sentAt }, [B], w, [4000]);
+    expect(f.get("listenerHasTask")).toMatchObject({ status: "not-tested" });
+    expect(f.get("listenerHasTask")?.evidence).toMatch(/not within half the shortest task \(2000 ms\)/);
+  });
+
+  it("asks nothing when the task is not seen running", async () => {
+    const f = new Findings();
+    const idle = scripted([{ status: 0, bound: [A] }]);
+    await duringTask(idle.probe, f, TARGET, { set: [A], sentAt: performance.now() }, [B], w, [600_000]);
+    expect(f.get("listenerHasTask")).toMatchObject({ status: "not-tested" });
+    expect(f.get("bindVisibility")).toMatchObject({ status: "not-tested" });
   });
 });
 
