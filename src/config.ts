@@ -279,23 +279,20 @@ export function parseDuration(s: string): number | undefined {
 
 export type ParsedArgs = { action: "help" } | { action: "version" } | { action: "run"; config: Config };
 
-export function parseConfig(argv: string[]): ParsedArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type }])),
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-  if (values.help) return { action: "help" };
-  if (values.version) return { action: "version" };
-  const problems: string[] = [];
-  const get = (name: string): string | undefined =>
-    (values[name] as string | undefined) ?? FLAGS[name]?.default;
+/**
+ * Reads parsed flag values (or their defaults) as strings, numbers and durations, pushing a readable problem for
+ * each bad one onto `problems` so that every mistake is told at once: the operator's flags and the conformance
+ * command's.
+ */
+export function flagReader(
+  values: Record<string, unknown>,
+  defaultOf: (name: string) => string | undefined,
+  problems: string[],
+) {
+  const get = (name: string): string | undefined => {
+    const v = values[name] ?? defaultOf(name);
+    return typeof v === "string" ? v : undefined;
+  };
   const num = (name: string, min: number, max: number, integer: boolean): number => {
     const raw = get(name) as string;
     const n = Number(raw);
@@ -315,6 +312,25 @@ export function parseConfig(argv: string[]): ParsedArgs {
     }
     return ms;
   };
+  return { get, num, duration };
+}
+
+export function parseConfig(argv: string[]): ParsedArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (values.help) return { action: "help" };
+  if (values.version) return { action: "version" };
+  const problems: string[] = [];
+  const { get, num, duration } = flagReader(values, (name) => FLAGS[name]?.default, problems);
   const choice = <T extends string>(name: string): T => {
     const raw = get(name) as string;
     if (!FLAGS[name]?.choices?.includes(raw))

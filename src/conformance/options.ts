@@ -2,7 +2,7 @@
 // own: same names, defaults and checks (config.ts parses them); the rest say what the run may write.
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { ConfigError, FLAGS, parseConfig, parseDuration } from "../config.ts";
+import { ConfigError, FLAGS, flagReader, parseConfig } from "../config.ts";
 
 /** The operator's flags the conformance run takes as they are. */
 const GAAP_FLAGS = [
@@ -136,26 +136,15 @@ export function parseConformanceArgs(argv: string[]): ParsedConformance {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(err.message);
   }
-  const str = (n: keyof typeof OWN_FLAGS): string | undefined => {
-    const v =
-      values[n] ?? ("default" in OWN_FLAGS[n] ? (OWN_FLAGS[n] as { default: string }).default : undefined);
-    return typeof v === "string" ? v : undefined;
-  };
-  const int = (n: keyof typeof OWN_FLAGS, min: number, max: number): number | undefined => {
-    const raw = str(n);
-    if (raw === undefined) return undefined;
-    const v = Number(raw);
-    if (!Number.isInteger(v) || v < min || v > max)
-      problems.push(`--${n} must be an integer from ${min} to ${max}, not "${raw}"`);
-    return v;
-  };
-  const duration = (n: keyof typeof OWN_FLAGS, minMs: number): number => {
-    const raw = str(n) as string;
-    const ms = parseDuration(raw);
-    if (ms === undefined || ms < minMs)
-      problems.push(`--${n} must be a duration like 500ms or 2m, at least ${minMs}ms, not "${raw}"`);
-    return ms ?? minMs;
-  };
+  const flags = flagReader(
+    values,
+    (n) => (OWN_FLAGS as Record<string, { default?: string }>)[n]?.default,
+    problems,
+  );
+  const str = (n: keyof typeof OWN_FLAGS) => flags.get(n);
+  const int = (n: keyof typeof OWN_FLAGS, min: number, max: number): number | undefined =>
+    str(n) === undefined ? undefined : flags.num(n, min, max, true);
+  const duration = (n: keyof typeof OWN_FLAGS, minMs: number) => flags.duration(n, minMs);
   const originIps = (values["origin-ip"] as string[] | undefined) ?? [];
   for (const ip of originIps) if (!isIP(ip)) problems.push(`--origin-ip must be an IP address, not "${ip}"`);
   if (new Set(originIps).size !== originIps.length) problems.push("--origin-ip names an IP twice");

@@ -42,6 +42,20 @@ describe("conformance", () => {
     expect(() => parseConformanceArgs(["--gaap-endpoint", "ftp://x"])).toThrow(
       /--gaap-endpoint must be a URL/,
     );
+    // Its own flags are read as the operator's are, every problem told at once.
+    expect(() => parseConformanceArgs(["--binds", "0", "--poll", "fast", "--project-id", "1.5"])).toThrow(
+      new RegExp(
+        [
+          '--project-id must be an integer from 0 to 2147483648, not "1.5"',
+          '--binds must be an integer from 1 to 50, not "0"',
+          '--poll must be a duration like 250ms, 10s or 5m, at least 10ms, not "fast"',
+        ].join("\n"),
+      ),
+    );
+    const own = parseConformanceArgs(["--poll", "2s", "--binds", "7"]);
+    expect(
+      own.action === "run" && [own.options.pollMs, own.options.binds, own.options.taskTimeoutMs],
+    ).toEqual([2000, 7, 300_000]);
   });
 
   it.each([
