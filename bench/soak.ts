@@ -8,7 +8,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DiscoveryV1Api } from "@kubernetes/client-node";
-import { FLAGS, parseDuration } from "../src/config.ts";
+import { FLAGS } from "../src/config.ts";
+import { parseDuration } from "../src/flags.ts";
 import { Grants } from "../testenv/grants.ts";
 import { runSoak, slope, soakState } from "../testenv/soak.ts";
 import { growers, summarize } from "./heap.ts";

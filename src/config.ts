@@ -1,5 +1,6 @@
 // Command-line configuration, parsed once into a frozen object; every problem is reported together.
 import { parseArgs } from "node:util";
+import { flagReader } from "./flags.ts";
 import { parseBindAddress } from "./serving/http.ts";
 
 export interface Config {
@@ -267,53 +268,7 @@ Environment:
 
 export class ConfigError extends Error {}
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-
-export function parseDuration(s: string): number | undefined {
-  const m = DURATION.exec(s.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-  return Math.round(n * unit);
-}
-
 export type ParsedArgs = { action: "help" } | { action: "version" } | { action: "run"; config: Config };
-
-/**
- * Reads parsed flag values (or their defaults) as strings, numbers and durations, pushing a readable problem for
- * each bad one onto `problems` so that every mistake is told at once: the operator's flags and the conformance
- * command's.
- */
-export function flagReader(
-  values: Record<string, unknown>,
-  defaultOf: (name: string) => string | undefined,
-  problems: string[],
-) {
-  const get = (name: string): string | undefined => {
-    const v = values[name] ?? defaultOf(name);
-    return typeof v === "string" ? v : undefined;
-  };
-  const num = (name: string, min: number, max: number, integer: boolean): number => {
-    const raw = get(name) as string;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      problems.push(
-        `--${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, not "${raw}"`,
-      );
-    }
-    return n;
-  };
-  const duration = (name: string, minMs: number): number => {
-    const raw = get(name) as string;
-    const ms = parseDuration(raw);
-    if (ms === undefined || ms < minMs) {
-      problems.push(`--${name} must be a duration like 250ms, 10s or 5m, at least ${minMs}ms, not "${raw}"`);
-      return minMs;
-    }
-    return ms;
-  };
-  return { get, num, duration };
-}
 
 export function parseConfig(argv: string[]): ParsedArgs {
   let values: Record<string, string | boolean | undefined>;

@@ -2,7 +2,8 @@
 // own: same names, defaults and checks (config.ts parses them); the rest say what the run may write.
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { ConfigError, FLAGS, flagReader, parseConfig } from "../config.ts";
+import { ConfigError, FLAGS, parseConfig } from "../config.ts";
+import { flagReader } from "../flags.ts";
 
 /** The operator's flags the conformance run takes as they are. */
 const GAAP_FLAGS = [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, parseDuration, usage } from "../../src/config.ts";
+import { ConfigError, parseConfig, usage } from "../../src/config.ts";
+import { parseDuration } from "../../src/flags.ts";
 
 const config = (argv: string[]) => {
   const r = parseConfig(argv);
