@@ -203,10 +203,12 @@ export class BindingReconciler {
     );
     const task = Math.max(plannedTaskMs(listenerMs, this.tracker.longestMs), this.tracker.estimateMs);
     const batchMs = Math.min(BATCH_MAX_MS, Math.max(BATCH_MIN_MS, task / 2));
-    // What was bound and wanted until now (as the last pass saw it) goes into the breaker's window first: with no
-    // pass for a whole window (the verify interval is as long), it would have forgotten the set a collapse starts from.
-    const before = b.status?.desiredCount;
-    if (before !== undefined) this.peaks.observe(key, Math.min(ours.length, before));
+    // What was bound and wanted until now (as the last pass saw both, and still bound) goes into the breaker's
+    // window first: with no pass for a whole window (the verify interval is as long), it would have forgotten the set
+    // a collapse starts from. Both counts from the last pass, so a surge's old-and-new set is no peak either.
+    const last = b.status;
+    if (last?.desiredCount !== undefined && last.boundCount !== undefined)
+      this.peaks.observe(key, Math.min(ours.length, last.desiredCount, last.boundCount));
     const input: SyncInput = {
       binding: b,
       spec,

@@ -6,7 +6,16 @@
 // stop; it retries what a retry may fix, within the task timeout, and names whatever it could not undo.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Failure, Outcome, Probe } from "./probe.ts";
-import { type BindSet, bind, foreign, type Target, targetName, type Waiting, waitIdle } from "./targets.ts";
+import {
+  type BindSet,
+  bind,
+  foreign,
+  QUIET_READS,
+  type Target,
+  targetName,
+  type Waiting,
+  waitIdle,
+} from "./targets.ts";
 
 /** Tag on every origin a run registers, so they are recognisable in the console and never taken for others. */
 export const CONFORMANCE_TAG = "gaap.operator.dev/conformance";
@@ -50,8 +59,16 @@ export class Cleanup {
     p: Probe,
     w: Omit<Waiting, "signal" | "own" | "sent" | "deadline">,
   ): Promise<{ complete: boolean; left: string[] }> {
-    // Waits and retries end within one --task-timeout; past it, each target and origin left gets one last try.
-    const own = { ...w, own: this.own, sent: this.sent, deadline: performance.now() + w.taskTimeoutMs };
+    // Waits and retries end within one --task-timeout; past it, each target and origin left gets one last try. With
+    // no task measured, a quiet target is waited for QUIET_READS polls and at least 10 s: a set that never shows is
+    // unbound anyway (emptied).
+    const own = {
+      ...w,
+      own: this.own,
+      sent: this.sent,
+      deadline: performance.now() + w.taskTimeoutMs,
+      quietMs: w.quietMs ?? Math.max(QUIET_READS * w.pollMs, 10_000),
+    };
     let targets = await this.unbindAll(p, own);
     let origins = await this.removeAll(p, own);
     // A removal refused because something still binds the origin: a bind landed after the read that found its

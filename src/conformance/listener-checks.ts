@@ -164,9 +164,9 @@ export const holds = (bound: readonly Entry[], sent: readonly Entry[]) =>
 /**
  * Several binds, alternating two sets, each timed from the call to the read that shows the task over. The last also
  * asks what GAAP does during a task (a second bind at once: ListenerHasTask? what a read shows), once the binds
- * before it have said how long a task takes. The times measured set how long a quiet target is waited for.
+ * before it have said how long a task surely lasts. The times measured set how long a quiet target is waited for.
  */
-async function timedBinds(
+export async function timedBinds(
   p: Probe,
   f: Findings,
   t: Target,
@@ -175,6 +175,10 @@ async function timedBinds(
   w: Waiting,
 ): Promise<void> {
   const samples: number[] = [];
+  // Per bind, how long its task surely lasted: from the bind's answer (the task had begun) to the last read that
+  // still showed it running.
+  const atLeast: number[] = [];
+  let asked = false;
   let unseenCount = 0;
   let left = 0;
   for (let i = 0; i < binds; i++) {
@@ -183,29 +187,44 @@ async function timedBinds(
     const before = await guard(p, t, w);
     const started = performance.now();
     const o = await send(p, t, set, w);
+    const answeredAt = performance.now();
     if (!o.ok) {
       f.notTested("bindTaskMs", `bind ${i + 1} was refused: ${o.code} ${o.message}`);
-      return;
+      break;
     }
-    const during = i === binds - 1 && samples.length > 0;
+    const during = i === binds - 1 && atLeast.length > 0;
+    asked ||= during;
     const latest = during
-      ? await duringTask(p, f, t, { set, sentAt: started }, sets[(i + 1) % 2] as Entry[], w, samples)
+      ? await duringTask(
+          p,
+          f,
+          t,
+          { set, sentAt: started },
+          sets[(i + 1) % 2] as Entry[],
+          w,
+          Math.min(...atLeast),
+        )
       : set;
     const s = await waitIdle(p, t, w, latest, started);
     if (!s.sawBusy) unseenCount++;
     // Left out: a wait that saw neither the task nor its set, a bind of what the target held already (its wait
     // proves nothing), and a bind followed by a second one accepted during its task (two tasks long).
     if (!s.confirmed || shows(before, set)) left++;
-    else if (latest === set) samples.push(s.ms);
+    else if (latest === set) {
+      samples.push(s.ms);
+      if (s.busyReadAt !== undefined) atLeast.push(s.busyReadAt - answeredAt);
+      w.quietMs = quietSpan(samples, w.pollMs);
+    }
   }
-  if (binds < 2 || samples.length === 0) {
-    const why = binds < 2 ? "needs --binds 2 or more" : "no bind was timed before the last";
+  if (!asked) {
+    const why =
+      binds < 2 ? "needs --binds 2 or more" : "no bind before the last was seen running, to size a task by";
     f.notTested("bindVisibility", why);
     f.notTested("listenerHasTask", why);
   }
+  if (f.has("bindTaskMs")) return;
   const leftOut = left > 0 ? `; ${left} left out: the set never showed, or was held already` : "";
   if (samples.length === 0) return f.notTested("bindTaskMs", `no bind could be timed alone${leftOut}`);
-  w.quietMs = quietSpan(samples, w.pollMs);
   f.measured(
     "bindTaskMs",
     timing(samples),
@@ -214,10 +233,9 @@ async function timedBinds(
 }
 
 /**
- * Right after a bind, reads the listener (its task must be on) and sends the other set: ListenerHasTask? An
- * acceptance counts only when answered within half the shortest task measured from the first bind's call, when
- * that task was surely still on; otherwise the first task may have ended and the second bind started its own.
- * Returns the set the listener should end with.
+ * Right after a bind, reads the listener until its task shows running, then sends the other set: ListenerHasTask?
+ * An acceptance counts only when answered before the first task can have ended: within `atLeastMs` (how long
+ * every task measured surely lasted) of the first bind's call. Returns the set the listener should end with.
  */
 export async function duringTask(
   p: Probe,
@@ -226,11 +244,17 @@ export async function duringTask(
   first: { set: Entry[]; sentAt: number },
   other: Entry[],
   w: Waiting,
-  samples: readonly number[],
+  atLeastMs: number,
 ): Promise<Entry[]> {
-  // One read, not a guard (the guard would wait the task out): it stops on a foreign origin, and is the read
-  // during the task.
-  const v = await glance(p, t, w);
+  // Reads, not a guard (the guard would wait the task out): each stops on a foreign origin. GAAP may show a task
+  // only a moment after answering: a few reads, within half the time the task surely lasts.
+  let v = await glance(p, t, w);
+  for (
+    let reads = 1;
+    v.status === 0 && reads < 5 && performance.now() - first.sentAt < atLeastMs / 2;
+    reads++
+  )
+    v = await glance(p, t, w);
   if (v.status === 0) {
     const why = "the bind's task was not seen running before the second bind could go";
     f.notTested("bindVisibility", why);
@@ -245,23 +269,23 @@ export async function duringTask(
   );
   const again = await send(p, t, other, w);
   const answeredMs = Math.round(performance.now() - first.sentAt);
-  const withinMs = Math.floor(Math.min(...samples) / 2);
   if (!again.ok) {
     const why = noAnswer(again, (o) => isBusy(o) || isFailedOperation(o));
     if (why) f.notTested("listenerHasTask", why);
     else f.answer("listenerHasTask", again.code, `${again.code}: ${again.message}`);
     return first.set;
   }
-  if (answeredMs < withinMs)
+  const surely = Math.floor(atLeastMs);
+  if (answeredMs < surely)
     f.answer(
       "listenerHasTask",
       "accepted",
-      `a second bind was accepted ${answeredMs} ms after the first, within half the shortest task (${withinMs} ms)`,
+      `a second bind was accepted ${answeredMs} ms after the first, whose task surely lasted ${surely} ms`,
     );
   else
     f.notTested(
       "listenerHasTask",
-      `a second bind was accepted ${answeredMs} ms after the first: not within half the shortest task (${withinMs} ms), so the first may have ended`,
+      `a second bind was accepted ${answeredMs} ms after the first, past the ${surely} ms every task surely lasted: the first may have ended`,
     );
   return other;
 }

@@ -198,6 +198,8 @@ export interface Settled {
   sawBusy: boolean;
   /** Whether the wait saw the task (running, or its set shown): otherwise it gave up on a quiet target. */
   confirmed: boolean;
+  /** When (performance.now()) the last read that showed the task running was sent: it was still on then. */
+  busyReadAt?: number;
 }
 
 /** A target quiet for fewer reads than this is never taken as done, however long they took. */
@@ -222,11 +224,13 @@ export async function waitIdle(
   since = performance.now(),
 ): Promise<Settled> {
   let sawBusy = false;
+  let busyReadAt: number | undefined;
   let quiet = 0;
   let quietSince = since;
   let last = "";
   const deadline = Math.min(since + w.taskTimeoutMs, w.deadline ?? Number.POSITIVE_INFINITY);
   for (let reads = 1; ; reads++) {
+    const readAt = performance.now();
     const v = await view(p, t);
     const ms = Math.round(performance.now() - since);
     const seen = `${v.status} ${setKey(v.bound)}`;
@@ -234,13 +238,16 @@ export async function waitIdle(
     quiet = seen === last ? quiet + 1 : 1;
     last = seen;
     const quietFor = performance.now() - quietSince;
-    if (v.status !== 0) sawBusy = true;
-    else if (reads >= 2 && (sawBusy || sent === undefined || shows(v, sent)))
-      return { ms, view: v, sawBusy, confirmed: true };
+    const busy = busyReadAt === undefined ? {} : { busyReadAt };
+    if (v.status !== 0) {
+      sawBusy = true;
+      busyReadAt = readAt;
+    } else if (reads >= 2 && (sawBusy || sent === undefined || shows(v, sent)))
+      return { ms, view: v, sawBusy, confirmed: true, ...busy };
     else if (quiet >= QUIET_READS && w.quietMs !== undefined && quietFor >= w.quietMs)
-      return { ms, view: v, sawBusy, confirmed: false };
+      return { ms, view: v, sawBusy, confirmed: false, ...busy };
     if (performance.now() > deadline) {
-      if (v.status === 0) return { ms, view: v, sawBusy, confirmed: false };
+      if (v.status === 0) return { ms, view: v, sawBusy, confirmed: false, ...busy };
       throw new ConformanceStop(`${targetName(t)} still has a task (status ${v.status}) after ${ms} ms`);
     }
     try {

@@ -113,6 +113,16 @@ describe("conformance, when GAAP answers with an error that says nothing", () =>
     if (write) expect(report.cleanup).toEqual({ complete: true, left: [] });
   });
 
+  it("never takes a second bind after a short task for one accepted during it", async () => {
+    // 50 ms tasks, reads every 500 ms and slow bind calls: the first task is over by the time the second bind goes,
+    // which then starts a task of its own. The emulator refuses every bind during a task.
+    await w.behave({ bindTaskMs: 50 });
+    w.emu.faults.set([{ action: "BindListenerRealServers", latencyMs: 60 }]);
+    const report = await w.run({ pollMs: 500, binds: 2, ruleId: undefined, siblingRuleId: undefined });
+    expect(answerOf(report, "listenerHasTask")?.answer).not.toBe("accepted");
+    expect(report.warnings).toEqual([]);
+  });
+
   it("takes no duplicate scope from a project GAAP does not let it use", async () => {
     const report = await w.run({ otherProjectId: 99 });
     expect(answerOf(report, "duplicateRS")?.answer).toBe("InvalidParameterValue.DuplicateRS");

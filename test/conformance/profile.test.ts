@@ -40,11 +40,12 @@ describe("an emulator profile from a conformance report", () => {
       ruleTaskScope: "rule",
       maxDescribeListenersLimit: 100,
     };
-    await w.behave(settings);
+    // Tasks long enough to be caught running on a busy machine (bindVisibility).
+    await w.behave({ ...settings, bindTaskMs: 300 });
     const report = await w.run();
     const profile = behaviorFromReport(JSON.parse(JSON.stringify(report)));
     expect(profile).toMatchObject({ ...settings, emptyBindSet: "unbind" });
-    expect(profile.bindTaskMs).toBeGreaterThanOrEqual(50);
+    expect(profile.bindTaskMs).toBeGreaterThanOrEqual(300);
     expect(() => mergeBehavior(DEFAULT_BEHAVIOR, profile)).not.toThrow();
   });
 

@@ -55,6 +55,36 @@ describe("Reconciler: the breaker's window", () => {
     expect(w.events.slice(before).some((e) => e.reason === "MassUnbind")).toBe(false);
   });
 
+  it("a surge rollout's old-and-new set is no peak either: a scale-down a minute after it goes through", async () => {
+    const old = ips(5);
+    const fresh = Array.from({ length: 5 }, (_, i) => `10.0.1.${i + 1}`);
+    const w = new World();
+    w.addListener(old.map(origin));
+    const key = w.addBinding("web", {}, old);
+    const r = w.reconciler({ unbindWindowMs: 300_000 });
+    await r.reconcile(key);
+    // maxSurge 100% without gates: the new pods are ready beside the old ones for one pass...
+    w.views.set(key, podView([...old, ...fresh]));
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.bound()).toHaveLength(10);
+    // ...and the old ones are gone by the next.
+    w.views.set(key, podView(fresh));
+    for (let pass = 0; pass < 2; pass++) {
+      w.t += TASK_MS + 1;
+      await r.reconcile(key);
+    }
+    expect(w.bound().sort()).toEqual(fresh);
+    const before = w.events.length;
+    w.views.set(key, podView(fresh.slice(1)));
+    w.t += 60_000;
+    await r.reconcile(key);
+    w.t += TASK_MS + 1;
+    await r.reconcile(key);
+    expect(w.events.slice(before).some((e) => e.reason === "MassUnbind")).toBe(false);
+    expect(w.bound()).toHaveLength(4);
+  });
+
   it("lets the peak age out of the window: a held step goes once the window has passed", async () => {
     const w = new World();
     w.addListener(ips(10).map(origin));

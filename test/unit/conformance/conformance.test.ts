@@ -5,8 +5,10 @@ import { DEFAULT_BEHAVIOR } from "../../../emulator/account/state.ts";
 import { EXPECTATIONS } from "../../../src/conformance/expectations.ts";
 import { holds } from "../../../src/conformance/listener-checks.ts";
 import { parseConformanceArgs } from "../../../src/conformance/options.ts";
+import { Probe } from "../../../src/conformance/probe.ts";
 import { redact } from "../../../src/conformance/redact.ts";
 import { type ConformanceReport, exitCode, Findings, timing } from "../../../src/conformance/report.ts";
+import type { GaapTransport } from "../../../src/gaap/transport.ts";
 
 describe("conformance", () => {
   it("knows the emulator's defaults as the emulator has them", () => {
@@ -30,6 +32,25 @@ describe("conformance", () => {
   ])("an accepted bind counts as held only when read back as sent: $what", ({ bound, sent, want }) => {
     const e = (x: { weight?: number; port?: number }) => ({ id: "rs-a", ip: "198.51.100.1", port: 80, ...x });
     expect(holds(bound.map(e), sent.map(e))).toBe(want);
+  });
+
+  it("shows an aliased value under its alias everywhere the report may carry it, and still redacts", () => {
+    const p = new Probe({} as GaapTransport);
+    p.alias("link-someone1", "(the account's first channel)");
+    expect(
+      p.scrub({
+        ProxyId: "link-someone1",
+        Set: [{ Name: "x link-someone1 y" }, 3, null],
+        SecretId: "AKIDabcdefgh",
+      }),
+    ).toEqual({
+      ProxyId: "(the account's first channel)",
+      Set: [{ Name: "x (the account's first channel) y" }, 3, null],
+      SecretId: "(redacted)",
+    });
+    expect(p.scrub("unexpected error: link-someone1 uin=1234567")).toBe(
+      "unexpected error: (the account's first channel) uin=(redacted)",
+    );
   });
 
   it("parses the GAAP flags with the operator's parser", () => {
