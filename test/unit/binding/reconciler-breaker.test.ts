@@ -1,7 +1,19 @@
 // The reconciler through its ports (binding-world.ts): the breaker's window across passes, and what it holds back
 // going at most maxUnbindPercent a window.
 import { describe, expect, it } from "vitest";
+import type { BindingReconciler } from "../../../src/binding/reconciler.ts";
 import { origin, podView, TASK_MS, World } from "./binding-world.ts";
+
+/** Drops the first of `ips` a minute later and lets the bind apply: what stays bound, and whether the breaker held. */
+async function scaleDownByOneAMinuteLater(w: World, r: BindingReconciler, key: string, ips: string[]) {
+  const before = w.events.length;
+  w.views.set(key, podView(ips.slice(1)));
+  w.t += 60_000;
+  await r.reconcile(key);
+  w.t += TASK_MS + 1;
+  await r.reconcile(key);
+  return { bound: w.bound().length, held: w.events.slice(before).some((e) => e.reason === "MassUnbind") };
+}
 
 describe("Reconciler: the breaker's window", () => {
   const ips = (n: number) => Array.from({ length: n }, (_, i) => `10.0.0.${i + 1}`);
@@ -45,14 +57,7 @@ describe("Reconciler: the breaker's window", () => {
     }
     expect(w.bound().sort()).toEqual(fresh);
     // Scaled down by one a minute later, well within the window: 1 of 5 goes.
-    const before = w.events.length;
-    w.views.set(key, podView(fresh.slice(1)));
-    w.t += 60_000;
-    await r.reconcile(key);
-    w.t += TASK_MS + 1;
-    await r.reconcile(key);
-    expect(w.bound()).toHaveLength(4);
-    expect(w.events.slice(before).some((e) => e.reason === "MassUnbind")).toBe(false);
+    expect(await scaleDownByOneAMinuteLater(w, r, key, fresh)).toEqual({ bound: 4, held: false });
   });
 
   it("a surge rollout's old-and-new set is no peak either: a scale-down a minute after it goes through", async () => {
@@ -75,14 +80,7 @@ describe("Reconciler: the breaker's window", () => {
       await r.reconcile(key);
     }
     expect(w.bound().sort()).toEqual(fresh);
-    const before = w.events.length;
-    w.views.set(key, podView(fresh.slice(1)));
-    w.t += 60_000;
-    await r.reconcile(key);
-    w.t += TASK_MS + 1;
-    await r.reconcile(key);
-    expect(w.events.slice(before).some((e) => e.reason === "MassUnbind")).toBe(false);
-    expect(w.bound()).toHaveLength(4);
+    expect(await scaleDownByOneAMinuteLater(w, r, key, fresh)).toEqual({ bound: 4, held: false });
   });
 
   it("lets the peak age out of the window: a held step goes once the window has passed", async () => {
