@@ -61,6 +61,8 @@ export interface SoakSample {
   /** V8's committed heap, and memory outside it that JS objects hold (buffers): where RSS can grow beside the heap. */
   heapTotalMiB: number;
   externalMiB: number;
+  /** V8's heap by space (old, code, new, large objects, ...): committed and in use, MiB. */
+  heapSpacesMiB: Record<string, { total: number; used: number }>;
   stores: Record<string, number>;
   /** Origins tagged with this cluster; bound on any listener or rule; wanted by a Service's endpoints now. */
   tagged: number;
@@ -264,6 +266,7 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
       heapUsedMiB: m.heapUsedMiB,
       heapTotalMiB: m.heapTotalMiB,
       externalMiB: m.externalMiB,
+      heapSpacesMiB: m.heapSpacesMiB,
       stores: m.stores,
       tagged: tagged.length,
       bound: bound.size,
@@ -328,17 +331,25 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
 /** RSS, heap and store sizes from the operator's own /metrics. */
 async function scrape(
   op: OperatorProcess,
-): Promise<Pick<SoakSample, "rssMiB" | "heapUsedMiB" | "heapTotalMiB" | "externalMiB" | "stores">> {
+): Promise<
+  Pick<SoakSample, "rssMiB" | "heapUsedMiB" | "heapTotalMiB" | "externalMiB" | "heapSpacesMiB" | "stores">
+> {
   const text = await (await fetch(`${op.urls()[0]}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
   const stores: Record<string, number> = {};
   for (const m of text.matchAll(/^gaap_operator_store_entries\{store="([^"]+)"\} (\S+)$/gm))
     stores[m[1] as string] = Number(m[2]);
+  const heapSpacesMiB: SoakSample["heapSpacesMiB"] = {};
+  for (const m of text.matchAll(/^nodejs_heap_space_size_(total|used)_bytes\{space="([^"]+)"\} (\S+)$/gm)) {
+    const space = (heapSpacesMiB[m[2] as string] ??= { total: 0, used: 0 });
+    space[m[1] as "total" | "used"] = Number(m[3]) / 1048576;
+  }
   return {
     rssMiB: value("process_resident_memory_bytes") / 1048576,
     heapUsedMiB: value("nodejs_heap_size_used_bytes") / 1048576,
     heapTotalMiB: value("nodejs_heap_size_total_bytes") / 1048576,
     externalMiB: value("nodejs_external_memory_bytes") / 1048576,
+    heapSpacesMiB,
     stores,
   };
 }
