@@ -341,8 +341,9 @@ async function scrape(
     stores[m[1] as string] = Number(m[2]);
   const heapSpacesMiB: SoakSample["heapSpacesMiB"] = {};
   for (const m of text.matchAll(/^nodejs_heap_space_size_(total|used)_bytes\{space="([^"]+)"\} (\S+)$/gm)) {
-    const space = (heapSpacesMiB[m[2] as string] ??= { total: 0, used: 0 });
+    const space = heapSpacesMiB[m[2] as string] ?? { total: 0, used: 0 };
     space[m[1] as "total" | "used"] = Number(m[3]) / 1048576;
+    heapSpacesMiB[m[2] as string] = space;
   }
   return {
     rssMiB: value("process_resident_memory_bytes") / 1048576,
