@@ -72,7 +72,11 @@ async function main(): Promise<void> {
   const operator = new Operator({ config, kc, credential, log, identity, metrics, canWrite });
   const { sources } = operator;
   metrics.gatesByReason = () => operator.podGates.countsByReason();
-  metrics.storeSizes = () => ({ ...operator.memory.sizes(), originIds: operator.gaap.originIds.size });
+  metrics.storeSizes = () => ({
+    ...operator.memory.sizes(),
+    originIds: operator.gaap.originIds.size,
+    eventNotes: operator.events.remembered,
+  });
   // From the leader only, like the origin gauges: two replicas never count one binding twice.
   metrics.bindings = () => (canWrite() ? sources.allBindings() : []);
 

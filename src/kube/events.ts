@@ -4,6 +4,8 @@
 import { EventsV1Api, type KubeConfig, type V1ObjectMeta } from "@kubernetes/client-node";
 import { bindingKey, type GaapListenerBinding, GROUP, KIND, VERSION } from "../api/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
+import { systemClock } from "../runtime/clock.ts";
+import { OncePerWindow } from "../runtime/once-per-window.ts";
 import { apiClient } from "./client.ts";
 
 export const REPORTING_CONTROLLER = "gaap.operator.dev/gaap-operator";
@@ -17,12 +19,18 @@ export interface EventRecorderOptions {
 export class EventRecorder {
   private readonly api: EventsV1Api;
   private readonly opts: EventRecorderOptions;
-  private readonly recent = new Map<string, number>();
+  private readonly recent: OncePerWindow;
   private seq = 0;
 
   constructor(kc: KubeConfig, opts: EventRecorderOptions) {
     this.api = apiClient(kc, EventsV1Api);
     this.opts = opts;
+    this.recent = new OncePerWindow(opts.windowMs ?? 600_000, systemClock);
+  }
+
+  /** Notes remembered by the spam filter: at most two windows' worth (the soak watches it stay so). */
+  get remembered(): number {
+    return this.recent.size;
   }
 
   /** Fire and forget: an event that cannot be written is reported through onError, never thrown. */
@@ -35,12 +43,8 @@ export class EventRecorder {
     b: { apiVersion: string; kind: string; metadata: V1ObjectMeta },
     { type, reason, action, note }: BindingEvent,
   ): void {
+    if (!this.recent.admit(`${b.metadata.uid}|${reason}|${note}`)) return;
     const now = Date.now();
-    const dedupe = `${b.metadata.uid}|${reason}|${note}`;
-    const last = this.recent.get(dedupe);
-    if (last !== undefined && now - last < (this.opts.windowMs ?? 600_000)) return;
-    this.recent.set(dedupe, now);
-    if (this.recent.size > 10_000) this.prune(now);
     const ns = b.metadata.namespace as string;
     const micro = new Date(now).toISOString().replace("Z", "000Z");
     this.api
@@ -72,9 +76,5 @@ export class EventRecorder {
       .catch((err) =>
         this.opts.onError?.(new Error(`event ${reason} on ${b.kind} ${bindingKey(b)}: ${String(err)}`)),
       );
-  }
-
-  private prune(now: number): void {
-    for (const [k, t] of this.recent) if (now - t > (this.opts.windowMs ?? 600_000)) this.recent.delete(k);
   }
 }
