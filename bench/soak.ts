@@ -67,6 +67,8 @@ export async function soak(): Promise<void> {
     const late = warm.slice(Math.floor(warm.length / 2));
     const memory = {
       rss: (x: Sample) => x.rssMiB,
+      rssAnon: (x: Sample) => x.rssAnonMiB,
+      rssFile: (x: Sample) => x.rssFileMiB,
       heapUsed: (x: Sample) => x.heapUsedMiB,
       heapTotal: (x: Sample) => x.heapTotalMiB,
       external: (x: Sample) => x.externalMiB,

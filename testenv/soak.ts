@@ -4,6 +4,7 @@
 // store sizes, GAAP's origins tagged with this cluster against those bound or wanted lately, and GAAP calls per
 // minute. `npm run bench -- soak` runs it for half an hour or more; a test runs a short one. Endpoints are written as
 // EndpointSlices directly (no pods): the churn is what the EndpointSlice controller would write, at any rate chosen.
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CoreV1Api, DiscoveryV1Api, V1Endpoint } from "@kubernetes/client-node";
 import type { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
@@ -57,6 +58,9 @@ export interface SoakSample {
   /** Which operator process: 1 before the restart, 2 after. */
   process: number;
   rssMiB: number;
+  /** RSS split as the kernel counts it: anonymous (heaps, malloc) and file-backed (the node binary's pages touched). */
+  rssAnonMiB: number;
+  rssFileMiB: number;
   heapUsedMiB: number;
   /** V8's committed heap, and memory outside it that JS objects hold (buffers): where RSS can grow beside the heap. */
   heapTotalMiB: number;
@@ -263,6 +267,7 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
       atS: Math.round((now - started) / 1000),
       process: processNo,
       rssMiB: m.rssMiB,
+      ...rssSplit(op.pid),
       heapUsedMiB: m.heapUsedMiB,
       heapTotalMiB: m.heapTotalMiB,
       externalMiB: m.externalMiB,
@@ -353,6 +358,13 @@ async function scrape(
     heapSpacesMiB,
     stores,
   };
+}
+
+function rssSplit(pid: number): Pick<SoakSample, "rssAnonMiB" | "rssFileMiB"> {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rssAnonMiB: kib("RssAnon") / 1024, rssFileMiB: kib("RssFile") / 1024 };
 }
 
 async function untilSynced(op: OperatorProcess): Promise<void> {
