@@ -72,6 +72,12 @@ export async function soak(): Promise<void> {
       heapUsed: (x: Sample) => x.heapUsedMiB,
       heapTotal: (x: Sample) => x.heapTotalMiB,
       external: (x: Sample) => x.externalMiB,
+      // V8's spaces, committed: which of them the committed heap's slope is made of.
+      ...Object.fromEntries(
+        Object.keys(warm.at(-1)?.heapSpacesMiB ?? {})
+          .filter((space) => warm.some((x) => (x.heapSpacesMiB[space]?.total ?? 0) > 0))
+          .map((space) => [`space ${space}`, (x: Sample) => x.heapSpacesMiB[space]?.total ?? 0]),
+      ),
     };
     const slopes = Object.fromEntries(
       Object.entries(memory).map(([name, pick]) => [
