@@ -25,6 +25,12 @@ export async function soak(): Promise<void> {
   };
   const durationMs = Number(process.env.BENCH_SOAK_MS ?? 1_800_000);
   const changesPerMinute = Number(process.env.BENCH_SOAK_CHANGES ?? 120);
+  const restartAt = Number(process.env.BENCH_SOAK_RESTART_AT ?? 0.25);
+  // The warm span starts a tenth of the run after the restart: a later restart would leave it nothing to measure.
+  if (!(restartAt > 0 && restartAt <= 0.8))
+    throw new Error(
+      `BENCH_SOAK_RESTART_AT must be a fraction of the run above 0 and at most 0.8, not ${restartAt}`,
+    );
   const defaults = (flag: string) => parseDuration(FLAGS[flag]?.default ?? "") ?? 0;
   const sweepMs = defaults("verify-interval");
   const gcDelayMs = defaults("gc-delay");
@@ -54,7 +60,7 @@ export async function soak(): Promise<void> {
         changesPerMinute,
         sampleMs: Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 30_000),
         // A long run restarts early (BENCH_SOAK_RESTART_AT=0.1, say) to leave its second process a long warm span.
-        restartAt: Number(process.env.BENCH_SOAK_RESTART_AT ?? 0.25),
+        restartAt,
         broken: { serviceDeleted: 2, listenerDeleted: 2, ruleDeleted: 1 },
         freedWithinMs,
         mark: (label, pid) => heapSnapshot(pid, `soak-${label}`),

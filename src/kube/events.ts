@@ -4,7 +4,7 @@
 import { EventsV1Api, type KubeConfig, type V1ObjectMeta } from "@kubernetes/client-node";
 import { bindingKey, type GaapListenerBinding, GROUP, KIND, VERSION } from "../api/types.ts";
 import type { BindingEvent } from "../model/binding-event.ts";
-import { systemClock } from "../runtime/clock.ts";
+import { monotonicClock } from "../runtime/clock.ts";
 import { OncePerWindow } from "../runtime/once-per-window.ts";
 import { apiClient } from "./client.ts";
 
@@ -25,10 +25,10 @@ export class EventRecorder {
   constructor(kc: KubeConfig, opts: EventRecorderOptions) {
     this.api = apiClient(kc, EventsV1Api);
     this.opts = opts;
-    this.recent = new OncePerWindow(opts.windowMs ?? 600_000, systemClock);
+    this.recent = new OncePerWindow(opts.windowMs ?? 600_000, monotonicClock);
   }
 
-  /** Notes remembered by the spam filter: at most two windows' worth (the soak watches it stay so). */
+  /** Notes remembered by the spam filter: at most two windows' worth (the soak reports it). */
   get remembered(): number {
     return this.recent.size;
   }

@@ -4,3 +4,6 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Never steps back with the wall clock: for windows that must not stretch when the system time is set. */
+export const monotonicClock: Clock = { now: () => performance.now() };

@@ -5,13 +5,14 @@ describe("the event recorder's once-per-window filter", () => {
   const run = (windowMs: number, offers: Array<[number, string]>) => {
     let now = 0;
     const f = new OncePerWindow(windowMs, { now: () => now });
-    return offers.map(([at, key]) => {
+    const admitted = offers.map(([at, key]) => {
       now = at;
       return f.admit(key);
     });
+    return { admitted, remembered: f.size };
   };
   it.each([
-    { name: "the first offer goes through", w: 100, offers: [[0, "a"]], want: [true] },
+    { name: "the first offer goes through", w: 100, offers: [[0, "a"]], want: [true], remembered: 1 },
     {
       name: "a repeat within the window is held",
       w: 100,
@@ -55,6 +56,20 @@ describe("the event recorder's once-per-window filter", () => {
       want: [true, true, false, false, true],
     },
     {
+      // The turn at 198 keeps a's generation (a went through at 99) as the previous one; dropping it there would let
+      // a through again at 198.
+      name: "a key stays remembered until a window after its admission, across a turn",
+      w: 100,
+      offers: [
+        [0, "x"],
+        [99, "a"],
+        [198, "a"],
+        [199, "a"],
+      ],
+      want: [true, true, false, true],
+      remembered: 3,
+    },
+    {
       name: "a long quiet drops both generations",
       w: 100,
       offers: [
@@ -63,6 +78,7 @@ describe("the event recorder's once-per-window filter", () => {
         [250, "b"],
       ],
       want: [true, true, true],
+      remembered: 1,
     },
     {
       name: "a window of 0 holds nothing back",
@@ -73,10 +89,17 @@ describe("the event recorder's once-per-window filter", () => {
       ],
       want: [true, true],
     },
-  ] as Array<{ name: string; w: number; offers: Array<[number, string]>; want: boolean[] }>)(
-    "$name",
-    ({ w, offers, want }) => expect(run(w, offers)).toEqual(want),
-  );
+  ] as Array<{
+    name: string;
+    w: number;
+    offers: Array<[number, string]>;
+    want: boolean[];
+    remembered?: number;
+  }>)("$name", ({ w, offers, want, remembered }) => {
+    const got = run(w, offers);
+    expect(got.admitted).toEqual(want);
+    if (remembered !== undefined) expect(got.remembered).toBe(remembered);
+  });
 
   it("remembers at most two windows of keys under endless churn", () => {
     let now = 0;
