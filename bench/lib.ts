@@ -122,15 +122,7 @@ export function percentile(values: number[], p: number): number {
   return sorted[idx] as number;
 }
 
-/** Resident-set peak (VmHWM) and CPU seconds of a process, from /proc. */
-export function processStats(pid: number): { peakRssMiB: number; rssMiB: number; cpuSeconds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { peakRssMiB: kb("VmHWM") / 1024, rssMiB: kb("VmRSS") / 1024, cpuSeconds: ticks / 100 };
-}
+export { processStats } from "../testenv/proc.ts";
 
 export function writeResult(scenario: string, result: unknown): void {
   const dir = join("bench", "results");

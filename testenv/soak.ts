@@ -4,7 +4,6 @@
 // store sizes, GAAP's origins tagged with this cluster against those bound or wanted lately, and GAAP calls per
 // minute. `npm run bench -- soak` runs it for half an hour or more; a test runs a short one. Endpoints are written as
 // EndpointSlices directly (no pods): the churn is what the EndpointSlice controller would write, at any rate chosen.
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CoreV1Api, DiscoveryV1Api, V1Endpoint } from "@kubernetes/client-node";
 import type { Client as GaapSdk } from "tencentcloud-sdk-nodejs/tencentcloud/services/gaap/v20180529/gaap_client.js";
@@ -17,6 +16,7 @@ import type { Bindings } from "./bindings.ts";
 import { DEMO_CREDENTIAL } from "./gaap.ts";
 import type { Grants } from "./grants.ts";
 import type { OperatorProcess } from "./operator.ts";
+import { processStats } from "./proc.ts";
 
 export interface SoakOptions {
   /** TCP bindings, one listener each, and rule bindings, one rule each of one HTTP listener. */
@@ -256,6 +256,7 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
     ]);
     const excess = tagged.map((r) => r.ip).filter((ip) => !allowed.has(ip));
     const m = await scrape(op);
+    const stats = processStats(op.pid);
     const calls = w.emu.calls.list({ since: seq });
     seq = w.emu.calls.lastSeq;
     const minutes = (now - lastSampleAt) / 60_000;
@@ -267,7 +268,8 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
       atS: Math.round((now - started) / 1000),
       process: processNo,
       rssMiB: m.rssMiB,
-      ...rssSplit(op.pid),
+      rssAnonMiB: stats.rssAnonMiB,
+      rssFileMiB: stats.rssFileMiB,
       heapUsedMiB: m.heapUsedMiB,
       heapTotalMiB: m.heapTotalMiB,
       externalMiB: m.externalMiB,
@@ -358,13 +360,6 @@ async function scrape(
     heapSpacesMiB,
     stores,
   };
-}
-
-function rssSplit(pid: number): Pick<SoakSample, "rssAnonMiB" | "rssFileMiB"> {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field: string) =>
-    Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? Number.NaN);
-  return { rssAnonMiB: kib("RssAnon") / 1024, rssFileMiB: kib("RssFile") / 1024 };
 }
 
 async function untilSynced(op: OperatorProcess): Promise<void> {
