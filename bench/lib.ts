@@ -79,8 +79,8 @@ export async function bench(
         args: ["--listener-grants", "open", ...args, "--log-level", "info"],
         name: `operator${ops.length}`,
         // BENCH_HEAP_DIR=<dir>: the operator writes a heap snapshot there on SIGUSR2 (heapSnapshot below).
-        // BENCH_NODE_OPTIONS: V8 flags for the operator, to compare against the shipped defaults.
-        env: { NODE_OPTIONS: operatorNodeOptions() },
+        // BENCH_NODE_OPTIONS, BENCH_MALLOC_ARENA_MAX: instead of the shipped values (0: glibc's default arenas).
+        env: operatorEnv(),
       });
       ops.push(op);
       return op;
@@ -98,21 +98,23 @@ export async function bench(
   };
 }
 
-/** The V8 flags deploy/deployment.yaml ships (NODE_OPTIONS), unless BENCH_NODE_OPTIONS says otherwise. */
-function shippedNodeOptions(): string {
+/** The literal environment deploy/deployment.yaml gives the operator: V8's flags and glibc's malloc arenas. */
+function shippedEnv(): Record<string, string> {
   const d = parse(readFileSync("deploy/deployment.yaml", "utf8"));
   const env: { name: string; value?: string }[] = d.spec.template.spec.containers[0].env ?? [];
-  return env.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+  return Object.fromEntries(env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
 }
 
-function operatorNodeOptions(): string {
+/** The shipped environment, each variable replaced by BENCH_<name> when that is set (to compare against it). */
+function operatorEnv(): Record<string, string> {
+  const env = shippedEnv();
+  for (const name of Object.keys(env)) env[name] = process.env[`BENCH_${name}`] ?? (env[name] as string);
   const heap = process.env.BENCH_HEAP_DIR;
-  return [
-    process.env.BENCH_NODE_OPTIONS ?? shippedNodeOptions(),
-    heap ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heap}` : "",
-  ]
-    .filter(Boolean)
-    .join(" ");
+  if (heap)
+    env.NODE_OPTIONS = [env.NODE_OPTIONS, `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heap}`]
+      .filter(Boolean)
+      .join(" ");
+  return env;
 }
 
 export function percentile(values: number[], p: number): number {

@@ -156,6 +156,7 @@ describe("values", () => {
       "POD_NAME",
       "POD_NAMESPACE",
       "NODE_OPTIONS",
+      "MALLOC_ARENA_MAX",
       "HTTPS_PROXY",
     ]);
     expect(pod.spec.volumes.map((v: { name: string }) => v.name)).toEqual([
@@ -186,6 +187,15 @@ describe("values", () => {
     expect(container(out).args).toContain("--leader-elect=false");
     expect(find(out, "Role")).toBeUndefined();
     expect(find(out, "PodDisruptionBudget")).toBeUndefined();
+  });
+
+  it.each([
+    { set: [], arenas: "2" },
+    { set: ["mallocArenaMax=4"], arenas: "4" },
+    { set: ["mallocArenaMax=0"], arenas: undefined },
+  ])("mallocArenaMax $set: MALLOC_ARENA_MAX $arenas (0 leaves glibc's default)", async ({ set, arenas }) => {
+    const env: { name: string; value?: string }[] = container(await helmTemplate(info, { set })).env;
+    expect(env.find((e) => e.name === "MALLOC_ARENA_MAX")?.value).toBe(arenas);
   });
 
   it.each([
@@ -298,6 +308,7 @@ describe("values", () => {
     },
     { set: "listenerGrants.mode=closed", error: /listenerGrants\/mode.*must be one of 'required', 'open'/ },
     { set: "clusterName=a b", error: /clusterName.*does not match pattern/ },
+    { set: "mallocArenaMax=-1", error: /mallocArenaMax.*minimum/ },
   ])("refuses $set", async ({ set, error }) => {
     expect(await failure(helmTemplate(info, { set: [set] }))).toMatch(error);
   });
