@@ -129,7 +129,9 @@ export { processStats } from "../testenv/proc.ts";
 export function writeResult(scenario: string, result: unknown): void {
   const dir = join("bench", "results");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  // The environment the operator ran with, so a result says what it measured.
+  const recorded = { ...(result as object), operatorEnv: operatorEnv() };
+  writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(recorded, null, 2)}\n`);
 }
 
 export function table(rows: Array<[string, string | number]>): string {

@@ -309,6 +309,14 @@ describe("values", () => {
     { set: "listenerGrants.mode=closed", error: /listenerGrants\/mode.*must be one of 'required', 'open'/ },
     { set: "clusterName=a b", error: /clusterName.*does not match pattern/ },
     { set: "mallocArenaMax=-1", error: /mallocArenaMax.*minimum/ },
+    {
+      set: "extraEnv[0].name=MALLOC_ARENA_MAX,extraEnv[0].value=1",
+      error: /extraEnv sets MALLOC_ARENA_MAX, which the chart sets already: use the value mallocArenaMax/,
+    },
+    {
+      set: "extraEnv[0].name=NODE_OPTIONS,extraEnv[0].value=--max-old-space-size=512",
+      error: /extraEnv sets NODE_OPTIONS, which the chart sets already: use the value nodeOptions/,
+    },
   ])("refuses $set", async ({ set, error }) => {
     expect(await failure(helmTemplate(info, { set: [set] }))).toMatch(error);
   });

@@ -114,6 +114,11 @@ caBundle: {{ . }}
 {{- if and $v.metrics.secure $v.serviceMonitor.enabled (not $v.serviceMonitor.authorization.credentials.name) }}
 {{- fail "metrics.secure=true with serviceMonitor.enabled=true needs serviceMonitor.authorization.credentials.name: a Secret with a token that may get /metrics (bound to the metrics-reader ClusterRole); Prometheus would otherwise be refused." }}
 {{- end }}
+{{- range $v.extraEnv }}
+{{- if has .name (list "NODE_OPTIONS" "MALLOC_ARENA_MAX") }}
+{{- fail (printf "extraEnv sets %s, which the chart sets already: use the value %s instead." .name (ternary "nodeOptions" "mallocArenaMax" (eq .name "NODE_OPTIONS"))) }}
+{{- end }}
+{{- end }}
 {{- include "gaap-operator.validatePdb" . }}
 {{- end }}
 
