@@ -191,7 +191,7 @@ describe("timing binds", () => {
 
   it("leaves out a bind whose set never showed and one of the set already held", async () => {
     const f = new Findings();
-    const w = { taskTimeoutMs: 100, pollMs: 1, own: new Set([A.id, B.id]) };
+    const w = { taskTimeoutMs: 600_000, pollMs: 1, own: new Set([A.id, B.id]) };
     // A (timed), B (ignored: never shows), A again (held already: proves nothing), B (ignored).
     await timedBinds(ignoringB(), f, TARGET, [[A], [B]], 4, w);
     const t = f.get("bindTaskMs");
