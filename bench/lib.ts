@@ -107,8 +107,9 @@ function shippedEnv(): Record<string, string> {
 
 /** The shipped environment, each variable replaced by BENCH_<name> when that is set (to compare against it). */
 function operatorEnv(): Record<string, string> {
-  const env = shippedEnv();
-  for (const name of Object.keys(env)) env[name] = process.env[`BENCH_${name}`] ?? (env[name] as string);
+  const env = Object.fromEntries(
+    Object.entries(shippedEnv()).map(([name, value]) => [name, process.env[`BENCH_${name}`] ?? value]),
+  );
   const heap = process.env.BENCH_HEAP_DIR;
   if (heap)
     env.NODE_OPTIONS = [env.NODE_OPTIONS, `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heap}`]
@@ -126,11 +127,11 @@ export function percentile(values: number[], p: number): number {
 
 export { processStats } from "../testenv/proc.ts";
 
-export function writeResult(scenario: string, result: unknown): void {
+export function writeResult(scenario: string, result: object): void {
   const dir = join("bench", "results");
   mkdirSync(dir, { recursive: true });
   // The environment the operator ran with, so a result says what it measured.
-  const recorded = { ...(result as object), operatorEnv: operatorEnv() };
+  const recorded = { operatorEnv: operatorEnv(), ...result };
   writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(recorded, null, 2)}\n`);
 }
 

@@ -311,11 +311,11 @@ describe("values", () => {
     { set: "mallocArenaMax=-1", error: /mallocArenaMax.*minimum/ },
     {
       set: "extraEnv[0].name=MALLOC_ARENA_MAX,extraEnv[0].value=1",
-      error: /extraEnv sets MALLOC_ARENA_MAX, which the chart sets already: use the value mallocArenaMax/,
+      error: /extraEnv sets MALLOC_ARENA_MAX, which the chart sets from a value: set mallocArenaMax instead/,
     },
     {
       set: "extraEnv[0].name=NODE_OPTIONS,extraEnv[0].value=--max-old-space-size=512",
-      error: /extraEnv sets NODE_OPTIONS, which the chart sets already: use the value nodeOptions/,
+      error: /extraEnv sets NODE_OPTIONS, which the chart sets from a value: set nodeOptions instead/,
     },
   ])("refuses $set", async ({ set, error }) => {
     expect(await failure(helmTemplate(info, { set: [set] }))).toMatch(error);

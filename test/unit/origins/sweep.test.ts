@@ -154,7 +154,7 @@ describe("OriginSweep", () => {
     const store = new Store(origins(1));
     const s = sweep(store, [], { debounceMs: 5 });
     for (let i = 0; i < 10; i++) s.sweepSoon();
-    await expect.poll(() => store.removed, { timeout: 5000 }).toEqual(["rs-1"]);
+    await expect.poll(() => store.removed, { timeout: 4000 }).toEqual(["rs-1"]);
     expect(store.tagsAsked).toHaveLength(1);
     s.stop();
   });

@@ -34,7 +34,7 @@ describe("Controller.enqueue", () => {
     expect(queue.length).toBe(1);
     release();
     await started;
-    await expect.poll(() => reconciled.sort(), { timeout: 5000 }).toEqual(["ns/changed", "ns/live"]);
+    await expect.poll(() => reconciled.sort(), { timeout: 4000 }).toEqual(["ns/changed", "ns/live"]);
     await c.stop(1000);
     c.enqueue("ns/after-stop");
     expect(queue.length).toBe(0);

@@ -114,9 +114,10 @@ caBundle: {{ . }}
 {{- if and $v.metrics.secure $v.serviceMonitor.enabled (not $v.serviceMonitor.authorization.credentials.name) }}
 {{- fail "metrics.secure=true with serviceMonitor.enabled=true needs serviceMonitor.authorization.credentials.name: a Secret with a token that may get /metrics (bound to the metrics-reader ClusterRole); Prometheus would otherwise be refused." }}
 {{- end }}
-{{- range $v.extraEnv }}
-{{- if has .name (list "NODE_OPTIONS" "MALLOC_ARENA_MAX") }}
-{{- fail (printf "extraEnv sets %s, which the chart sets already: use the value %s instead." .name (ternary "nodeOptions" "mallocArenaMax" (eq .name "NODE_OPTIONS"))) }}
+{{- $byValue := dict "NODE_OPTIONS" "nodeOptions" "MALLOC_ARENA_MAX" "mallocArenaMax" }}
+{{- range $e := $v.extraEnv }}
+{{- with get $byValue $e.name }}
+{{- fail (printf "extraEnv sets %s, which the chart sets from a value: set %s instead." $e.name .) }}
 {{- end }}
 {{- end }}
 {{- include "gaap-operator.validatePdb" . }}
