@@ -4,7 +4,7 @@
 // floor GAAP itself imposes, measured in the same run. BENCHMARKS.md holds the latest figures.
 //
 // Sizes: BENCH_CHANGES (reaction), BENCH_ROLL_REPLICAS (rolling), BENCH_ROLLOUT_REPLICAS (rollout), BENCH_BINDINGS and BENCH_STEADY_MS (coldstart);
-// BENCH_SOAK_MS, BENCH_SOAK_BINDINGS, BENCH_SOAK_CHANGES (soak); BENCH_DEBUG=1 writes the operators' logs and the GAAP call log to /tmp at the end of each scenario.
+// BENCH_SOAK_MS, BENCH_SOAK_BINDINGS, BENCH_SOAK_CHANGES, BENCH_SOAK_RESTART_AT, BENCH_SOAK_WARMUP_MS (soak); BENCH_DEBUG=1 writes the operators' logs and the GAAP call log to /tmp at the end of each scenario.
 import { coldstart } from "./coldstart.ts";
 import { reaction } from "./reaction.ts";
 import { rolling } from "./rolling.ts";

@@ -31,6 +31,12 @@ export async function soak(): Promise<void> {
     throw new Error(
       `BENCH_SOAK_RESTART_AT must be a fraction of the run above 0 and at most 0.8, not ${restartAt}`,
     );
+  // How long the second process warms up before the slopes are measured (default a tenth of the run).
+  const warmupMs = Number(process.env.BENCH_SOAK_WARMUP_MS ?? durationMs / 10);
+  if (!(warmupMs >= 0 && restartAt * durationMs + warmupMs < 0.95 * durationMs))
+    throw new Error(
+      `BENCH_SOAK_WARMUP_MS must be at least 0 and end before the last twentieth of the run, not ${process.env.BENCH_SOAK_WARMUP_MS}`,
+    );
   const defaults = (flag: string) => parseDuration(FLAGS[flag]?.default ?? "") ?? 0;
   const sweepMs = defaults("verify-interval");
   const gcDelayMs = defaults("gc-delay");
@@ -61,6 +67,7 @@ export async function soak(): Promise<void> {
         sampleMs: Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 30_000),
         // A long run restarts early (BENCH_SOAK_RESTART_AT=0.1, say) to leave its second process a long warm span.
         restartAt,
+        warmupMs,
         broken: { serviceDeleted: 2, listenerDeleted: 2, ruleDeleted: 1 },
         freedWithinMs,
         mark: (label, pid) => heapSnapshot(pid, `soak-${label}`),
@@ -99,6 +106,22 @@ export async function soak(): Promise<void> {
         },
       ]),
     );
+    // The slope by the second process's age, every half hour from its start: where the warm-up levels off.
+    const second = report.samples.filter((x) => x.process === 2 && x.atS > report.restartAtS + 2 * sampleS);
+    const byAge = [];
+    for (let fromMin = 0; ; fromMin += 30) {
+      const span = second.filter((x) => {
+        const ageMin = (x.atS - report.restartAtS) / 60;
+        return ageMin >= fromMin && ageMin < fromMin + 30;
+      });
+      if (span.length < 10) break;
+      byAge.push({
+        ageMin: `${fromMin}-${fromMin + 30}`,
+        rssPerHour: perHour(memory.rss, span),
+        heapTotalPerHour: perHour(memory.heapTotal, span),
+        rssLast: round(memory.rss(span.at(-1) as Sample), 1),
+      });
+    }
     const stores = Object.keys(warm.at(-1)?.stores ?? {});
     const storeRows = stores.map((name) => {
       const seen = warm.map((x) => x.stores[name] ?? 0);
@@ -144,9 +167,11 @@ export async function soak(): Promise<void> {
       endpointIpsMade: report.ipsMade,
       restartAtS: report.restartAtS,
       warmFromS: report.warmFromS,
+      warmupS: warmupMs / 1000,
       rssMiBPerHour: perHour(memory.rss),
       heapUsedMiBPerHour: perHour(memory.heapUsed),
       memorySlopesMiB: slopes,
+      slopesByProcessAge: byAge,
       rssTarget: "slope under 2 MiB per hour after warm-up",
       rssMet: perHour(memory.rss) < 2,
       stores: storeRows,
@@ -166,6 +191,10 @@ export async function soak(): Promise<void> {
       `\nSoak: ${size.bindings} + ${size.ruleBindings} bindings, ${changesPerMinute} changes/min for ${durationMs / 60_000} min, restarted at ${report.restartAtS} s\n${table(
         [
           ["RSS slope after warm-up (MiB/h; target < 2)", result.rssMiBPerHour],
+          ...byAge.map((w): [string, string] => [
+            `second process aged ${w.ageMin} min: RSS / heapTotal slope per hour, RSS at its end`,
+            `${w.rssPerHour} / ${w.heapTotalPerHour}, ${w.rssLast}`,
+          ]),
           ...Object.entries(slopes).map(([name, s]): [string, string] => [
             `${name} MiB: first / last, slope / late-half slope per hour`,
             `${s.first} / ${s.last}, ${s.perHour} / ${s.lateHalfPerHour}`,

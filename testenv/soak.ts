@@ -29,6 +29,8 @@ export interface SoakOptions {
   sampleMs: number;
   /** When the operator is restarted, as a fraction of the duration. */
   restartAt: number;
+  /** How long the second process warms up before the warm span starts (default: a tenth of the run). */
+  warmupMs?: number;
   broken: { serviceDeleted: number; listenerDeleted: number; ruleDeleted: number };
   /** How long a freed origin may stay registered: --gc-delay, one sweep period, and the time a sweep takes. */
   freedWithinMs: number;
@@ -301,9 +303,10 @@ async function soak(w: SoakWorld, o: SoakOptions): Promise<SoakReport> {
       op = w.operator().start();
       processNo = 2;
       await untilSynced(op);
-      // Warm: every binding re-verified by the new process, then a tenth of the run.
-      warmFromS = Math.round((Date.now() - started + o.durationMs / 10) / 1000);
-      setTimeout(() => void o.mark?.("start", op.pid), o.durationMs / 10).unref();
+      // Warm: every binding re-verified by the new process, then the warm-up (a tenth of the run unless set).
+      const warmupMs = o.warmupMs ?? o.durationMs / 10;
+      warmFromS = Math.round((Date.now() - started + warmupMs) / 1000);
+      setTimeout(() => void o.mark?.("start", op.pid), warmupMs).unref();
     }
     const svc = churned[Math.floor(rand() * churned.length)] as string;
     const ips = endpoints.get(svc) as string[];
