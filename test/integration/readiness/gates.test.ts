@@ -57,7 +57,8 @@ describe("pod readiness gates", () => {
   });
 
   it("while the task runs the gate says Binding, then Bound", async () => {
-    await admin(s.emu.url, "POST", "behavior", { bindTaskMs: 3000 });
+    // The task must outlast the test's noticing the bind and marking the origin (a loaded runner takes seconds).
+    await admin(s.emu.url, "POST", "behavior", { bindTaskMs: 6000 });
     try {
       const before = new Set((await readyPods()).map((p) => p.metadata?.name));
       await scale(s, 4);
@@ -80,7 +81,8 @@ describe("pod readiness gates", () => {
   });
 
   it("an origin GAAP's health check reports abnormal keeps its new pod unready, with reason Unhealthy", async () => {
-    await admin(s.emu.url, "POST", "behavior", { bindTaskMs: 3000 });
+    // The task must outlast the test's noticing the bind and marking the origin (a loaded runner takes seconds).
+    await admin(s.emu.url, "POST", "behavior", { bindTaskMs: 6000 });
     let ip: string | undefined;
     try {
       const before = new Set((await readyPods()).map((p) => p.metadata?.name));
