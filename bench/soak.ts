@@ -31,16 +31,18 @@ export async function soak(): Promise<void> {
   const durationMs = Number(process.env.BENCH_SOAK_MS ?? 1_800_000);
   const changesPerMinute = Number(process.env.BENCH_SOAK_CHANGES ?? 120);
   const restartAt = Number(process.env.BENCH_SOAK_RESTART_AT ?? 0.25);
-  // The warm span starts a tenth of the run after the restart: a later restart would leave it nothing to measure.
+  const sampleMs = Number(process.env.BENCH_SOAK_SAMPLE_MS || 30_000);
+  // A later restart would leave the warm span nothing to measure.
   if (!(restartAt > 0 && restartAt <= 0.8))
     throw new Error(
       `BENCH_SOAK_RESTART_AT must be a fraction of the run above 0 and at most 0.8, not ${restartAt}`,
     );
-  // How long the second process warms up before the slopes are measured (default a tenth of the run).
-  const warmupMs = Number(process.env.BENCH_SOAK_WARMUP_MS ?? durationMs / 10);
-  if (!(warmupMs >= 0 && restartAt * durationMs + warmupMs < 0.95 * durationMs))
+  // How long the second process warms up before the slopes are measured (default a tenth of the run); an empty
+  // setting is no setting. The warm span must hold at least 10 samples after it.
+  const warmupMs = Number(process.env.BENCH_SOAK_WARMUP_MS || durationMs / 10);
+  if (!(warmupMs >= 0 && restartAt * durationMs + warmupMs + 12 * sampleMs < durationMs))
     throw new Error(
-      `BENCH_SOAK_WARMUP_MS must be at least 0 and end before the last twentieth of the run, not ${process.env.BENCH_SOAK_WARMUP_MS}`,
+      `BENCH_SOAK_WARMUP_MS (${warmupMs} ms) after the restart must leave at least 12 samples of BENCH_SOAK_MS (${durationMs} ms)`,
     );
   const defaults = (flag: string) => parseDuration(FLAGS[flag]?.default ?? "") ?? 0;
   const sweepMs = defaults("verify-interval");
@@ -69,7 +71,7 @@ export async function soak(): Promise<void> {
         endpoints: Number(process.env.BENCH_SOAK_ENDPOINTS ?? 5),
         durationMs,
         changesPerMinute,
-        sampleMs: Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 30_000),
+        sampleMs,
         // A long run restarts early (BENCH_SOAK_RESTART_AT=0.1, say) to leave its second process a long warm span.
         restartAt,
         warmupMs,
@@ -79,8 +81,12 @@ export async function soak(): Promise<void> {
       },
     );
     // After the warm-up and the first heap snapshot (writing one raises RSS once, for good).
-    const sampleS = Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 30_000) / 1000;
+    const sampleS = sampleMs / 1000;
     const warm = report.samples.filter((x) => x.process === 2 && x.atS >= report.warmFromS + 2 * sampleS);
+    if (warm.length < 2)
+      throw new Error(
+        `the warm span holds ${warm.length} samples (the restarted operator took long to sync): lengthen BENCH_SOAK_MS`,
+      );
     type Sample = (typeof warm)[number];
     const perHour = (pick: (x: Sample) => number, over: Sample[] = warm) =>
       round(slope(over.map((x) => [x.atS / 3600, pick(x)])), 2);
@@ -117,10 +123,10 @@ export async function soak(): Promise<void> {
     const byAge = [];
     for (let fromMin = 0; ; fromMin += 30) {
       const span = second.filter((x) => ageMin(x) >= fromMin && ageMin(x) < fromMin + 30);
-      if (span.length < 10) break;
+      if (span.length < 5) break;
       byAge.push({
-        // The last span may be short: its label says how far it went.
-        ageMin: `${fromMin}-${Math.min(fromMin + 30, Math.round(ageMin(span.at(-1) as Sample)))}`,
+        // The ages of its first and last samples: the first span starts after the sync, the last may be short.
+        ageMin: `${Math.floor(ageMin(span[0] as Sample))}-${Math.ceil(ageMin(span.at(-1) as Sample))}`,
         rssPerHour: perHour(memory.rss, span),
         heapTotalPerHour: perHour(memory.heapTotal, span),
         rssLast: round(memory.rss(span.at(-1) as Sample), 1),

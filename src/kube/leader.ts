@@ -124,7 +124,10 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity } = this.cfg;
+    // As client-go: the lease is judged at the moment the attempt began, the time it writes, so a new holder's
+    // acquireTime is never earlier than the old holder's last renewTime plus the duration, however slow the read.
     const now = Date.now();
+    const startedAt = performance.now();
     const durationSec = Math.ceil(this.cfg.leaseDurationMs / 1000);
     let lease: V1Lease;
     try {
@@ -173,7 +176,7 @@ export class LeaderElector {
       if (holder) this.cfg.onNewLeader?.(holder);
     }
     const theirDurationMs = (spec.leaseDurationSeconds ?? durationSec) * 1000;
-    const expired = performance.now() > this.observed.seenAt + theirDurationMs;
+    const expired = startedAt > this.observed.seenAt + theirDurationMs;
     if (holder && holder !== identity && !expired) return false;
     const mine = holder === identity;
     try {
