@@ -38,7 +38,7 @@ export async function soak(): Promise<void> {
       `BENCH_SOAK_RESTART_AT must be a fraction of the run above 0 and at most 0.8, not ${restartAt}`,
     );
   // How long the second process warms up before the slopes are measured (default a tenth of the run); an empty
-  // setting is no setting. The warm span must hold at least 10 samples after it.
+  // setting is no setting. It must leave 12 samples: the warm span skips 2, and 10 make a slope.
   const warmupMs = Number(process.env.BENCH_SOAK_WARMUP_MS || durationMs / 10);
   if (!(warmupMs >= 0 && restartAt * durationMs + warmupMs + 12 * sampleMs < durationMs))
     throw new Error(
@@ -132,6 +132,7 @@ export async function soak(): Promise<void> {
         rssLast: round(memory.rss(span.at(-1) as Sample), 1),
       });
     }
+    const rssPerHour = perHour(memory.rss);
     const stores = Object.keys(warm.at(-1)?.stores ?? {});
     const storeRows = stores.map((name) => {
       const seen = warm.map((x) => x.stores[name] ?? 0);
@@ -178,13 +179,13 @@ export async function soak(): Promise<void> {
       restartAtS: report.restartAtS,
       warmFromS: report.warmFromS,
       warmupS: warmupMs / 1000,
-      rssMiBPerHour: perHour(memory.rss),
+      rssMiBPerHour: rssPerHour,
       heapUsedMiBPerHour: perHour(memory.heapUsed),
       memorySlopesMiB: slopes,
       slopesByProcessAge: byAge,
       rssTarget: `slope under 2 MiB per hour after a warm-up of at least ${JUDGED_WARMUP_MS / 60_000} minutes`,
       // A shorter warm-up measures V8 and the allocator still sizing themselves (BENCHMARKS.md, section 8): unjudged.
-      rssMet: warmupMs >= JUDGED_WARMUP_MS ? perHour(memory.rss) < 2 : null,
+      rssMet: warmupMs >= JUDGED_WARMUP_MS ? rssPerHour < 2 : null,
       stores: storeRows,
       maxTaggedOrigins: Math.max(...report.samples.map((x) => x.tagged)),
       maxExcessOrigins: maxExcess,
